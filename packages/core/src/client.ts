@@ -1,0 +1,311 @@
+import type { ResolvedConfig } from './config/load.js';
+import { InvalidValueError, LockLostError, StateClosedError } from './errors.js';
+import { Lock } from './lock.js';
+import { lockOwnerId, newClientId } from './owner.js';
+import { retryOnConflict, waitForLock } from './retry.js';
+import { Transaction } from './transaction.js';
+import type { CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease } from './types.js';
+import {
+  assertExpectedVersion,
+  assertKey,
+  assertOptions,
+  assertPositive,
+  assertPrefix,
+  serializeValue,
+} from './validate.js';
+
+/** Options of {@link StateClient.write}. */
+export interface WriteOptions {
+  /** Write only if the current version is this one (`'absent'`: only if the key does not exist). */
+  ifVersion?: ExpectedVersion;
+  /** Time to live in ms: the entry reads as absent afterwards. */
+  ttlMs?: number;
+  /** Write only while this lock is held; `LockLostError` once it is not. */
+  fence?: Lock | LockLease;
+}
+
+/** Options of {@link StateClient.delete}. */
+export interface DeleteOptions {
+  ifVersion?: ExpectedVersion;
+  fence?: Lock | LockLease;
+}
+
+/** Options of {@link StateClient.list}. */
+export interface ListOptions {
+  /** Only keys that start with this string. */
+  prefix?: string;
+  /** Only keys after this one, for paging. */
+  after?: string;
+  /** At most this many entries. */
+  limit?: number;
+}
+
+/** Options of {@link StateClient.lock}. */
+export interface LockOptions {
+  /** Lease length in ms; default 30 000 (or `lock_timeout` seconds from project.yml). */
+  ttlMs?: number;
+  /** How long to wait for a busy lock before `LockTimeoutError`; default 10 000, 0 = one try. */
+  waitMs?: number;
+}
+
+/** Options of {@link StateClient.transaction} and {@link StateClient.update}. */
+export interface RetryOptions {
+  /** Re-runs on conflict before giving up with `ConflictError`; default 10 (update: 100). */
+  maxRetries?: number;
+}
+
+/** Options of {@link StateClient.update}. */
+export interface UpdateOptions extends RetryOptions {
+  /** New time to live in ms; without it the entry keeps the time it had left. */
+  ttlMs?: number;
+}
+
+const LIST_PAGE = 256;
+const DEFAULT_WAIT_MS = 10_000;
+const DEFAULT_TX_RETRIES = 10;
+const DEFAULT_UPDATE_RETRIES = 100;
+
+/**
+ * The client every agent uses: one API over any backend. Validates every input before I/O,
+ * builds `update`, `increment`, lock waiting and transactions on the backend's small surface.
+ * Create it with `openState()`.
+ */
+export class StateClient implements AsyncDisposable {
+  /** Unique id of this client: `host:pid:random`. */
+  readonly clientId = newClientId();
+  #closed: Promise<void> | undefined;
+  #lockCount = 0;
+
+  /** @internal Use `openState()`. */
+  constructor(
+    /** The backend under this client. */
+    readonly backend: CommunicationBackend,
+    /** The validated configuration it was opened with. */
+    readonly config: ResolvedConfig,
+  ) {}
+
+  /** Backend name (`file`, `sqlite`, `redis`, `firebase`, `memory`). */
+  get backendName(): string {
+    return this.backend.name;
+  }
+  /** The namespace every key of this client lives in. */
+  get namespace(): string {
+    return this.config.namespace;
+  }
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** The entry of `key`, or `null` when absent or expired. */
+  async read<T extends JsonValue = JsonValue>(key: string): Promise<Entry<T> | null> {
+    this.guard('read');
+    assertKey(key);
+    return (await this.backend.read(key)) as Entry<T> | null;
+  }
+
+  /** Entries of several keys, in the same order (`null` for absent ones). */
+  async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+    this.guard('readMany');
+    if (!Array.isArray(keys)) throw new InvalidValueError('keys', keys, 'expected an array of keys');
+    keys.forEach((key, i) => assertKey(key, `keys[${i}]`));
+    if (keys.length === 0) return [];
+    return this.backend.readMany(keys);
+  }
+
+  /**
+   * Writes `value` atomically and returns the new entry. With `ifVersion`, a compare-and-set:
+   * `ConflictError` (nothing written) unless the current version matches.
+   */
+  async write<T extends JsonValue>(key: string, value: T, options?: WriteOptions): Promise<Entry<T>> {
+    this.guard('write');
+    assertKey(key);
+    assertOptions(options, 'options', ['ifVersion', 'ttlMs', 'fence']);
+    assertExpectedVersion(options?.ifVersion);
+    assertPositive(options?.ttlMs, 'options.ttlMs');
+    const json = serializeValue(value, this.config.maxValueBytes);
+    const fence = this.#fence(options?.fence);
+    return (await this.backend.write(key, value, {
+      json,
+      ...(options?.ifVersion !== undefined && { ifVersion: options.ifVersion }),
+      ...(options?.ttlMs !== undefined && { ttlMs: options.ttlMs }),
+      ...(fence && { fence }),
+    })) as Entry<T>;
+  }
+
+  /** Deletes `key`; `true` when it existed. Honors `ifVersion` and `fence` like `write`. */
+  async delete(key: string, options?: DeleteOptions): Promise<boolean> {
+    this.guard('delete');
+    assertKey(key);
+    assertOptions(options, 'options', ['ifVersion', 'fence']);
+    assertExpectedVersion(options?.ifVersion);
+    const fence = this.#fence(options?.fence);
+    return this.backend.delete(key, {
+      ...(options?.ifVersion !== undefined && { ifVersion: options.ifVersion }),
+      ...(fence && { fence }),
+    });
+  }
+
+  /**
+   * Live entries in key order, paged from the backend. A key that exists for the whole listing
+   * is returned exactly once, even while other keys are written.
+   */
+  async *list(options?: ListOptions): AsyncGenerator<Entry> {
+    this.guard('list');
+    assertOptions(options, 'options', ['prefix', 'after', 'limit']);
+    if (options?.prefix !== undefined) assertPrefix(options.prefix, 'options.prefix');
+    if (options?.after !== undefined) assertPrefix(options.after, 'options.after');
+    assertPositive(options?.limit, 'options.limit', { integer: true });
+    let remaining = options?.limit ?? Number.POSITIVE_INFINITY;
+    let after = options?.after;
+    while (remaining > 0) {
+      this.guard('list');
+      const limit = Math.min(LIST_PAGE, remaining);
+      const page = await this.backend.list({
+        limit,
+        ...(options?.prefix !== undefined && { prefix: options.prefix }),
+        ...(after !== undefined && { after }),
+      });
+      for (const entry of page) yield entry;
+      remaining -= page.length;
+      if (page.length < limit) return;
+      after = page[page.length - 1]?.key;
+    }
+  }
+
+  /**
+   * Atomic read-modify-write: calls `fn` with the current entry and writes what it returns,
+   * retrying on conflict. Returning `undefined` leaves the key as it is.
+   */
+  async update<T extends JsonValue = JsonValue>(
+    key: string,
+    fn: (current: Entry<T> | null) => T | undefined | Promise<T | undefined>,
+    options?: UpdateOptions,
+  ): Promise<Entry<T> | null> {
+    this.guard('update');
+    assertKey(key);
+    if (typeof fn !== 'function') throw new InvalidValueError('fn', fn, 'expected a function');
+    assertOptions(options, 'options', ['maxRetries', 'ttlMs']);
+    assertPositive(options?.maxRetries, 'options.maxRetries', { integer: true, allowZero: true });
+    assertPositive(options?.ttlMs, 'options.ttlMs');
+    return retryOnConflict(async () => {
+      const current = (await this.read<T>(key)) as Entry<T> | null;
+      const next = await fn(current);
+      if (next === undefined) return current;
+      let ttlMs = options?.ttlMs;
+      if (ttlMs === undefined && current?.expiresAt !== undefined) ttlMs = Math.max(1, current.expiresAt - Date.now());
+      return this.write<T>(key, next, {
+        ifVersion: current?.version ?? 'absent',
+        ...(ttlMs !== undefined && { ttlMs }),
+      });
+    }, options?.maxRetries ?? DEFAULT_UPDATE_RETRIES);
+  }
+
+  /** Adds `by` (default 1) to a numeric key atomically; an absent key counts as 0. */
+  async increment(key: string, by = 1): Promise<number> {
+    this.guard('increment');
+    assertKey(key);
+    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidValueError('by', by, 'expected a finite number');
+    if (this.backend.increment && this.backend.capabilities.nativeIncrement) return this.backend.increment(key, by);
+    const entry = await this.update<number>(key, (current) => {
+      const value = current?.value ?? 0;
+      if (typeof value !== 'number') {
+        throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
+      }
+      return value + by;
+    });
+    return entry?.value ?? 0;
+  }
+
+  /**
+   * Takes the lock on `resource` (a lease with a fencing token), waiting up to `waitMs` with
+   * jittered backoff; `LockTimeoutError` when that passes.
+   */
+  async lock(resource: string, options?: LockOptions): Promise<Lock> {
+    this.guard('lock');
+    assertKey(resource, 'resource');
+    assertOptions(options, 'options', ['ttlMs', 'waitMs']);
+    assertPositive(options?.ttlMs, 'options.ttlMs');
+    assertPositive(options?.waitMs, 'options.waitMs', { allowZero: true });
+    const ttlMs = options?.ttlMs ?? this.config.lockTtlMs;
+    const owner = lockOwnerId(this.clientId, ++this.#lockCount);
+    const lease = await waitForLock(resource, options?.waitMs ?? DEFAULT_WAIT_MS, () => {
+      this.guard('lock');
+      return this.backend.tryLock(resource, { ttlMs, owner });
+    });
+    return new Lock(this.backend, lease, ttlMs, (op) => this.guard(op));
+  }
+
+  /**
+   * Runs `fn` in a serializable transaction and commits it; on conflict re-runs it (up to
+   * `maxRetries`, then `ConflictError`). An error thrown by `fn` rolls back and is re-thrown.
+   */
+  async transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: RetryOptions): Promise<R> {
+    this.guard('run a transaction');
+    if (typeof fn !== 'function') throw new InvalidValueError('fn', fn, 'expected a function');
+    assertOptions(options, 'options', ['maxRetries']);
+    assertPositive(options?.maxRetries, 'options.maxRetries', { integer: true, allowZero: true });
+    return retryOnConflict(async () => {
+      const tx = this.#newTransaction();
+      let result: R;
+      try {
+        result = await fn(tx);
+      } catch (error) {
+        await tx.rollback();
+        throw error;
+      }
+      await tx.commit();
+      return result;
+    }, options?.maxRetries ?? DEFAULT_TX_RETRIES);
+  }
+
+  /** Starts a transaction to drive by hand: `commit()` (may throw `ConflictError`) or `rollback()`. */
+  async begin(): Promise<Transaction> {
+    this.guard('begin a transaction');
+    return this.#newTransaction();
+  }
+
+  /** Checks the backend answers. */
+  async health(): Promise<HealthReport> {
+    this.guard('check health');
+    return this.backend.health();
+  }
+
+  /** Releases every connection, timer and handle. Idempotent; later calls → `StateClosedError`. */
+  close(): Promise<void> {
+    this.#closed ??= this.backend.close();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Throws `StateClosedError` after `close()`. For extensions built on the client. */
+  guard(operation: string): void {
+    if (this.#closed) throw new StateClosedError(operation);
+  }
+
+  #newTransaction(): Transaction {
+    return new Transaction(this.backend, this.config.maxValueBytes, (op) => this.guard(op));
+  }
+
+  #fence(fence: Lock | LockLease | undefined): LockLease | undefined {
+    if (fence === undefined) return undefined;
+    if (fence instanceof Lock) {
+      if (fence.released) throw new LockLostError(fence.resource, fence.token, 'it was released');
+      return fence.lease;
+    }
+    const lease = fence as Partial<LockLease> | null;
+    if (
+      !lease ||
+      typeof lease.resource !== 'string' ||
+      typeof lease.owner !== 'string' ||
+      typeof lease.token !== 'number' ||
+      typeof lease.expiresAt !== 'number'
+    ) {
+      throw new InvalidValueError('options.fence', fence, 'expected a lock returned by lock()');
+    }
+    return { resource: lease.resource, owner: lease.owner, token: lease.token, expiresAt: lease.expiresAt };
+  }
+}

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+
+/** Backends `project.yml` may name. `memory` is for tests (one process, nothing persisted). */
+export const BACKEND_NAMES = ['file', 'sqlite', 'redis', 'firebase', 'memory'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+type Kind = 'string' | 'path' | 'positive' | 'positiveInt' | 'count' | 'port' | 'boolean' | 'url' | 'hostPort';
+
+interface SettingSpec {
+  kind: Kind;
+  /** Which backend reads it; `common` = every backend. */
+  owner: BackendName | 'common';
+  /** Allowed string values, for enumerations. */
+  oneOf?: readonly string[];
+}
+
+/**
+ * Every setting `project.yml` may hold, in one map (snake_case, as the seed plan writes them).
+ * Each backend reads its own keys; the others' keys are allowed and validated too.
+ */
+export const SETTINGS = {
+  // common
+  max_value_bytes: { kind: 'positiveInt', owner: 'common' },
+  connect_timeout_ms: { kind: 'positiveInt', owner: 'common' },
+  lock_timeout: { kind: 'positive', owner: 'common' },
+  // file
+  directory: { kind: 'path', owner: 'file' },
+  transaction_dir: { kind: 'path', owner: 'file' },
+  backup_count: { kind: 'count', owner: 'file' },
+  durability: { kind: 'string', owner: 'file', oneOf: ['fsync', 'none'] },
+  // sqlite
+  database_path: { kind: 'path', owner: 'sqlite' },
+  connection_pool_size: { kind: 'positiveInt', owner: 'sqlite' },
+  busy_timeout_ms: { kind: 'count', owner: 'sqlite' },
+  synchronous: { kind: 'string', owner: 'sqlite', oneOf: ['normal', 'full'] },
+  // redis
+  redis_url: { kind: 'url', owner: 'redis' },
+  redis_host: { kind: 'string', owner: 'redis' },
+  redis_port: { kind: 'port', owner: 'redis' },
+  redis_db: { kind: 'count', owner: 'redis' },
+  redis_username: { kind: 'string', owner: 'redis' },
+  redis_password: { kind: 'string', owner: 'redis' },
+  redis_tls: { kind: 'boolean', owner: 'redis' },
+  redis_key_prefix: { kind: 'string', owner: 'redis' },
+  // firebase
+  project_id: { kind: 'string', owner: 'firebase' },
+  service_account_key_path: { kind: 'path', owner: 'firebase' },
+  database_url: { kind: 'url', owner: 'firebase' },
+  emulator_host: { kind: 'hostPort', owner: 'firebase' },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** What a setting of each kind must be, in words for error messages. */
+export const EXPECTATION: Record<Kind, string> = {
+  string: 'a string',
+  path: 'a non-empty path',
+  positive: 'a number greater than 0',
+  positiveInt: 'a whole number greater than 0',
+  count: 'a whole number >= 0',
+  port: 'a whole number from 1 to 65535',
+  boolean: 'true or false',
+  url: 'a URL',
+  hostPort: 'host:port',
+};
+
+function kindSchema(spec: SettingSpec): z.ZodType {
+  if (spec.oneOf) return z.enum(spec.oneOf as [string, ...string[]]);
+  switch (spec.kind) {
+    case 'string':
+      return z.string();
+    case 'path':
+      return z.string().min(1);
+    case 'positive':
+      return z.number().positive().finite();
+    case 'positiveInt':
+      return z.number().int().positive();
+    case 'count':
+      return z.number().int().nonnegative();
+    case 'port':
+      return z.number().int().min(1).max(65535);
+    case 'boolean':
+      return z.boolean();
+    case 'url':
+      return z.string().regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/i);
+    case 'hostPort':
+      return z.string().regex(/^[^\s:/]+:\d{1,5}$/);
+  }
+}
+
+/** The kind of a setting, for coercing values that came from `${VAR}` substitution. */
+export function settingKind(name: string): Kind | undefined {
+  return (SETTINGS as Record<string, SettingSpec>)[name]?.kind;
+}
+
+/** Allowed values of an enumerated setting. */
+export function settingChoices(name: string): readonly string[] | undefined {
+  return (SETTINGS as Record<string, SettingSpec>)[name]?.oneOf;
+}
+
+/** The backend a setting belongs to (`common` for all). */
+export function settingOwner(name: string): BackendName | 'common' | undefined {
+  return (SETTINGS as Record<string, SettingSpec>)[name]?.owner;
+}
+
+const settingsShape = Object.fromEntries(
+  Object.entries(SETTINGS).map(([name, spec]) => [name, kindSchema(spec).optional()]),
+) as { [K in SettingName]: z.ZodOptional<z.ZodType> };
+
+export const settingsSchema = z.strictObject(settingsShape);
+
+const SEGMENT = /^[A-Za-z0-9._\-:@+=,]{1,128}$/;
+
+export const communicationSchema = z.strictObject({
+  backend: z.enum(BACKEND_NAMES).optional(),
+  namespace: z
+    .string()
+    .regex(SEGMENT)
+    .refine((s) => s !== '.' && s !== '..')
+    .optional(),
+  settings: settingsSchema.nullable().optional(),
+});
+
+/** Settings after validation. Types follow the table above. */
+export interface Settings {
+  max_value_bytes?: number;
+  connect_timeout_ms?: number;
+  lock_timeout?: number;
+  directory?: string;
+  transaction_dir?: string;
+  backup_count?: number;
+  durability?: 'fsync' | 'none';
+  database_path?: string;
+  connection_pool_size?: number;
+  busy_timeout_ms?: number;
+  synchronous?: 'normal' | 'full';
+  redis_url?: string;
+  redis_host?: string;
+  redis_port?: number;
+  redis_db?: number;
+  redis_username?: string;
+  redis_password?: string;
+  redis_tls?: boolean;
+  redis_key_prefix?: string;
+  project_id?: string;
+  service_account_key_path?: string;
+  database_url?: string;
+  emulator_host?: string;
+}
+
+/** The `communication` block as a user writes it (in YAML or as an object). */
+export interface CommunicationConfigInput {
+  /** Which backend; default `file`. `COMMUNICATION_BACKEND` in the environment overrides it. */
+  backend?: BackendName;
+  /** Default `default`. Two namespaces on one store never see each other's data. */
+  namespace?: string;
+  settings?: Settings | null;
+}

@@ -1,0 +1,172 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { CommunicationConfigInput } from '../config/schema.js';
+import { openState } from '../open-state.js';
+import type { StateClient } from '../client.js';
+
+/** The slice of a test runner the suite needs (vitest, jest and node:test all fit). */
+export interface TestApi {
+  describe(name: string, fn: () => void): void;
+  it: TestFn & { skip: TestFn };
+}
+type TestFn = (name: string, fn: () => Promise<void> | void, timeoutMs?: number) => void;
+
+/** What a backend package hands the suite. */
+export interface ContractTarget {
+  /** Backend name, for test titles. */
+  name: string;
+  /**
+   * A fresh, isolated store for one test (its own directory, database or namespace), as a
+   * serialisable `communication` block: worker processes open the same store from it.
+   */
+  config(): CommunicationConfigInput | Promise<CommunicationConfigInput>;
+  /** Removes what `config()` made (directory, keys). Called after each test, pass or fail. */
+  cleanup?(config: CommunicationConfigInput): Promise<void> | void;
+  /** Several OS processes may share one store. False skips the multi-process groups. */
+  multiProcess: boolean;
+  /** Data survives a crash (kill -9) of the writer. False skips the crash groups. */
+  crashSafe?: boolean;
+  /** A config whose backend cannot be reached (closed port, unwritable path); enables the unavailable group. */
+  unavailableConfig?(): CommunicationConfigInput | Promise<CommunicationConfigInput>;
+  /** Scale for loops in tests (1 = default); slow backends may lower it. */
+  scale?: number;
+}
+
+/** One test's store: a config and an opener; everything opened is closed after the test. */
+export class Fixture {
+  readonly #clients: StateClient[] = [];
+  readonly #children = new Set<ChildProcess>();
+
+  constructor(
+    readonly target: ContractTarget,
+    readonly config: CommunicationConfigInput,
+  ) {}
+
+  /** Opens a client on this test's store; closed automatically. */
+  async open(): Promise<StateClient> {
+    const client = await openState({ config: this.config, env: {} });
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** Starts a worker process running `task` on this test's store. */
+  spawn(task: string, args: Record<string, unknown> = {}): WorkerProcess {
+    const child = spawn(process.execPath, [workerPath(), JSON.stringify({ config: this.config, task, args })], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, COMMUNICATION_BACKEND: '' },
+    });
+    this.#children.add(child);
+    child.once('exit', () => this.#children.delete(child));
+    return new WorkerProcess(child);
+  }
+
+  /** Runs a worker to completion and returns its messages; fails if it exits non-zero. */
+  async run(task: string, args: Record<string, unknown> = {}): Promise<WorkerMessage[]> {
+    const worker = this.spawn(task, args);
+    const result = await worker.done;
+    if (result.code !== 0) {
+      throw new Error(`worker ${task} exited with ${result.code ?? result.signal}: ${result.stderr.trim().slice(-2000)}`);
+    }
+    return result.messages;
+  }
+
+  /** Closes clients, kills leftover workers, and lets the target clean up. */
+  async dispose(): Promise<void> {
+    for (const child of this.#children) child.kill('SIGKILL');
+    await Promise.all(this.#clients.map((c) => c.close()));
+    await this.target.cleanup?.(this.config);
+  }
+}
+
+/** A message a worker printed: one JSON object per stdout line. */
+export type WorkerMessage = Record<string, unknown> & { type: string };
+
+/** A running worker: its messages as they arrive and its exit. */
+export class WorkerProcess {
+  readonly messages: WorkerMessage[] = [];
+  readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; messages: WorkerMessage[]; stderr: string }>;
+  #waiters: { type: string; resolve: (m: WorkerMessage) => void; reject: (e: Error) => void }[] = [];
+  #stderr = '';
+
+  constructor(readonly child: ChildProcess) {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let message: WorkerMessage;
+      try {
+        message = JSON.parse(line) as WorkerMessage;
+      } catch {
+        return;
+      }
+      this.messages.push(message);
+      this.#waiters = this.#waiters.filter((w) => (w.type === message.type ? (w.resolve(message), false) : true));
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.#stderr += chunk.toString();
+    });
+    this.done = new Promise((resolve) => {
+      child.once('close', (code, signal) => {
+        for (const w of this.#waiters) w.reject(new Error(`worker exited (${code ?? signal}) before "${w.type}": ${this.#stderr.slice(-2000)}`));
+        this.#waiters = [];
+        resolve({ code, signal, messages: this.messages, stderr: this.#stderr });
+      });
+    });
+  }
+
+  /** Resolves with the first message of `type` (already received or future). */
+  waitFor(type: string): Promise<WorkerMessage> {
+    const seen = this.messages.find((m) => m.type === type);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => this.#waiters.push({ type, resolve, reject }));
+  }
+
+  /** kill -9, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await this.done;
+  }
+}
+
+/** The compiled worker script beside this file (tests that run from `src` use `dist`). */
+function workerPath(): string {
+  const here = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const built = here.replace(/[\\/]src[\\/]contract[\\/]worker\.js$/, '/dist/contract/worker.js');
+  if (existsSync(built)) return built;
+  throw new Error(`contract worker not found at ${here} or ${built}: build @agent-state/core first`);
+}
+
+/**
+ * Declares one test that gets a fresh fixture and disposes it afterwards, so every test opens
+ * and closes its own clients and leaves nothing behind.
+ */
+export function fixtureTest(
+  t: TestApi,
+  target: ContractTarget,
+  name: string,
+  fn: (f: Fixture) => Promise<void>,
+  timeoutMs = 30_000,
+): void {
+  t.it(
+    name,
+    async () => {
+      const fixture = new Fixture(target, await target.config());
+      try {
+        await fn(fixture);
+      } finally {
+        await fixture.dispose();
+      }
+    },
+    timeoutMs,
+  );
+}
+
+/** Declares a skipped test whose title says why, and notes it for the summary. */
+export function skipTest(t: TestApi, target: ContractTarget, name: string, reason: string): void {
+  skipped.push(`${target.name}: ${name} (${reason})`);
+  t.it.skip(`${name} [skipped: ${reason}]`, () => undefined);
+}
+
+/** Every test skipped so far in this process, with the reason. */
+export const skipped: string[] = [];

@@ -1,0 +1,130 @@
+/**
+ * What worker processes do in the multi-process and crash groups. Each task gets an open client,
+ * its arguments, and `emit` to report a JSON line to the parent.
+ */
+import { createHash } from 'node:crypto';
+import type { StateClient } from '../client.js';
+import { sleep } from '../timing.js';
+
+export type Emit = (type: string, data?: Record<string, unknown>) => void;
+export type Task = (state: StateClient, args: Record<string, unknown>, emit: Emit) => Promise<void>;
+
+/** A value whose integrity can be checked: a payload and the hash of it. */
+export function checkedValue(i: number, size: number): { i: number; blob: string; sum: string } {
+  const blob = `${i}:`.padEnd(size, String.fromCharCode(97 + (i % 26)));
+  return { i, blob, sum: createHash('sha1').update(blob).digest('hex') };
+}
+
+/** True when a value made by {@link checkedValue} is whole. */
+export function isWhole(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as { i?: unknown; blob?: unknown; sum?: unknown };
+  return (
+    typeof v.blob === 'string' &&
+    typeof v.i === 'number' &&
+    v.blob.startsWith(`${v.i}:`) &&
+    createHash('sha1').update(v.blob).digest('hex') === v.sum
+  );
+}
+
+const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
+const str = (v: unknown): string => String(v);
+
+export const tasks: Record<string, Task> = {
+  /** `n` atomic increments of `key`. */
+  async increment(state, args, emit) {
+    for (let i = 0; i < num(args.n, 10); i++) await state.increment(str(args.key));
+    emit('done');
+  },
+
+  /** `n` read-modify-writes of `key` through `update`. */
+  async update(state, args, emit) {
+    for (let i = 0; i < num(args.n, 10); i++) {
+      await state.update<number>(str(args.key), (e) => (e?.value ?? 0) + 1);
+    }
+    emit('done');
+  },
+
+  /**
+   * `n` times: take the lock, read the counter, write it + 1 with a plain fenced write (no CAS),
+   * release. Only mutual exclusion keeps the count exact. Reports every token it got.
+   */
+  async lockedCounter(state, args, emit) {
+    const tokens: number[] = [];
+    for (let i = 0; i < num(args.n, 10); i++) {
+      const lock = await state.lock(str(args.resource), { ttlMs: num(args.ttlMs, 10_000), waitMs: 60_000 });
+      tokens.push(lock.token);
+      const current = await state.read<number>(str(args.key));
+      await state.write(str(args.key), (current?.value ?? 0) + 1, { fence: lock });
+      await lock.release();
+    }
+    emit('done', { tokens });
+  },
+
+  /** Takes the lock, reports it, and holds it until killed. */
+  async holdLock(state, args, emit) {
+    const lock = await state.lock(str(args.resource), { ttlMs: num(args.ttlMs, 1_000), waitMs: 10_000 });
+    emit('locked', { token: lock.token, expiresAt: lock.expiresAt });
+    await sleep(num(args.holdMs, 60_000));
+  },
+
+  /** `n` random transfers between `accounts` in transactions; balances never go below zero. */
+  async transfer(state, args, emit) {
+    const accounts = args.accounts as string[];
+    let done = 0;
+    for (let i = 0; i < num(args.n, 10); i++) {
+      const from = accounts[Math.floor(Math.random() * accounts.length)]!;
+      let to = accounts[Math.floor(Math.random() * accounts.length)]!;
+      if (to === from) to = accounts[(accounts.indexOf(from) + 1) % accounts.length]!;
+      await state.transaction(
+        async (tx) => {
+          const [a, b] = await tx.readMany([from, to]);
+          const balance = (a?.value as number | undefined) ?? 0;
+          const amount = Math.min(balance, 1 + Math.floor(Math.random() * 10));
+          tx.write(from, balance - amount);
+          tx.write(to, ((b?.value as number | undefined) ?? 0) + amount);
+        },
+        { maxRetries: 1_000 },
+      );
+      done++;
+    }
+    emit('done', { transfers: done });
+  },
+
+  /** Commits transactions that set every key in `keys` to the same value, until killed. */
+  async transactionLoop(state, args, emit) {
+    const keys = args.keys as string[];
+    const size = num(args.size, 2_000);
+    for (let i = 1; ; i++) {
+      await state.transaction((tx) => {
+        for (const key of keys) tx.write(key, checkedValue(i, size));
+      });
+      if (i === 1) emit('ready');
+    }
+  },
+
+  /** Writes checked values of `size` characters to `key`, until killed (or `n` writes). */
+  async writeLoop(state, args, emit) {
+    const size = num(args.size, 64 * 1024);
+    const n = num(args.n, Number.POSITIVE_INFINITY);
+    for (let i = 1; i <= n; i++) {
+      await state.write(str(args.key), checkedValue(i, size));
+      if (i === 1) emit('ready');
+    }
+    emit('done');
+  },
+
+  /** Opens, does one of everything, closes, and returns: the process must then exit by itself. */
+  async lifecycle(state, _args, emit) {
+    await state.write('lifecycle/a', { ok: true }, { ttlMs: 60_000 });
+    await state.read('lifecycle/a');
+    for await (const _ of state.list({ prefix: 'lifecycle/' })) void _;
+    const lock = await state.lock('lifecycle/lock', { ttlMs: 5_000 });
+    await lock.release();
+    await state.transaction(async (tx) => {
+      await tx.read('lifecycle/a');
+      tx.write('lifecycle/b', 1);
+    });
+    emit('done');
+  },
+};

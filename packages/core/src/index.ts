@@ -1,0 +1,36 @@
+export { openState, loadBackend, BACKEND_PACKAGES } from './open-state.js';
+export type { OpenStateOptions, BackendModule } from './open-state.js';
+export { StateClient } from './client.js';
+export type { WriteOptions, DeleteOptions, ListOptions, LockOptions, RetryOptions, UpdateOptions } from './client.js';
+export { Lock } from './lock.js';
+export { Transaction } from './transaction.js';
+export type { TxWriteOptions } from './transaction.js';
+export * from './errors.js';
+export type * from './types.js';
+export {
+  loadConfig,
+  findConfigFile,
+  CONFIG_FILE_NAME,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_LOCK_TTL_MS,
+} from './config/load.js';
+export type { ResolvedConfig, LoadConfigOptions } from './config/load.js';
+export { BACKEND_NAMES, SETTINGS } from './config/schema.js';
+export type { BackendName, Settings, CommunicationConfigInput } from './config/schema.js';
+export {
+  assertKey,
+  assertPrefix,
+  assertSegment,
+  assertJsonValue,
+  assertPositive,
+  keyProblem,
+  serializeValue,
+  MAX_KEY_LENGTH,
+  DEFAULT_MAX_VALUE_BYTES,
+} from './validate.js';
+export { assertVersion, assertLeaseHeld, leaseIsLive, makeEntry, compareKeys, keyInPage } from './backend-kit.js';
+export { retryOnConflict, waitForLock } from './retry.js';
+export { Backoff, sleep, isExpired, withTimeout } from './timing.js';
+export { newClientId, parseOwner, ownerIsDeadLocally, localHost } from './owner.js';
+export type { OwnerInfo } from './owner.js';
+export { MemoryBackend, createMemoryBackend } from './memory/memory-backend.js';

@@ -1,0 +1,175 @@
+import { assertLeaseHeld, assertVersion, compareKeys, keyInPage, leaseIsLive, makeEntry } from '../backend-kit.js';
+import { isExpired } from '../timing.js';
+import type {
+  BackendCapabilities,
+  BackendDeleteOptions,
+  BackendInitContext,
+  BackendWriteOptions,
+  CommitRequest,
+  CommunicationBackend,
+  Entry,
+  HealthReport,
+  JsonValue,
+  ListPageRequest,
+  LockLease,
+} from '../types.js';
+
+interface StoredEntry {
+  json: string;
+  version: number;
+  updatedAt: number;
+  expiresAt?: number;
+}
+
+interface Store {
+  entries: Map<string, StoredEntry>;
+  locks: Map<string, LockLease>;
+  /** Last fencing token issued per resource; never reset, so tokens only grow. */
+  fencing: Map<string, number>;
+}
+
+const STORES_KEY = Symbol.for('agent-state.memory.stores');
+type Registry = Map<string, Store>;
+
+/** Every memory client of a process shares one store per namespace, like a server would. */
+function storeFor(namespace: string): Store {
+  const g = globalThis as unknown as Record<symbol, Registry | undefined>;
+  const registry = (g[STORES_KEY] ??= new Map());
+  let store = registry.get(namespace);
+  if (!store) {
+    store = { entries: new Map(), locks: new Map(), fencing: new Map() };
+    registry.set(namespace, store);
+  }
+  return store;
+}
+
+/**
+ * The in-process backend: one process, nothing persisted. For users' own unit tests and for
+ * core's tests. Every operation is synchronous under the hood, hence atomic.
+ */
+export class MemoryBackend implements CommunicationBackend {
+  readonly name = 'memory';
+  readonly capabilities: BackendCapabilities = { multiProcess: false, persistent: false };
+  #store: Store | undefined;
+  #namespace = 'default';
+
+  async init(context: BackendInitContext): Promise<void> {
+    this.#namespace = context.namespace;
+    this.#store = storeFor(context.namespace);
+  }
+
+  async close(): Promise<void> {
+    this.#store = undefined;
+  }
+
+  async health(): Promise<HealthReport> {
+    return { ok: this.#store !== undefined, backend: this.name, latencyMs: 0, target: `memory:${this.#namespace}` };
+  }
+
+  async read(key: string): Promise<Entry | null> {
+    return this.#read(key);
+  }
+
+  async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+    return keys.map((key) => this.#read(key));
+  }
+
+  async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+    const store = this.#s();
+    const now = Date.now();
+    if (options.fence) assertLeaseHeld(options.fence, store.locks.get(options.fence.resource), now);
+    const current = this.#live(key, now);
+    assertVersion(key, options.ifVersion, current?.version ?? null);
+    return this.#put(key, options.json, current, now, options.ttlMs);
+  }
+
+  async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
+    const store = this.#s();
+    const now = Date.now();
+    if (options.fence) assertLeaseHeld(options.fence, store.locks.get(options.fence.resource), now);
+    const current = this.#live(key, now);
+    assertVersion(key, options.ifVersion, current?.version ?? null);
+    return store.entries.delete(key) && current !== undefined;
+  }
+
+  async list(request: ListPageRequest): Promise<Entry[]> {
+    const now = Date.now();
+    const keys = [...this.#s().entries.keys()].filter((k) => keyInPage(k, request.prefix, request.after)).sort(compareKeys);
+    const page: Entry[] = [];
+    for (const key of keys) {
+      if (page.length >= request.limit) break;
+      const entry = this.#read(key, now);
+      if (entry) page.push(entry);
+    }
+    return page;
+  }
+
+  async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+    const store = this.#s();
+    const now = Date.now();
+    if (leaseIsLive(store.locks.get(resource), now)) return null;
+    const token = (store.fencing.get(resource) ?? 0) + 1;
+    store.fencing.set(resource, token);
+    const lease: LockLease = { resource, owner: options.owner, token, expiresAt: now + options.ttlMs };
+    store.locks.set(resource, lease);
+    return { ...lease };
+  }
+
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+    const store = this.#s();
+    const now = Date.now();
+    assertLeaseHeld(lease, store.locks.get(lease.resource), now);
+    const next = { ...lease, expiresAt: now + ttlMs };
+    store.locks.set(lease.resource, next);
+    return { ...next };
+  }
+
+  async releaseLock(lease: LockLease): Promise<void> {
+    const store = this.#s();
+    assertLeaseHeld(lease, store.locks.get(lease.resource));
+    store.locks.delete(lease.resource);
+  }
+
+  async commit(request: CommitRequest): Promise<void> {
+    const store = this.#s();
+    const now = Date.now();
+    for (const read of request.reads) {
+      assertVersion(read.key, read.version ?? 'absent', this.#live(read.key, now)?.version ?? null);
+    }
+    for (const write of request.writes) {
+      if (write.kind === 'delete') store.entries.delete(write.key);
+      else this.#put(write.key, write.json, this.#live(write.key, now), now, write.ttlMs);
+    }
+  }
+
+  #put(key: string, json: string, current: StoredEntry | undefined, now: number, ttlMs: number | undefined): Entry {
+    const stored: StoredEntry = { json, version: (current?.version ?? 0) + 1, updatedAt: now };
+    if (ttlMs !== undefined) stored.expiresAt = now + ttlMs;
+    this.#s().entries.set(key, stored);
+    return makeEntry(key, JSON.parse(json) as JsonValue, stored.version, now, stored.expiresAt);
+  }
+
+  #live(key: string, now: number): StoredEntry | undefined {
+    const stored = this.#s().entries.get(key);
+    if (stored && isExpired(stored.expiresAt, now)) {
+      this.#s().entries.delete(key);
+      return undefined;
+    }
+    return stored;
+  }
+
+  #read(key: string, now = Date.now()): Entry | null {
+    const stored = this.#live(key, now);
+    return stored ? makeEntry(key, JSON.parse(stored.json) as JsonValue, stored.version, stored.updatedAt, stored.expiresAt) : null;
+  }
+
+  #s(): Store {
+    if (!this.#store) throw new Error('memory backend used before init or after close');
+    return this.#store;
+  }
+}
+
+/** Creates the in-process memory backend. */
+export function createMemoryBackend(): MemoryBackend {
+  return new MemoryBackend();
+}

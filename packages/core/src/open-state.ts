@@ -1,0 +1,76 @@
+import { StateClient } from './client.js';
+import { loadConfig, type LoadConfigOptions, type ResolvedConfig } from './config/load.js';
+import type { BackendName } from './config/schema.js';
+import { BackendUnavailableError, InvalidConfigError } from './errors.js';
+import { createMemoryBackend } from './memory/memory-backend.js';
+import { withTimeout } from './timing.js';
+import type { CommunicationBackend } from './types.js';
+
+/** Options of {@link openState}: where the config comes from, or a ready backend. */
+export interface OpenStateOptions extends LoadConfigOptions {
+  /** A backend instance to use instead of the one the config names (e.g. one built on your own ioredis client). */
+  backend?: CommunicationBackend;
+}
+
+/** What a backend package exports so `openState()` can load it by name. */
+export interface BackendModule {
+  createBackend(config: ResolvedConfig): CommunicationBackend;
+}
+
+/** The npm package that implements each backend. */
+export const BACKEND_PACKAGES: Record<Exclude<BackendName, 'memory'>, string> = {
+  file: '@agent-state/backend-file',
+  sqlite: '@agent-state/backend-sqlite',
+  redis: '@agent-state/backend-redis',
+  firebase: '@agent-state/backend-firebase',
+};
+
+/**
+ * Opens a state client. Without options it finds `project.yml` upward from the working
+ * directory; with none, it uses the file backend in `./.agent-state`.
+ *
+ * @example
+ * await using state = await openState();
+ * await state.write('tasks/42', { status: 'assigned', agent: 'agent-7' });
+ */
+export async function openState(options: OpenStateOptions = {}): Promise<StateClient> {
+  const config = loadConfig(options);
+  const backend = options.backend ?? (await loadBackend(config));
+  const init = backend.init({ namespace: config.namespace, connectTimeoutMs: config.connectTimeoutMs });
+  try {
+    // The backend bounds its own connect; this outer bound (plus a grace) guards against one that does not.
+    await withTimeout(init, config.connectTimeoutMs + 1_000, () =>
+      new BackendUnavailableError(backend.name, config.source, `not ready within ${config.connectTimeoutMs} ms`),
+    );
+  } catch (error) {
+    init.catch(() => undefined);
+    await backend.close().catch(() => undefined);
+    throw error;
+  }
+  return new StateClient(backend, config);
+}
+
+/** Imports the backend package named by the config and creates the backend. */
+export async function loadBackend(config: ResolvedConfig): Promise<CommunicationBackend> {
+  if (config.backend === 'memory') return createMemoryBackend();
+  const name = BACKEND_PACKAGES[config.backend];
+  let mod: Partial<BackendModule>;
+  try {
+    mod = (await import(name)) as Partial<BackendModule>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(name)) {
+      throw new InvalidConfigError(
+        config.source,
+        'communication.backend',
+        `the ${config.backend} backend needs the package ${name}: run \`npm install ${name}\``,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  if (typeof mod.createBackend !== 'function') {
+    throw new InvalidConfigError(config.source, 'communication.backend', `${name} does not export createBackend()`);
+  }
+  return mod.createBackend(config);
+}
