@@ -54,9 +54,9 @@ export function locksGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, 'an expired lease passes to the next holder; the old one cannot release, extend or write', async (f) => {
       const a = await f.open();
       const b = await f.open();
-      const old = await a.lock('locks/exp', { ttlMs: 150 });
+      const old = await a.lock('locks/exp', { ttlMs: 600 });
       await a.write('locks/data', 'by-old', { fence: old });
-      await sleep(250);
+      await sleep(Math.max(0, old.expiresAt - Date.now()) + 100);
       const fresh = await b.lock('locks/exp', { waitMs: 0 });
       assert.ok(fresh.token > old.token);
       await assert.rejects(old.release(), LockLostError);
@@ -74,7 +74,7 @@ export function locksGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, 'an expired lease with no new holder cannot be extended or used to write', async (f) => {
       const state = await f.open();
       const lock = await state.lock('locks/lapsed', { ttlMs: 100 });
-      await sleep(200);
+      await sleep(Math.max(0, lock.expiresAt - Date.now()) + 100);
       await assert.rejects(state.write('locks/x', 1, { fence: lock }), LockLostError);
       await assert.rejects(lock.extend(), LockLostError);
       assert.equal(await state.read('locks/x'), null);
@@ -83,12 +83,12 @@ export function locksGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, 'extend keeps the lock past its first lease', async (f) => {
       const a = await f.open();
       const b = await f.open();
-      const lock = await a.lock('locks/ext', { ttlMs: 300 });
+      const lock = await a.lock('locks/ext', { ttlMs: 1_000 });
       const first = lock.expiresAt;
-      await sleep(150);
-      await lock.extend(1_000);
+      await sleep(200);
+      await lock.extend(5_000);
       assert.ok(lock.expiresAt > first);
-      await sleep(250);
+      await sleep(Math.max(0, first - Date.now()) + 200);
       await assert.rejects(b.lock('locks/ext', { waitMs: 0 }), LockTimeoutError);
       await a.write('locks/ext-data', 1, { fence: lock });
       await lock.release();

@@ -8,11 +8,11 @@ export function ttlGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, "an expired entry reads as absent, is skipped by list and can be re-created with ifVersion 'absent'", async (f) => {
       const state = await f.open();
       const before = Date.now();
-      const entry = await state.write('ttl/short', 'soon gone', { ttlMs: 200 });
-      assert.ok(entry.expiresAt !== undefined && entry.expiresAt >= before + 150 && entry.expiresAt <= Date.now() + 1_000);
+      const entry = await state.write('ttl/short', 'soon gone', { ttlMs: 1_000 });
+      assert.ok(entry.expiresAt !== undefined && entry.expiresAt >= before + 900 && entry.expiresAt <= Date.now() + 2_000);
       await state.write('ttl/long', 'stays', { ttlMs: 60_000 });
       assert.equal((await state.read('ttl/short'))?.value, 'soon gone');
-      await sleep(350);
+      await sleep(Math.max(0, entry.expiresAt - Date.now()) + 150);
       assert.equal(await state.read('ttl/short'), null);
       assert.deepEqual(
         (await state.readMany(['ttl/short', 'ttl/long'])).map((e) => e?.value ?? null),
@@ -28,9 +28,9 @@ export function ttlGroup(t: TestApi, target: ContractTarget): void {
 
     fixtureTest(t, target, 'a write without ttlMs clears an earlier expiry', async (f) => {
       const state = await f.open();
-      await state.write('ttl/clear', 1, { ttlMs: 200 });
+      await state.write('ttl/clear', 1, { ttlMs: 300 });
       await state.write('ttl/clear', 2);
-      await sleep(300);
+      await sleep(450);
       const entry = await state.read('ttl/clear');
       assert.equal(entry?.value, 2);
       assert.equal(entry?.expiresAt, undefined);
@@ -39,7 +39,7 @@ export function ttlGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, 'a transaction sees an expired key as absent', async (f) => {
       const state = await f.open();
       await state.write('ttl/tx', 'x', { ttlMs: 100 });
-      await sleep(200);
+      await sleep(250);
       await state.transaction(async (tx) => {
         assert.equal(await tx.read('ttl/tx'), null);
         tx.write('ttl/tx', 'fresh', { ttlMs: 60_000 });
