@@ -1,4 +1,17 @@
 import type { ResolvedConfig } from './config/load.js';
+import { Agents } from './coordination/agents.js';
+import { RESERVED_PREFIX } from './coordination/layout.js';
+import { Mailbox } from './coordination/mailbox.js';
+import {
+  Subscription,
+  checkSubscribe,
+  publish,
+  type ChannelMessage,
+  type PublishOptions,
+  type SubscribeOptions,
+  type Unsubscribe,
+} from './coordination/pubsub.js';
+import { Queue, type QueueOptions } from './coordination/queue.js';
 import { InvalidValueError, LockLostError, StateClosedError } from './errors.js';
 import { Lock } from './lock.js';
 import { lockOwnerId, newClientId } from './owner.js';
@@ -75,6 +88,8 @@ export class StateClient implements AsyncDisposable {
   readonly clientId = newClientId();
   #closed: Promise<void> | undefined;
   #lockCount = 0;
+  #agents: Agents | undefined;
+  readonly #subscriptions = new Set<Subscription>();
 
   /** @internal Use `openState()`. */
   constructor(
@@ -148,7 +163,8 @@ export class StateClient implements AsyncDisposable {
 
   /**
    * Live entries in key order, paged from the backend. A key that exists for the whole listing
-   * is returned exactly once, even while other keys are written.
+   * is returned exactly once, even while other keys are written. Coordination's own keys (under
+   * `@…`) appear only when `prefix` starts with `@`.
    */
   async *list(options?: ListOptions): AsyncGenerator<Entry> {
     this.guard('list');
@@ -156,9 +172,12 @@ export class StateClient implements AsyncDisposable {
     if (options?.prefix !== undefined) assertPrefix(options.prefix, 'options.prefix');
     if (options?.after !== undefined) assertPrefix(options.after, 'options.after');
     assertPositive(options?.limit, 'options.limit', { integer: true });
+    // Coordination keeps its state under top-level segments starting with "@"; they are listed
+    // only when the prefix asks for them.
+    const hideInternal = !options?.prefix?.startsWith(RESERVED_PREFIX);
     let remaining = options?.limit ?? Number.POSITIVE_INFINITY;
     let after = options?.after;
-    while (remaining > 0) {
+    for (;;) {
       this.guard('list');
       const limit = Math.min(LIST_PAGE, remaining);
       const page = await this.backend.list({
@@ -166,8 +185,11 @@ export class StateClient implements AsyncDisposable {
         ...(options?.prefix !== undefined && { prefix: options.prefix }),
         ...(after !== undefined && { after }),
       });
-      for (const entry of page) yield entry;
-      remaining -= page.length;
+      for (const entry of page) {
+        if (hideInternal && entry.key.startsWith(RESERVED_PREFIX)) continue;
+        yield entry;
+        if (--remaining <= 0) return;
+      }
       if (page.length < limit) return;
       after = page[page.length - 1]?.key;
     }
@@ -265,6 +287,48 @@ export class StateClient implements AsyncDisposable {
     return this.#newTransaction();
   }
 
+  /** A priority queue with leases (`enqueue`, `dequeue`, `ack`, `nack`, `size`). */
+  queue(name: string, options?: QueueOptions): Queue {
+    this.guard('open a queue');
+    return new Queue(this, name, options);
+  }
+
+  /** Publishes `message` on `channel`; every current subscriber receives it, in publish order. */
+  async publish(channel: string, message: JsonValue, options?: PublishOptions): Promise<{ sequence: number }> {
+    return publish(this, channel, message, options);
+  }
+
+  /**
+   * Calls `handler` for every message published on `channel` after this resolves, in order.
+   * Returns the function that stops it; `close()` stops every subscription too.
+   */
+  async subscribe<T extends JsonValue = JsonValue>(
+    channel: string,
+    handler: (message: T, meta: ChannelMessage<T>) => void | Promise<void>,
+    options?: SubscribeOptions,
+  ): Promise<Unsubscribe> {
+    this.guard('subscribe');
+    checkSubscribe(channel, handler, options);
+    const subscription = new Subscription(this, channel, (m) => handler(m.message as T, m as ChannelMessage<T>), options ?? {});
+    await subscription.start();
+    this.#subscriptions.add(subscription);
+    return async () => {
+      this.#subscriptions.delete(subscription);
+      await subscription.stop();
+    };
+  }
+
+  /** The agent registry: `register`, `heartbeat`, `list`. */
+  get agents(): Agents {
+    return (this.#agents ??= new Agents(this));
+  }
+
+  /** The mailbox of `agentId`: `send`, `receive`, `ack`. */
+  mailbox(agentId: string): Mailbox {
+    this.guard('open a mailbox');
+    return new Mailbox(this, agentId);
+  }
+
   /** Checks the backend answers. */
   async health(): Promise<HealthReport> {
     this.guard('check health');
@@ -273,7 +337,12 @@ export class StateClient implements AsyncDisposable {
 
   /** Releases every connection, timer and handle. Idempotent; later calls → `StateClosedError`. */
   close(): Promise<void> {
-    this.#closed ??= this.backend.close();
+    this.#closed ??= (async () => {
+      const subscriptions = [...this.#subscriptions];
+      this.#subscriptions.clear();
+      await Promise.all(subscriptions.map((s) => s.stop()));
+      await this.backend.close();
+    })();
     return this.#closed;
   }
 

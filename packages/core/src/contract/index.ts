@@ -22,6 +22,10 @@ import { roundTripGroup } from './groups/round-trip.js';
 import { transactionsGroup } from './groups/transactions.js';
 import { ttlGroup } from './groups/ttl.js';
 import { unavailableGroup } from './groups/unavailable.js';
+import { queuesGroup } from './groups/queues.js';
+import { pubsubGroup } from './groups/pubsub.js';
+import { agentsGroup } from './groups/agents.js';
+import { mailboxesGroup } from './groups/mailboxes.js';
 
 export type { ContractTarget, TestApi, WorkerMessage } from './harness.js';
 export { Fixture, WorkerProcess, fixtureTest, skipTest, skipped } from './harness.js';
@@ -38,6 +42,10 @@ export {
   badInputGroup,
   unavailableGroup,
   lifecycleGroup,
+  queuesGroup,
+  pubsubGroup,
+  agentsGroup,
+  mailboxesGroup,
 };
 
 /** Every group, in the order of the spec's promises. */
@@ -50,6 +58,10 @@ export const CONTRACT_GROUPS = [
   transactionsGroup,
   ttlGroup,
   listGroup,
+  queuesGroup,
+  pubsubGroup,
+  agentsGroup,
+  mailboxesGroup,
   badInputGroup,
   unavailableGroup,
   lifecycleGroup,

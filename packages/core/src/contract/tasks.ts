@@ -114,6 +114,38 @@ export const tasks: Record<string, Task> = {
     emit('done');
   },
 
+  /** Dequeues and acks until the queue has been empty for `idleMs`; reports the ids it got. */
+  async consume(state, args, emit) {
+    const queue = state.queue(str(args.queue));
+    const ids: string[] = [];
+    let idleSince = Date.now();
+    emit('ready');
+    while (Date.now() - idleSince < num(args.idleMs, 1_500)) {
+      const job = await queue.dequeue({ leaseMs: num(args.leaseMs, 30_000) });
+      if (!job) {
+        await sleep(10);
+        continue;
+      }
+      ids.push(job.id);
+      await job.ack();
+      idleSince = Date.now();
+    }
+    emit('done', { ids });
+  },
+
+  /** Claims one job, reports it, and hangs until killed (a consumer dying mid-job). */
+  async claimAndHang(state, args, emit) {
+    const job = await state.queue(str(args.queue)).dequeue({ leaseMs: num(args.leaseMs, 1_000) });
+    emit('claimed', { id: job?.id ?? null, attempts: job?.attempts ?? 0 });
+    await sleep(60_000);
+  },
+
+  /** Publishes `n` messages `{ publisher, i }` in order. */
+  async publish(state, args, emit) {
+    for (let i = 0; i < num(args.n, 10); i++) await state.publish(str(args.channel), { publisher: str(args.name), i });
+    emit('done');
+  },
+
   /** Opens, does one of everything, closes, and returns: the process must then exit by itself. */
   async lifecycle(state, _args, emit) {
     await state.write('lifecycle/a', { ok: true }, { ttlMs: 60_000 });
@@ -125,6 +157,10 @@ export const tasks: Record<string, Task> = {
       await tx.read('lifecycle/a');
       tx.write('lifecycle/b', 1);
     });
+    await state.subscribe('lifecycle', () => undefined);
+    await state.queue('lifecycle').enqueue({ job: 1 });
+    await state.agents.heartbeat('lifecycle-agent', { ok: true });
+    // The subscription is left running on purpose: close() must stop it.
     emit('done');
   },
 };

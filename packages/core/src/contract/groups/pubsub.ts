@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import type { JsonValue } from '../../types.js';
+import { sleep } from '../../timing.js';
+import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+
+async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Promise 10: every message after subscribe, in publish order per publisher; unsubscribe stops it. */
+export function pubsubGroup(t: TestApi, target: ContractTarget): void {
+  t.describe('pub/sub', () => {
+    fixtureTest(t, target, 'a subscriber gets every message published after subscribe resolved, in order', async (f) => {
+      const publisher = await f.open();
+      const subscriber = await f.open();
+      await publisher.publish('news', 'before');
+      const got: JsonValue[] = [];
+      const unsubscribe = await subscriber.subscribe('news', (m) => {
+        got.push(m);
+      });
+      for (let i = 0; i < 20; i++) await publisher.publish('news', { i });
+      await until(() => got.length >= 20, 10_000, '20 messages');
+      assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => ({ i })));
+      await unsubscribe();
+      await publisher.publish('news', 'after');
+      await sleep(300);
+      assert.equal(got.length, 20, 'nothing delivered after unsubscribe');
+    });
+
+    fixtureTest(t, target, 'channels are independent and every subscriber gets its own copy', async (f) => {
+      const state = await f.open();
+      const a: JsonValue[] = [];
+      const b: JsonValue[] = [];
+      const other: JsonValue[] = [];
+      const stops = [
+        await state.subscribe('c1', (m) => void a.push(m)),
+        await state.subscribe('c1', (m) => void b.push(m)),
+        await state.subscribe('c2', (m) => void other.push(m)),
+      ];
+      await state.publish('c1', 'x');
+      await state.publish('c2', 'y');
+      await until(() => a.length === 1 && b.length === 1 && other.length === 1, 10_000, 'deliveries');
+      assert.deepEqual([a, b, other], [['x'], ['x'], ['y']]);
+      for (const stop of stops) await stop();
+    });
+
+    fixtureTest(t, target, 'a handler that throws stops its subscription and reports through onError', async (f) => {
+      const state = await f.open();
+      const errors: unknown[] = [];
+      let calls = 0;
+      await state.subscribe(
+        'boom',
+        () => {
+          calls++;
+          throw new Error('handler failed');
+        },
+        { onError: (e) => errors.push(e) },
+      );
+      await state.publish('boom', 1);
+      await state.publish('boom', 2);
+      await until(() => errors.length === 1, 10_000, 'the error');
+      await sleep(200);
+      assert.equal(calls, 1);
+      assert.match(String(errors[0]), /handler failed/);
+    });
+
+    const multi = 'messages from several publisher processes all arrive, in order per publisher';
+    if (!target.multiProcess) skipTest(t, target, multi, 'backend is single-process');
+    else
+      fixtureTest(
+        t,
+        target,
+        multi,
+        async (f) => {
+          const state = await f.open();
+          const got: { publisher: string; i: number }[] = [];
+          const stop = await state.subscribe('multi', (m) => void got.push(m as { publisher: string; i: number }));
+          const n = 30;
+          await Promise.all(['p1', 'p2'].map((name) => f.run('publish', { channel: 'multi', name, n })));
+          await until(() => got.length >= 2 * n, 20_000, 'all messages');
+          for (const name of ['p1', 'p2']) {
+            assert.deepEqual(
+              got.filter((m) => m.publisher === name).map((m) => m.i),
+              Array.from({ length: n }, (_, i) => i),
+              `${name} in order, none lost`,
+            );
+          }
+          await stop();
+        },
+        60_000,
+      );
+  });
+}

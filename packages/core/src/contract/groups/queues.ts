@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { sleep } from '../../timing.js';
+import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+
+/** Promise 9: priority then sequence, leases, at-least-once, nothing lost. */
+export function queuesGroup(t: TestApi, target: ContractTarget): void {
+  const scale = target.scale ?? 1;
+  t.describe('queues', () => {
+    fixtureTest(t, target, 'jobs are served by priority, then in enqueue order', async (f) => {
+      const q = (await f.open()).queue('jobs');
+      await q.enqueue('low', { priority: 'low' });
+      await q.enqueue('normal-1');
+      await q.enqueue('high-1', { priority: 'high' });
+      await q.enqueue('five', { priority: 5 });
+      await q.enqueue('high-2', { priority: 'high' });
+      await q.enqueue('normal-2', { priority: 'normal' });
+      await q.enqueue('minus-20', { priority: -20 });
+      assert.equal(await q.size(), 7);
+      const order: unknown[] = [];
+      for (let job = await q.dequeue(); job; job = await q.dequeue()) {
+        order.push(job.payload);
+        await job.ack();
+      }
+      assert.deepEqual(order, ['high-1', 'high-2', 'five', 'normal-1', 'normal-2', 'low', 'minus-20']);
+      assert.equal(await q.size(), 0);
+    });
+
+    fixtureTest(t, target, 'enqueue returns an id and an increasing sequence; dequeue reports them', async (f) => {
+      const q = (await f.open()).queue('ids');
+      const a = await q.enqueue({ n: 1 });
+      const b = await q.enqueue({ n: 2 });
+      assert.ok(b.sequence > a.sequence);
+      const job = await q.dequeue();
+      assert.equal(job?.id, a.id);
+      assert.equal(job?.sequence, a.sequence);
+      assert.equal(job?.priority, 0);
+      assert.equal(job?.attempts, 1);
+      assert.deepEqual(job?.payload, { n: 1 });
+    });
+
+    fixtureTest(t, target, 'a claimed job is invisible to other consumers until its lease ends, then comes back with attempts counted', async (f) => {
+      const a = (await f.open()).queue('lease');
+      const b = (await f.open()).queue('lease');
+      await a.enqueue('work');
+      const first = await a.dequeue({ leaseMs: 500 });
+      assert.equal(first?.payload, 'work');
+      assert.equal(await b.dequeue(), null, 'invisible while leased');
+      await sleep(700);
+      const again = await b.dequeue({ leaseMs: 10_000 });
+      assert.equal(again?.id, first?.id);
+      assert.equal(again?.attempts, 2);
+      assert.equal(await first!.ack(), false, 'the expired claim cannot ack the new one');
+      assert.equal(await a.size(), 1);
+      assert.equal(await again!.ack(), true);
+      assert.equal(await again!.ack(), false, 'ack twice is harmless');
+      assert.equal(await a.size(), 0);
+    });
+
+    fixtureTest(t, target, 'nack returns a job at once or after delayMs; delayMs on enqueue hides a job until then', async (f) => {
+      const q = (await f.open()).queue('nack');
+      await q.enqueue('retry-me');
+      const job = await q.dequeue();
+      assert.equal(await job!.nack(), true);
+      const back = await q.dequeue();
+      assert.equal(back?.id, job?.id);
+      await back!.nack({ delayMs: 400 });
+      assert.equal(await q.dequeue(), null);
+      await q.enqueue('later', { delayMs: 400 });
+      assert.equal(await q.dequeue(), null);
+      await sleep(600);
+      const got = [await q.dequeue(), await q.dequeue()].map((j) => j?.payload);
+      assert.deepEqual(got.sort(), ['later', 'retry-me']);
+    });
+
+    fixtureTest(t, target, 'a job claimed maxAttempts times without ack goes to the dead letters', async (f) => {
+      const q = (await f.open()).queue('dlq', { maxAttempts: 2 });
+      await q.enqueue('poison');
+      for (let i = 0; i < 2; i++) {
+        const job = await q.dequeue();
+        assert.equal(job?.payload, 'poison');
+        await job!.nack();
+      }
+      assert.equal(await q.dequeue(), null);
+      const dead = await q.deadLetters();
+      assert.equal(dead.length, 1);
+      assert.equal(dead[0]?.payload, 'poison');
+      assert.equal(dead[0]?.attempts, 2);
+      assert.equal(await q.size(), 0);
+    });
+
+    fixtureTest(t, target, 'bad queue input is rejected before any I/O', async (f) => {
+      const state = await f.open();
+      assert.throws(() => state.queue('a/b'), { code: 'INVALID_KEY' });
+      const q = state.queue('ok');
+      await assert.rejects(q.enqueue(1, { priority: 'urgent' as never }), /options\.priority/);
+      await assert.rejects(q.enqueue((() => 1) as never), /payload/);
+      await assert.rejects(q.dequeue({ leaseMs: 0 }), /options\.leaseMs/);
+      assert.equal(await q.size(), 0);
+    });
+
+    const drain = 'several processes draining one queue receive each job exactly once when all ack';
+    if (!target.multiProcess) skipTest(t, target, drain, 'backend is single-process');
+    else
+      fixtureTest(
+        t,
+        target,
+        drain,
+        async (f) => {
+          const q = (await f.open()).queue('drain');
+          const n = Math.max(20, Math.round(90 * scale));
+          const workers = [0, 1, 2].map(() => f.spawn('consume', { queue: 'drain', idleMs: 2_000 }));
+          await Promise.all(workers.map((w) => w.waitFor('ready')));
+          const ids = new Set<string>();
+          for (let i = 0; i < n; i++) ids.add((await q.enqueue({ i })).id);
+          const got = (await Promise.all(workers.map((w) => w.waitFor('done')))).flatMap((m) => m.ids as string[]);
+          assert.equal(got.length, n, 'no job delivered twice or lost');
+          assert.deepEqual(new Set(got), ids);
+          assert.equal(await q.size(), 0);
+        },
+        120_000,
+      );
+
+    const crash = 'a consumer killed with SIGKILL mid-job loses nothing: the job comes back after its lease';
+    if (!target.multiProcess) skipTest(t, target, crash, 'backend is single-process');
+    else
+      fixtureTest(
+        t,
+        target,
+        crash,
+        async (f) => {
+          const q = (await f.open()).queue('crash');
+          const { id } = await q.enqueue({ important: true });
+          const worker = f.spawn('claimAndHang', { queue: 'crash', leaseMs: 800 });
+          const claimed = await worker.waitFor('claimed');
+          assert.equal(claimed.id, id);
+          await worker.kill();
+          assert.equal(await q.dequeue(), null, 'still leased to the dead consumer');
+          await sleep(1_000);
+          const job = await q.dequeue();
+          assert.equal(job?.id, id);
+          assert.deepEqual(job?.payload, { important: true });
+          assert.equal(job?.attempts, 2);
+          await job!.ack();
+        },
+        60_000,
+      );
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * Where coordination keeps its state, as ordinary entries under reserved top-level segments that
+ * start with `@` (user keys listed without an `@` prefix never show them). The migration tool
+ * copies them like any entry. Every number in a key is zero-padded so key order = service order.
+ *
+ * - `@q/<queue>/seq`               last sequence number issued
+ * - `@q/<queue>/j/<id>`            a job, id = `<1e6 - priority, 7 digits>-<sequence, 15 digits>`
+ * - `@q/<queue>/dead/<id>`         a job that reached `maxAttempts`
+ * - `@ch/<channel>/seq`            last message number of a channel
+ * - `@ch/<channel>/m/<n>`          a message (kept `retentionMs`, then expires)
+ * - `@agents/<agentId>`            registry record with the last heartbeat
+ * - `@mail/<agentId>/seq`          last message number of a mailbox
+ * - `@mail/<agentId>/m/<n>`        a message waiting for its receiver's ack
+ */
+
+/** Top-level segments reserved for coordination. */
+export const RESERVED_PREFIX = '@';
+
+/** Priorities are whole numbers in this range; larger is served first. */
+export const MAX_PRIORITY = 999_999;
+
+export const NAMED_PRIORITIES = { high: 10, normal: 0, low: -10 } as const;
+export type NamedPriority = keyof typeof NAMED_PRIORITIES;
+
+export function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+export const queueKeys = (queue: string) => ({
+  seq: `@q/${queue}/seq`,
+  jobs: `@q/${queue}/j/`,
+  job: (id: string) => `@q/${queue}/j/${id}`,
+  dead: (id: string) => `@q/${queue}/dead/${id}`,
+  deadPrefix: `@q/${queue}/dead/`,
+});
+
+/** A job id orders by priority (descending) then sequence (ascending). */
+export function jobId(priority: number, sequence: number): string {
+  return `${pad(1_000_000 - priority, 7)}-${pad(sequence, 15)}`;
+}
+
+export const channelKeys = (channel: string) => ({
+  seq: `@ch/${channel}/seq`,
+  messages: `@ch/${channel}/m/`,
+  message: (n: number) => `@ch/${channel}/m/${pad(n, 15)}`,
+});
+
+export const agentKey = (agentId: string) => `@agents/${agentId}`;
+export const AGENTS_PREFIX = '@agents/';
+
+export const mailKeys = (agentId: string) => ({
+  seq: `@mail/${agentId}/seq`,
+  messages: `@mail/${agentId}/m/`,
+  message: (n: number) => `@mail/${agentId}/m/${pad(n, 15)}`,
+});
