@@ -160,4 +160,24 @@ export interface CommunicationBackend {
 
   /** Native atomic increment (only when `capabilities.nativeIncrement`). */
   increment?(key: string, by: number): Promise<number>;
+
+  /**
+   * Native pub/sub (e.g. Redis PUBLISH/SUBSCRIBE). When present, core's `publish`/`subscribe`
+   * use it instead of the polled log; it must deliver every message published after `subscribe`
+   * resolved, in publish order per publisher, to every subscriber in any process.
+   */
+  pubsub?: NativePubSub;
+
+  /**
+   * Change notification: calls `onChange` soon after `key` may have been written by any process
+   * (spurious calls are fine). Lets pollers (pub/sub on the log) wake at once instead of waiting
+   * for their next tick. Returns the function that stops watching.
+   */
+  watch?(key: string, onChange: () => void): () => void;
+}
+
+/** See {@link CommunicationBackend.pubsub}. */
+export interface NativePubSub {
+  publish(channel: string, json: string): Promise<void>;
+  subscribe(channel: string, onMessage: (json: string) => void): Promise<() => Promise<void>>;
 }

@@ -55,8 +55,14 @@ export async function publish(
   assertOptions(options, 'options', ['retentionMs']);
   assertPositive(options?.retentionMs, 'options.retentionMs');
   serializeValue(message, state.config.maxValueBytes, 'message');
-  const keys = channelKeys(channel);
   const publishedAt = Date.now();
+  const native = state.backend.pubsub;
+  if (native) {
+    const sequence = nextNativeSequence(state);
+    await native.publish(channel, JSON.stringify({ message, publishedAt, publisher: state.clientId, sequence }));
+    return { sequence };
+  }
+  const keys = channelKeys(channel);
   const sequence = await state.transaction(
     async (tx) => {
       const n = (((await tx.read(keys.seq))?.value as number | undefined) ?? 0) + 1;
@@ -69,7 +75,16 @@ export async function publish(
   return { sequence };
 }
 
-/** A subscriber following one channel's log. */
+const nativeSequences = new WeakMap<StateClient, number>();
+
+/** On a native channel, `sequence` counts per publishing client. */
+function nextNativeSequence(state: StateClient): number {
+  const n = (nativeSequences.get(state) ?? 0) + 1;
+  nativeSequences.set(state, n);
+  return n;
+}
+
+/** A subscriber following one channel's log (or the backend's native channel). */
 export class Subscription {
   #cursor = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -86,17 +101,65 @@ export class Subscription {
     this.#delay = options.pollMs ?? 5;
   }
 
+  #unwatch: (() => void) | (() => Promise<void>) | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #wokenWhileRunning = false;
+
   /** Reads the current position, so only messages published from now on are delivered. */
   async start(): Promise<void> {
-    this.#cursor = ((await this.state.read(channelKeys(this.channel).seq))?.value as number | undefined) ?? 0;
+    const native = this.state.backend.pubsub;
+    if (native) {
+      this.#unwatch = await native.subscribe(this.channel, (json) => {
+        // Deliver strictly one at a time, in arrival order, even if the handler is async.
+        this.#chain = this.#chain.then(() => this.#deliverNative(json));
+      });
+      return;
+    }
+    const seqKey = channelKeys(this.channel).seq;
+    this.#cursor = ((await this.state.read(seqKey))?.value as number | undefined) ?? 0;
+    // A backend that can tell when the counter changes wakes the poller at once.
+    this.#unwatch = this.state.backend.watch?.(seqKey, () => this.#wake());
     this.#schedule();
   }
 
-  /** Stops polling; waits for a delivery in progress. */
+  /** Stops delivery; waits for a delivery in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    await this.#unwatch?.();
     await this.#running;
+    await this.#chain;
+  }
+
+  async #deliverNative(json: string): Promise<void> {
+    if (this.#stopped) return;
+    const { message, publishedAt, publisher, sequence } = JSON.parse(json) as Omit<ChannelMessage, 'channel'>;
+    try {
+      await this.handler({ channel: this.channel, sequence, message, publishedAt, publisher });
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#stopped = true;
+    void this.#unwatch?.();
+    if (this.options.onError) this.options.onError(error);
+    else
+      setImmediate(() => {
+        throw error;
+      });
+  }
+
+  #wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#wokenWhileRunning = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#delay = 0;
+    this.#schedule();
   }
 
   #schedule(): void {
@@ -104,6 +167,10 @@ export class Subscription {
     this.#timer = setTimeout(() => {
       this.#running = this.#poll().finally(() => {
         this.#running = undefined;
+        if (this.#wokenWhileRunning) {
+          this.#wokenWhileRunning = false;
+          this.#delay = 0;
+        }
         this.#schedule();
       });
     }, this.#delay);
@@ -137,9 +204,7 @@ export class Subscription {
         try {
           await this.handler({ channel: this.channel, sequence, message, publishedAt, publisher });
         } catch (error) {
-          this.#stopped = true;
-          if (this.options.onError) this.options.onError(error);
-          else setImmediate(() => { throw error; });
+          this.#fail(error);
           return;
         }
       }
