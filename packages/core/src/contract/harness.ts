@@ -162,6 +162,22 @@ export function fixtureTest(
   );
 }
 
+/**
+ * Declares a test that needs several OS processes (and, with `crash`, a store that survives a
+ * kill -9); skipped with the reason on a target that truthfully lacks it.
+ */
+export function processTest(
+  t: TestApi,
+  target: ContractTarget,
+  name: string,
+  fn: (f: Fixture) => Promise<void>,
+  { timeoutMs = 120_000, crash = false }: { timeoutMs?: number; crash?: boolean } = {},
+): void {
+  if (!target.multiProcess) skipTest(t, target, name, 'backend is single-process');
+  else if (crash && target.crashSafe === false) skipTest(t, target, name, 'backend is not crash-safe across processes');
+  else fixtureTest(t, target, name, fn, timeoutMs);
+}
+
 /** Declares a skipped test whose title says why, and notes it for the summary. */
 export function skipTest(t: TestApi, target: ContractTarget, name: string, reason: string): void {
   skipped.push(`${target.name}: ${name} (${reason})`);

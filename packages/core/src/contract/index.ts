@@ -28,7 +28,7 @@ import { agentsGroup } from './groups/agents.js';
 import { mailboxesGroup } from './groups/mailboxes.js';
 
 export type { ContractTarget, TestApi, WorkerMessage } from './harness.js';
-export { Fixture, WorkerProcess, fixtureTest, skipTest, skipped } from './harness.js';
+export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped } from './harness.js';
 export { tasks, checkedValue, isWhole } from './tasks.js';
 export {
   roundTripGroup,

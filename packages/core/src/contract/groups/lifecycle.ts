@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { StateClosedError } from '../../errors.js';
-import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 
 /** Promise 13: close is idempotent, releases everything, and later calls reject. */
 export function lifecycleGroup(t: TestApi, target: ContractTarget): void {
@@ -52,23 +52,20 @@ export function lifecycleGroup(t: TestApi, target: ContractTarget): void {
       assert.equal(escaped.closed, true);
     });
 
-    const exits = 'a process that opens, uses and closes a client exits by itself';
-    if (!target.multiProcess) skipTest(t, target, exits, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        exits,
-        async (f) => {
-          const worker = f.spawn('lifecycle');
-          const timer = setTimeout(() => worker.child.kill('SIGKILL'), 20_000);
-          const result = await worker.done;
-          clearTimeout(timer);
-          assert.equal(result.signal, null, `the worker had to be killed: something kept it alive. ${result.stderr}`);
-          assert.equal(result.code, 0, result.stderr);
-          assert.ok(result.messages.some((m) => m.type === 'done'));
-        },
-        40_000,
-      );
+    processTest(
+      t,
+      target,
+      'a process that opens, uses and closes a client exits by itself',
+      async (f) => {
+        const worker = f.spawn('lifecycle');
+        const timer = setTimeout(() => worker.child.kill('SIGKILL'), 20_000);
+        const result = await worker.done;
+        clearTimeout(timer);
+        assert.equal(result.signal, null, `the worker had to be killed: something kept it alive. ${result.stderr}`);
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(result.messages.some((m) => m.type === 'done'));
+      },
+      { timeoutMs: 40_000 },
+    );
   });
 }

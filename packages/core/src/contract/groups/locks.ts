@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { LockLostError, LockTimeoutError } from '../../errors.js';
 import { sleep } from '../../timing.js';
-import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 
 /** Promise 5: mutual exclusion with leases and fencing tokens. */
 export function locksGroup(t: TestApi, target: ContractTarget): void {
@@ -102,47 +102,41 @@ export function locksGroup(t: TestApi, target: ContractTarget): void {
       await y.release();
     });
 
-    const exclusion = 'processes contending for one lock never overlap and tokens strictly increase';
-    if (!target.multiProcess) skipTest(t, target, exclusion, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        exclusion,
-        async (f) => {
-          const n = Math.max(10, Math.round(40 * scale));
-          const results = await Promise.all([0, 1, 2].map(() => f.run('lockedCounter', { resource: 'locks/mp', key: 'locks/counter', n })));
-          const state = await f.open();
-          assert.equal((await state.read('locks/counter'))?.value, 3 * n, 'no increment was lost: the critical sections never overlapped');
-          const all: number[] = [];
-          for (const messages of results) {
-            const tokens = messages.find((m) => m.type === 'done')?.tokens as number[];
-            for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, 'tokens increase within a process');
-            all.push(...tokens);
-          }
-          assert.equal(new Set(all).size, all.length, 'no token was issued twice');
-        },
-        120_000,
-      );
+    processTest(
+      t,
+      target,
+      'processes contending for one lock never overlap and tokens strictly increase',
+      async (f) => {
+        const n = Math.max(10, Math.round(40 * scale));
+        const results = await Promise.all([0, 1, 2].map(() => f.run('lockedCounter', { resource: 'locks/mp', key: 'locks/counter', n })));
+        const state = await f.open();
+        assert.equal((await state.read('locks/counter'))?.value, 3 * n, 'no increment was lost: the critical sections never overlapped');
+        const all: number[] = [];
+        for (const messages of results) {
+          const tokens = messages.find((m) => m.type === 'done')?.tokens as number[];
+          for (let i = 1; i < tokens.length; i++) assert.ok(tokens[i]! > tokens[i - 1]!, 'tokens increase within a process');
+          all.push(...tokens);
+        }
+        assert.equal(new Set(all).size, all.length, 'no token was issued twice');
+      },
+      { timeoutMs: 120_000 },
+    );
 
-    const killed = 'a holder killed with SIGKILL loses the lock after ttlMs and the next holder gets a greater token';
-    if (!target.multiProcess) skipTest(t, target, killed, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        killed,
-        async (f) => {
-          const holder = f.spawn('holdLock', { resource: 'locks/killed', ttlMs: 1_000 });
-          const locked = await holder.waitFor('locked');
-          await holder.kill();
-          const state = await f.open();
-          const lock = await state.lock('locks/killed', { waitMs: 10_000 });
-          assert.ok(lock.token > (locked.token as number));
-          await state.write('locks/after', 'ok', { fence: lock });
-          await lock.release();
-        },
-        60_000,
-      );
+    processTest(
+      t,
+      target,
+      'a holder killed with SIGKILL loses the lock after ttlMs and the next holder gets a greater token',
+      async (f) => {
+        const holder = f.spawn('holdLock', { resource: 'locks/killed', ttlMs: 1_000 });
+        const locked = await holder.waitFor('locked');
+        await holder.kill();
+        const state = await f.open();
+        const lock = await state.lock('locks/killed', { waitMs: 10_000 });
+        assert.ok(lock.token > (locked.token as number));
+        await state.write('locks/after', 'ok', { fence: lock });
+        await lock.release();
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 }

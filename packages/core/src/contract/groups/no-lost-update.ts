@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 
 /** Promise 4: P processes × N update/increment on one key end at exactly P×N. */
 export function noLostUpdateGroup(t: TestApi, target: ContractTarget): void {
@@ -42,25 +42,22 @@ export function noLostUpdateGroup(t: TestApi, target: ContractTarget): void {
       assert.equal(same?.version, v.version);
     });
 
-    const multi = '4 processes × N increments and updates on one key end at exactly 4×N';
-    if (!target.multiProcess) skipTest(t, target, multi, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        multi,
-        async (f) => {
-          const n = Math.max(10, Math.round(100 * scale));
-          await Promise.all([
-            f.run('increment', { key: 'nlu/procs', n }),
-            f.run('increment', { key: 'nlu/procs', n }),
-            f.run('update', { key: 'nlu/procs', n }),
-            f.run('update', { key: 'nlu/procs', n }),
-          ]);
-          const state = await f.open();
-          assert.equal((await state.read('nlu/procs'))?.value, 4 * n);
-        },
-        120_000,
-      );
+    processTest(
+      t,
+      target,
+      '4 processes × N increments and updates on one key end at exactly 4×N',
+      async (f) => {
+        const n = Math.max(10, Math.round(100 * scale));
+        await Promise.all([
+          f.run('increment', { key: 'nlu/procs', n }),
+          f.run('increment', { key: 'nlu/procs', n }),
+          f.run('update', { key: 'nlu/procs', n }),
+          f.run('update', { key: 'nlu/procs', n }),
+        ]);
+        const state = await f.open();
+        assert.equal((await state.read('nlu/procs'))?.value, 4 * n);
+      },
+      { timeoutMs: 120_000 },
+    );
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { JsonValue } from '../../types.js';
 import { sleep } from '../../timing.js';
-import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 
 async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -68,30 +68,27 @@ export function pubsubGroup(t: TestApi, target: ContractTarget): void {
       assert.match(String(errors[0]), /handler failed/);
     });
 
-    const multi = 'messages from several publisher processes all arrive, in order per publisher';
-    if (!target.multiProcess) skipTest(t, target, multi, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        multi,
-        async (f) => {
-          const state = await f.open();
-          const got: { publisher: string; i: number }[] = [];
-          const stop = await state.subscribe('multi', (m) => void got.push(m as { publisher: string; i: number }));
-          const n = 30;
-          await Promise.all(['p1', 'p2'].map((name) => f.run('publish', { channel: 'multi', name, n })));
-          await until(() => got.length >= 2 * n, 20_000, 'all messages');
-          for (const name of ['p1', 'p2']) {
-            assert.deepEqual(
-              got.filter((m) => m.publisher === name).map((m) => m.i),
-              Array.from({ length: n }, (_, i) => i),
-              `${name} in order, none lost`,
-            );
-          }
-          await stop();
-        },
-        60_000,
-      );
+    processTest(
+      t,
+      target,
+      'messages from several publisher processes all arrive, in order per publisher',
+      async (f) => {
+        const state = await f.open();
+        const got: { publisher: string; i: number }[] = [];
+        const stop = await state.subscribe('multi', (m) => void got.push(m as { publisher: string; i: number }));
+        const n = 30;
+        await Promise.all(['p1', 'p2'].map((name) => f.run('publish', { channel: 'multi', name, n })));
+        await until(() => got.length >= 2 * n, 20_000, 'all messages');
+        for (const name of ['p1', 'p2']) {
+          assert.deepEqual(
+            got.filter((m) => m.publisher === name).map((m) => m.i),
+            Array.from({ length: n }, (_, i) => i),
+            `${name} in order, none lost`,
+          );
+        }
+        await stop();
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { sleep } from '../../timing.js';
-import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 
 /** Promise 9: priority then sequence, leases, at-least-once, nothing lost. */
 export function queuesGroup(t: TestApi, target: ContractTarget): void {
@@ -98,51 +98,45 @@ export function queuesGroup(t: TestApi, target: ContractTarget): void {
       assert.equal(await q.size(), 0);
     });
 
-    const drain = 'several processes draining one queue receive each job exactly once when all ack';
-    if (!target.multiProcess) skipTest(t, target, drain, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        drain,
-        async (f) => {
-          const q = (await f.open()).queue('drain');
-          const n = Math.max(20, Math.round(90 * scale));
-          const workers = [0, 1, 2].map(() => f.spawn('consume', { queue: 'drain', idleMs: 2_000 }));
-          await Promise.all(workers.map((w) => w.waitFor('ready')));
-          const ids = new Set<string>();
-          for (let i = 0; i < n; i++) ids.add((await q.enqueue({ i })).id);
-          const got = (await Promise.all(workers.map((w) => w.waitFor('done')))).flatMap((m) => m.ids as string[]);
-          assert.equal(got.length, n, 'no job delivered twice or lost');
-          assert.deepEqual(new Set(got), ids);
-          assert.equal(await q.size(), 0);
-        },
-        120_000,
-      );
+    processTest(
+      t,
+      target,
+      'several processes draining one queue receive each job exactly once when all ack',
+      async (f) => {
+        const q = (await f.open()).queue('drain');
+        const n = Math.max(20, Math.round(90 * scale));
+        const workers = [0, 1, 2].map(() => f.spawn('consume', { queue: 'drain', idleMs: 2_000 }));
+        await Promise.all(workers.map((w) => w.waitFor('ready')));
+        const ids = new Set<string>();
+        for (let i = 0; i < n; i++) ids.add((await q.enqueue({ i })).id);
+        const got = (await Promise.all(workers.map((w) => w.waitFor('done')))).flatMap((m) => m.ids as string[]);
+        assert.equal(got.length, n, 'no job delivered twice or lost');
+        assert.deepEqual(new Set(got), ids);
+        assert.equal(await q.size(), 0);
+      },
+      { timeoutMs: 120_000 },
+    );
 
-    const crash = 'a consumer killed with SIGKILL mid-job loses nothing: the job comes back after its lease';
-    if (!target.multiProcess) skipTest(t, target, crash, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        crash,
-        async (f) => {
-          const q = (await f.open()).queue('crash');
-          const { id } = await q.enqueue({ important: true });
-          const worker = f.spawn('claimAndHang', { queue: 'crash', leaseMs: 800 });
-          const claimed = await worker.waitFor('claimed');
-          assert.equal(claimed.id, id);
-          await worker.kill();
-          assert.equal(await q.dequeue(), null, 'still leased to the dead consumer');
-          await sleep(1_000);
-          const job = await q.dequeue();
-          assert.equal(job?.id, id);
-          assert.deepEqual(job?.payload, { important: true });
-          assert.equal(job?.attempts, 2);
-          await job!.ack();
-        },
-        60_000,
-      );
+    processTest(
+      t,
+      target,
+      'a consumer killed with SIGKILL mid-job loses nothing: the job comes back after its lease',
+      async (f) => {
+        const q = (await f.open()).queue('crash');
+        const { id } = await q.enqueue({ important: true });
+        const worker = f.spawn('claimAndHang', { queue: 'crash', leaseMs: 800 });
+        const claimed = await worker.waitFor('claimed');
+        assert.equal(claimed.id, id);
+        await worker.kill();
+        assert.equal(await q.dequeue(), null, 'still leased to the dead consumer');
+        await sleep(1_000);
+        const job = await q.dequeue();
+        assert.equal(job?.id, id);
+        assert.deepEqual(job?.payload, { important: true });
+        assert.equal(job?.attempts, 2);
+        await job!.ack();
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConflictError } from '../../errors.js';
 import { sleep } from '../../timing.js';
-import { fixtureTest, skipTest, type ContractTarget, type TestApi } from '../harness.js';
+import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 import { isWhole } from '../tasks.js';
 
 /** Promise 6: all or nothing, serializable, retried on conflict, rollback leaves no trace. */
@@ -143,51 +143,45 @@ export function transactionsGroup(t: TestApi, target: ContractTarget): void {
       assert.equal(total, 300);
     });
 
-    const bank = 'concurrent transfers from several processes keep the sum (serializable)';
-    if (!target.multiProcess) skipTest(t, target, bank, 'backend is single-process');
-    else
-      fixtureTest(
-        t,
-        target,
-        bank,
-        async (f) => {
-          const state = await f.open();
-          const accounts = ['tx/bank/0', 'tx/bank/1', 'tx/bank/2', 'tx/bank/3'];
-          for (const k of accounts) await state.write(k, 1_000);
-          const n = Math.max(10, Math.round(40 * scale));
-          await Promise.all([0, 1, 2].map(() => f.run('transfer', { accounts, n })));
-          const balances = (await state.readMany(accounts)).map((e) => e!.value as number);
-          assert.equal(balances.reduce((s, b) => s + b, 0), 4_000, `balances ${balances.join(', ')} keep the sum`);
-          for (const b of balances) assert.ok(b >= 0, 'no balance went negative');
-        },
-        120_000,
-      );
+    processTest(
+      t,
+      target,
+      'concurrent transfers from several processes keep the sum (serializable)',
+      async (f) => {
+        const state = await f.open();
+        const accounts = ['tx/bank/0', 'tx/bank/1', 'tx/bank/2', 'tx/bank/3'];
+        for (const k of accounts) await state.write(k, 1_000);
+        const n = Math.max(10, Math.round(40 * scale));
+        await Promise.all([0, 1, 2].map(() => f.run('transfer', { accounts, n })));
+        const balances = (await state.readMany(accounts)).map((e) => e!.value as number);
+        assert.equal(balances.reduce((s, b) => s + b, 0), 4_000, `balances ${balances.join(', ')} keep the sum`);
+        for (const b of balances) assert.ok(b >= 0, 'no balance went negative');
+      },
+      { timeoutMs: 120_000 },
+    );
 
-    const crash = 'a process killed with SIGKILL during commit leaves all of its writes or none';
-    if (!target.multiProcess || target.crashSafe === false) skipTest(t, target, crash, 'backend is not crash-safe across processes');
-    else
-      fixtureTest(
-        t,
-        target,
-        crash,
-        async (f) => {
-          const keys = Array.from({ length: 6 }, (_, i) => `tx/crash/${i}`);
-          for (let round = 0; round < 4; round++) {
-            const worker = f.spawn('transactionLoop', { keys, size: 4_000 });
-            await worker.waitFor('ready');
-            await sleep(10 + Math.random() * 80);
-            await worker.kill();
-            const state = await f.open();
-            const entries = await state.readMany(keys);
-            for (const e of entries) assert.ok(e && isWhole(e.value), `round ${round}: every key is whole`);
-            const seen = new Set(entries.map((e) => (e!.value as { i: number }).i));
-            assert.equal(seen.size, 1, `round ${round}: all keys come from one transaction, saw ${[...seen].join(', ')}`);
-            await state.transaction((tx) => {
-              for (const key of keys) tx.write(key, entries[0]!.value);
-            });
-          }
-        },
-        90_000,
-      );
+    processTest(
+      t,
+      target,
+      'a process killed with SIGKILL during commit leaves all of its writes or none',
+      async (f) => {
+        const keys = Array.from({ length: 6 }, (_, i) => `tx/crash/${i}`);
+        for (let round = 0; round < 4; round++) {
+          const worker = f.spawn('transactionLoop', { keys, size: 4_000 });
+          await worker.waitFor('ready');
+          await sleep(10 + Math.random() * 80);
+          await worker.kill();
+          const state = await f.open();
+          const entries = await state.readMany(keys);
+          for (const e of entries) assert.ok(e && isWhole(e.value), `round ${round}: every key is whole`);
+          const seen = new Set(entries.map((e) => (e!.value as { i: number }).i));
+          assert.equal(seen.size, 1, `round ${round}: all keys come from one transaction, saw ${[...seen].join(', ')}`);
+          await state.transaction((tx) => {
+            for (const key of keys) tx.write(key, entries[0]!.value);
+          });
+        }
+      },
+      { timeoutMs: 90_000, crash: true },
+    );
   });
 }
