@@ -1,0 +1,210 @@
+/**
+ * The Firebase Realtime Database backend. Layout and escaping: paths.ts. Atomic steps:
+ * run-transaction.ts (single nodes), transaction.ts (commits, fenced writes), lock.ts (leases).
+ * Reads and lists come from the namespace mirror the connection keeps (connection.ts).
+ */
+import {
+  BackendUnavailableError,
+  InvalidValueError,
+  assertVersion,
+  isExpired,
+  isStateError,
+  makeEntry,
+  type BackendCapabilities,
+  type BackendDeleteOptions,
+  type BackendInitContext,
+  type BackendWriteOptions,
+  type CommitRequest,
+  type CommunicationBackend,
+  type Entry,
+  type HealthReport,
+  type JsonValue,
+  type ListPageRequest,
+  type LockLease,
+} from '@agent-state/core';
+import { Connection } from './connection.js';
+import { firstCandidate, ListIndex } from './list-index.js';
+import * as locks from './lock.js';
+import { asEntryNode, liveEntryNode, nextEntryNode, toEntry, type EntryNode } from './nodes.js';
+import { resolveOptions, type FirebaseBackendOptions, type ResolvedFirebaseOptions } from './options.js';
+import { ENTRIES, NamespacePaths, childName } from './paths.js';
+import { runTransaction } from './run-transaction.js';
+import { commit, fencedDelete, fencedWrite } from './transaction.js';
+
+/** Expired entries removed per `list` call at most, so a listing never turns into a long cleanup. */
+const PURGE_PER_LIST = 20;
+
+/** A `CommunicationBackend` on a Firebase Realtime Database (or an emulator of it). */
+export class FirebaseBackend implements CommunicationBackend {
+  readonly name = 'firebase';
+  readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
+  readonly #resolved: ResolvedFirebaseOptions;
+  readonly #index = new ListIndex();
+  #connection: Connection | undefined;
+  #paths: NamespacePaths | undefined;
+
+  /** Validates the options and loads the credential; no network I/O until {@link init}. */
+  constructor(options: FirebaseBackendOptions = {}) {
+    this.#resolved = resolveOptions(options);
+  }
+
+  async init(context: BackendInitContext): Promise<void> {
+    this.#paths = new NamespacePaths(context.namespace);
+    this.#connection = await Connection.open(this.#resolved, this.#paths.root, context.connectTimeoutMs);
+  }
+
+  async close(): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    await connection?.close();
+  }
+
+  async health(): Promise<HealthReport> {
+    const connection = this.#c();
+    const started = Date.now();
+    const details: Record<string, JsonValue> = {
+      emulator: this.#resolved.emulatorHost !== undefined,
+      serverTimeOffsetMs: connection.serverTimeOffsetMs,
+    };
+    let ok = true;
+    try {
+      await connection.sync();
+    } catch (error) {
+      ok = false;
+      details.error = String(error);
+    }
+    return { ok: ok && connection.connected, backend: this.name, latencyMs: Date.now() - started, target: connection.target, details };
+  }
+
+  async read(key: string): Promise<Entry | null> {
+    await this.#c().sync();
+    return this.#readMirror(key, this.#c().now());
+  }
+
+  async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+    await this.#c().sync();
+    const now = this.#c().now();
+    return keys.map((key) => this.#readMirror(key, now));
+  }
+
+  async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+    const connection = this.#c();
+    const paths = this.#p();
+    let node: EntryNode;
+    if (options.fence) {
+      node = await fencedWrite(connection, paths, key, { ...options, fence: options.fence });
+    } else {
+      const path = paths.entry(key);
+      node = await runTransaction(connection, path, (raw, now) => {
+        const live = liveEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`, now);
+        assertVersion(key, options.ifVersion, live?.v ?? null);
+        const next = nextEntryNode(live, options.json, now, options.ttlMs);
+        return { next, result: next };
+      });
+    }
+    // Parsed from the JSON text, like a read would return it: never the caller's own object.
+    return makeEntry(key, JSON.parse(options.json) as JsonValue, node.v, node.u, node.x);
+  }
+
+  async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
+    const connection = this.#c();
+    const paths = this.#p();
+    if (options.fence) return fencedDelete(connection, paths, key, { ...options, fence: options.fence });
+    return runTransaction(connection, paths.entry(key), (raw, now) => {
+      const live = liveEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`, now);
+      assertVersion(key, options.ifVersion, live?.v ?? null);
+      if (raw === null) return { keep: true, result: false };
+      return { next: null, result: live !== null };
+    });
+  }
+
+  async list(request: ListPageRequest): Promise<Entry[]> {
+    const connection = this.#c();
+    await connection.sync();
+    const root = connection.snapshot;
+    const now = connection.now();
+    const keys = this.#index.keys(root);
+    const page: Entry[] = [];
+    const expired: string[] = [];
+    for (let i = firstCandidate(keys, request.prefix, request.after); i < keys.length && page.length < request.limit; i++) {
+      const { key, name } = keys[i]!;
+      if (request.prefix !== undefined && !key.startsWith(request.prefix)) break;
+      const location = `${connection.target}/${ENTRIES}/${name}`;
+      const node = asEntryNode(root.child(`${ENTRIES}/${name}`).val(), location);
+      if (!node) continue;
+      if (isExpired(node.x, now)) expired.push(key);
+      else page.push(toEntry(key, node, location));
+    }
+    await this.#purgeExpired(expired.slice(0, PURGE_PER_LIST));
+    return page;
+  }
+
+  async increment(key: string, by: number): Promise<number> {
+    const connection = this.#c();
+    const location = `${connection.target}/${ENTRIES}/${childName(key)}`;
+    return runTransaction(connection, this.#p().entry(key), (raw, now) => {
+      const live = liveEntryNode(raw, location, now);
+      const value = live ? toEntry(key, live, location).value : 0;
+      if (typeof value !== 'number') throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
+      const sum = value + by;
+      if (!Number.isFinite(sum)) throw new InvalidValueError('by', by, `the sum ${sum} is not a finite number`);
+      const next: EntryNode = { j: JSON.stringify(sum), v: (live?.v ?? 0) + 1, u: now };
+      // Like update(): an increment keeps the key's expiry.
+      if (live?.x !== undefined) next.x = live.x;
+      return { next, result: sum };
+    });
+  }
+
+  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+    return locks.tryLock(this.#c(), this.#p(), resource, options);
+  }
+
+  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+    return locks.extendLock(this.#c(), this.#p(), lease, ttlMs);
+  }
+
+  releaseLock(lease: LockLease): Promise<void> {
+    return locks.releaseLock(this.#c(), this.#p(), lease);
+  }
+
+  commit(request: CommitRequest): Promise<void> {
+    return commit(this.#c(), this.#p(), request);
+  }
+
+  #readMirror(key: string, now: number): Entry | null {
+    const connection = this.#c();
+    const name = childName(key);
+    const location = `${connection.target}/${ENTRIES}/${name}`;
+    const node = liveEntryNode(connection.snapshot.child(`${ENTRIES}/${name}`).val(), location, now);
+    return node ? toEntry(key, node, location) : null;
+  }
+
+  /** Lazy expiry: removes entries that are still expired on the server (others are left alone). */
+  async #purgeExpired(keys: readonly string[]): Promise<void> {
+    const connection = this.#c();
+    const paths = this.#p();
+    for (const key of keys) {
+      try {
+        await runTransaction(connection, paths.entry(key), (raw, now) => {
+          const node = asEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`);
+          return node && isExpired(node.x, now) ? { next: null, result: undefined } : { skip: true, result: undefined };
+        });
+      } catch (error) {
+        // Housekeeping only: damaged nodes are reported by reads, not by a listing's cleanup.
+        if (!isStateError(error) || error.code === 'BACKEND_UNAVAILABLE') throw error;
+      }
+    }
+  }
+
+  #c(): Connection {
+    if (!this.#connection) {
+      throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open (init not called, or closed)');
+    }
+    return this.#connection;
+  }
+
+  #p(): NamespacePaths {
+    if (!this.#paths) throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open');
+    return this.#paths;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Options of the Firebase backend and how they turn into what firebase-admin needs: a database
+ * URL, a credential and a target to name in errors. Everything here runs before any network I/O,
+ * so a bad setting fails fast with `InvalidConfigError`.
+ */
+import { readFileSync } from 'node:fs';
+import { InvalidConfigError } from '@agent-state/core';
+import { applicationDefault, cert, type Credential, type ServiceAccount } from 'firebase-admin/app';
+
+/** The standard variable firebase-admin and the Firebase CLI use to point at the emulator. */
+export const EMULATOR_ENV = 'FIREBASE_DATABASE_EMULATOR_HOST';
+
+/** Options of {@link createFirebaseBackend}. */
+export interface FirebaseBackendOptions {
+  /** Firebase project id; gives the default database URL `https://<projectId>-default-rtdb.firebaseio.com`. */
+  projectId?: string;
+  /**
+   * Path of a service-account key (JSON) used as a certificate credential. Without it (and
+   * without an emulator) the application-default credential is used (`GOOGLE_APPLICATION_CREDENTIALS`).
+   * Ignored when an emulator is used.
+   */
+  serviceAccountKeyPath?: string;
+  /** Database URL; default from `projectId`. */
+  databaseUrl?: string;
+  /**
+   * `host:port` of a Realtime Database emulator; default `FIREBASE_DATABASE_EMULATOR_HOST` from the
+   * environment. With an emulator no credential is needed.
+   */
+  emulatorHost?: string;
+  /**
+   * Where the options came from, for error messages: a project.yml path or `config`.
+   * Default `options`.
+   */
+  source?: string;
+  /** Prefix of setting names in error messages. Default `communication.settings.`. */
+  settingPrefix?: string;
+}
+
+/** What a connection needs, resolved from the options. */
+export interface ResolvedFirebaseOptions {
+  /** The URL handed to firebase-admin. */
+  databaseUrl: string;
+  /** The emulator in use, if any. */
+  emulatorHost: string | undefined;
+  /** Absent with an emulator (firebase-admin then authenticates as `owner`). */
+  credential: Credential | undefined;
+  /** Project id passed to the app, when known. */
+  projectId: string | undefined;
+  /** Where the database is, for messages (never a secret). */
+  target: string;
+}
+
+/**
+ * Validates options and loads the credential. A missing or unreadable key file is an
+ * `InvalidConfigError` naming it.
+ */
+export function resolveOptions(options: FirebaseBackendOptions, env: NodeJS.ProcessEnv = process.env): ResolvedFirebaseOptions {
+  const source = options.source ?? 'options';
+  const prefix = options.settingPrefix ?? 'communication.settings.';
+  const emulatorHost = options.emulatorHost ?? (env[EMULATOR_ENV] || undefined);
+  const projectId = options.projectId;
+
+  let url = options.databaseUrl ?? (projectId !== undefined ? `https://${projectId}-default-rtdb.firebaseio.com` : undefined);
+  if (emulatorHost !== undefined) {
+    // The emulator serves every database name on one host; `ns` picks one, as with Google's emulator.
+    const ns = (url ? namespaceOf(url) : undefined) ?? projectId ?? 'agent-state';
+    url = `http://${emulatorHost}?ns=${encodeURIComponent(ns)}`;
+    return { databaseUrl: url, emulatorHost, credential: undefined, projectId, target: `firebase emulator ${emulatorHost} (ns=${ns})` };
+  }
+  if (url === undefined) {
+    throw new InvalidConfigError(source, `${prefix}project_id`, 'the firebase backend needs project_id or database_url (or emulator_host)');
+  }
+  const credential = options.serviceAccountKeyPath !== undefined ? loadKey(options.serviceAccountKeyPath, source, prefix) : applicationDefault();
+  return { databaseUrl: url, emulatorHost: undefined, credential, projectId, target: url };
+}
+
+function loadKey(path: string, source: string, prefix: string): Credential {
+  const field = `${prefix}service_account_key_path`;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InvalidConfigError(source, field, `cannot read the service account key ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let key: ServiceAccount;
+  try {
+    key = JSON.parse(text) as ServiceAccount;
+    return cert(key);
+  } catch (error) {
+    throw new InvalidConfigError(source, field, `${path} is not a valid service account key (JSON): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The database name of a Firebase URL: `?ns=` or the first label of the host. */
+function namespaceOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.searchParams.get('ns') ?? parsed.hostname.split('.')[0] ?? undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * How keys, resources and namespaces become Realtime Database paths.
+ *
+ * The database forbids `.`, `#`, `$`, `[`, `]` and `/` inside a child name. Of those, agent-state
+ * keys can only hold `.` and `/` (the key grammar allows `A-Z a-z 0-9 . _ - : @ + = ,` and `/`
+ * between segments), so each is swapped for a character the key grammar never uses: `.` -> `!`,
+ * `/` -> `|`. The mapping is one character for one (a 512-character key stays under the
+ * database's 768-byte name limit) and trivially reversible.
+ *
+ * Entry and lock names also get a `~` prefix, so no name ever parses as an integer: the SDK turns
+ * an object whose names are small integers into an array, which would scramble whole-node
+ * transactions. Because `!`, `|` and `~` do not sort like `.` and `/`, the database's key order is
+ * not the contract's order; `list` sorts in JavaScript (see list-index.ts).
+ *
+ * Layout of one namespace (a top-level node):
+ *
+ * ```
+ * /<ns>/e/~<key>       { j: value as JSON text, v: version, u: updatedAt, x?: expiresAt }
+ * /<ns>/l/~<resource>  { c: last fencing token (never reset), o?: owner, x?: lease end }
+ * ```
+ */
+
+/** Child of the namespace node that holds the entries. */
+export const ENTRIES = 'e';
+/** Child of the namespace node that holds the lock nodes. */
+export const LOCKS = 'l';
+/** A node outside every namespace, never written: reading it is the round trip of `Connection.sync()`. */
+export const HEALTH_PATH = '~health';
+
+const NAME_PREFIX = '~';
+
+/** Escapes a key, resource or namespace into a legal child name (no prefix). */
+export function escapeName(text: string): string {
+  return text.replaceAll('.', '!').replaceAll('/', '|');
+}
+
+/** Reverses {@link escapeName}. */
+export function unescapeName(name: string): string {
+  return name.replaceAll('!', '.').replaceAll('|', '/');
+}
+
+/** The child name of an entry or lock node. */
+export function childName(key: string): string {
+  return NAME_PREFIX + escapeName(key);
+}
+
+/** The key a child name stands for, or `undefined` when the name is not one of ours. */
+export function keyOfChild(name: string): string | undefined {
+  return name.startsWith(NAME_PREFIX) ? unescapeName(name.slice(NAME_PREFIX.length)) : undefined;
+}
+
+/** Paths of one namespace. */
+export class NamespacePaths {
+  /** The namespace node, a top-level child of the database. */
+  readonly root: string;
+  readonly entries: string;
+  readonly locks: string;
+
+  constructor(namespace: string) {
+    this.root = escapeName(namespace);
+    this.entries = `${this.root}/${ENTRIES}`;
+    this.locks = `${this.root}/${LOCKS}`;
+  }
+
+  entry(key: string): string {
+    return `${this.entries}/${childName(key)}`;
+  }
+
+  lock(resource: string): string {
+    return `${this.locks}/${childName(resource)}`;
+  }
+}

@@ -1,0 +1,20 @@
+import { describe, it } from 'vitest';
+import { runContractSuite } from '@agent-state/core/contract';
+import { freePort } from './emulator.js';
+import { freshConfig, removeNamespace } from './fixtures.js';
+
+runContractSuite(
+  { describe, it },
+  {
+    name: 'firebase',
+    multiProcess: true,
+    crashSafe: true,
+    config: () => freshConfig(),
+    cleanup: (config) => removeNamespace(config.namespace),
+    unavailableConfig: async () => ({
+      backend: 'firebase',
+      namespace: 'unreachable',
+      settings: { emulator_host: `127.0.0.1:${await freePort()}`, project_id: 'agent-state-test', connect_timeout_ms: 1_500 },
+    }),
+  },
+);
