@@ -1,0 +1,248 @@
+/**
+ * The file backend: one JSON document per key, written by temp + fsync + rename; per-key O_EXCL
+ * mutexes for read-check-write across processes; leases with fencing counters in lock files;
+ * write-ahead intents for transactions. See README.md for the layout and the algorithms.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import {
+  BackendUnavailableError,
+  InvalidValueError,
+  assertLeaseHeld,
+  assertVersion,
+  isExpired,
+  makeEntry,
+  type BackendCapabilities,
+  type BackendDeleteOptions,
+  type BackendInitContext,
+  type BackendWriteOptions,
+  type CommitRequest,
+  type CommunicationBackend,
+  type Entry,
+  type HealthReport,
+  type JsonValue,
+  type ListPageRequest,
+  type LockLease,
+} from '@agent-state/core';
+import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
+import { DIR_MODE, errnoOf } from './fs-io.js';
+import { listPage } from './list.js';
+import { extendLock, readLease, releaseLock, tryLock } from './lock.js';
+import { mutexOwner, nonce, txOfOwner } from './mutex.js';
+import { resolveOptions, type FileBackendOptions, type ResolvedFileOptions } from './options.js';
+import type { KeyFiles } from './paths.js';
+import { Store } from './store.js';
+import { commit, recoverAbandoned, recoverTransaction } from './transaction.js';
+
+/** How often (at most) operations look for intents of dead transactions to roll forward. */
+const RECOVERY_SCAN_MS = 1_000;
+
+/** The `file` backend. Create it with {@link createFileBackend}. */
+export class FileBackend implements CommunicationBackend {
+  readonly name = 'file';
+  readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
+  readonly #options: ResolvedFileOptions;
+  #store: Store | undefined;
+  #nextScan = 0;
+
+  constructor(options: FileBackendOptions) {
+    this.#options = resolveOptions(options);
+  }
+
+  async init(context: BackendInitContext): Promise<void> {
+    const store: Store = new Store(this.#options, context.namespace, (holder) => staleHolderGone(store, holder));
+    const { dataDir, locksDir, txDir } = store.layout;
+    for (const dir of [dataDir, locksDir, txDir]) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+        accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+      } catch (error) {
+        throw new BackendUnavailableError('file', dir, `cannot create or write the directory (${errnoOf(error) ?? String(error)})`, {
+          cause: error,
+        });
+      }
+      store.dirs.ensure(dir);
+    }
+    // Roll forward (or discard) what processes that died mid-commit left behind.
+    recoverAbandoned(store);
+    this.#nextScan = Date.now() + RECOVERY_SCAN_MS;
+    this.#store = store;
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held between calls: no handle, no timer. Mutexes are released by each call.
+    this.#store = undefined;
+  }
+
+  async health(): Promise<HealthReport> {
+    const store = this.#s();
+    const started = performance.now();
+    let ok = true;
+    try {
+      accessSync(store.layout.dataDir, constants.W_OK);
+    } catch {
+      ok = false;
+    }
+    return {
+      ok,
+      backend: this.name,
+      latencyMs: performance.now() - started,
+      target: store.layout.namespaceDir,
+      details: { durability: this.#options.durability, backupCount: store.backupCount, transactionDir: store.layout.txDir },
+    };
+  }
+
+  async read(key: string): Promise<Entry | null> {
+    const store = this.#s();
+    this.#tick();
+    const doc = await store.readSettled(store.layout.data(key));
+    return toEntry(key, doc, Date.now());
+  }
+
+  async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+    const store = this.#s();
+    this.#tick();
+    const docs: (StoredDoc | undefined)[] = [];
+    for (const key of keys) docs.push(await store.readSettled(store.layout.data(key)));
+    const now = Date.now();
+    return docs.map((doc, i) => toEntry(keys[i]!, doc, now));
+  }
+
+  async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+    const store = this.#s();
+    this.#tick();
+    return this.#underKey(key, options.fence, (files) => {
+      const now = Date.now();
+      const previous = store.readDoc(files);
+      const live = liveOnly(previous, now);
+      assertVersion(key, options.ifVersion, live?.version ?? null);
+      const version = (live?.version ?? 0) + 1;
+      const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
+      store.putDoc(files, encodeDoc(key, options.json, version, now, expiresAt), previous);
+      return makeEntry(key, JSON.parse(options.json) as JsonValue, version, now, expiresAt);
+    });
+  }
+
+  async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
+    const store = this.#s();
+    this.#tick();
+    return this.#underKey(key, options.fence, (files) => {
+      const previous = store.readDoc(files);
+      const live = liveOnly(previous, Date.now());
+      assertVersion(key, options.ifVersion, live?.version ?? null);
+      if (previous) store.removeDoc(files, previous);
+      return live !== undefined;
+    });
+  }
+
+  /** Adds `by` under the key's mutex: one read and one write, never a retry. */
+  async increment(key: string, by: number): Promise<number> {
+    const store = this.#s();
+    this.#tick();
+    return this.#underKey(key, undefined, (files) => {
+      const now = Date.now();
+      const previous = store.readDoc(files);
+      const live = liveOnly(previous, now);
+      const current = live?.value ?? 0;
+      if (typeof current !== 'number') throw new InvalidValueError(key, current, 'increment expected the key to hold a number');
+      const next = current + by;
+      store.putDoc(files, encodeDoc(key, JSON.stringify(next), (live?.version ?? 0) + 1, now, live?.expiresAt ?? null), previous);
+      return next;
+    });
+  }
+
+  async list(request: ListPageRequest): Promise<Entry[]> {
+    const store = this.#s();
+    this.#tick();
+    for (;;) {
+      const page = listPage(store, request);
+      // As in read: an entry that may belong to a commit under way means waiting for that
+      // commit and reading the page again (dropping an entry would end core's paging early).
+      let busy: { files: KeyFiles; holder: string } | undefined;
+      for (const entry of page) {
+        const files = store.layout.data(entry.key);
+        const holder = store.txHolder(files);
+        if (holder !== undefined) busy = { files, holder };
+        if (busy) break;
+      }
+      if (!busy) return page;
+      await store.mutexes.waitWhileHeld(busy.files.mutex, busy.holder);
+    }
+  }
+
+  async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+    return tryLock(this.#s(), resource, options);
+  }
+
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+    return extendLock(this.#s(), lease, ttlMs);
+  }
+
+  async releaseLock(lease: LockLease): Promise<void> {
+    return releaseLock(this.#s(), lease);
+  }
+
+  async commit(request: CommitRequest): Promise<void> {
+    const store = this.#s();
+    this.#tick();
+    return commit(store, request);
+  }
+
+  /**
+   * Runs the synchronous `fn` holding the key's mutex and, for a fenced call, the lease's mutex
+   * first (leases before keys, everywhere, so no two callers wait on each other in a cycle).
+   */
+  async #underKey<T>(key: string, fence: LockLease | undefined, fn: (files: KeyFiles) => T): Promise<T> {
+    const store = this.#s();
+    const owner = mutexOwner(nonce());
+    const files = store.layout.data(key);
+    const lease = fence ? store.layout.lock(fence.resource) : undefined;
+    if (lease) await store.lockFiles(lease, owner);
+    try {
+      if (fence && lease) assertLeaseHeld(fence, leaseOf(readLease(store, lease)), Date.now());
+      await store.lockFiles(files, owner);
+      try {
+        return fn(files);
+      } finally {
+        store.mutexes.release(files.mutex);
+      }
+    } finally {
+      if (lease) store.mutexes.release(lease.mutex);
+    }
+  }
+
+  /** Now, and once a second a look for intents that dead processes left behind. */
+  #tick(): number {
+    const now = Date.now();
+    if (now >= this.#nextScan) {
+      this.#nextScan = now + RECOVERY_SCAN_MS;
+      recoverAbandoned(this.#s());
+    }
+    return now;
+  }
+
+  #s(): Store {
+    if (!this.#store) throw new Error('file backend used before init or after close');
+    return this.#store;
+  }
+}
+
+/** A stale mutex held by a dead transaction: its intent is rolled forward before it is freed. */
+function staleHolderGone(store: Store, holder: string): boolean {
+  const tx = txOfOwner(holder);
+  return tx === undefined || recoverTransaction(store, tx);
+}
+
+function liveOnly(doc: StoredDoc | undefined, now: number): StoredDoc | undefined {
+  return doc && !isExpired(doc.expiresAt, now) ? doc : undefined;
+}
+
+function toEntry(key: string, doc: StoredDoc | undefined, now: number): Entry | null {
+  if (!doc || isExpired(doc.expiresAt, now)) return null;
+  return makeEntry(key, doc.value, doc.version, doc.updatedAt, doc.expiresAt);
+}
+
+/** Creates a file backend from typed options. */
+export function createFileBackend(options: FileBackendOptions): FileBackend {
+  return new FileBackend(options);
+}
+
