@@ -1,0 +1,132 @@
+/**
+ * Reads, writes, deletes, list pages and increments of entries. Each function is synchronous and
+ * all-or-nothing (one statement or one transaction), so BusyRetry may run it again after
+ * SQLITE_BUSY. The fast paths are one statement; the checks that need more (who won a
+ * compare-and-set race, what the actual version is) run only when the fast path fails, under the
+ * write lock, so the version a ConflictError reports is the one that made it fail.
+ */
+import {
+  ConflictError,
+  InvalidValueError,
+  assertLeaseHeld,
+  makeEntry,
+  type BackendDeleteOptions,
+  type BackendWriteOptions,
+  type Entry,
+  type ExpectedVersion,
+  type JsonValue,
+  type ListPageRequest,
+  type LockLease,
+} from '@agent-state/core';
+import { checksumOf, rowToEntry } from './rows.js';
+import type { Scope } from './scope.js';
+
+/** Above every character a key may hold (keys are ASCII), so `prefix + HIGH` bounds a prefix range. */
+const HIGH = '\u{10FFFF}';
+
+/** The live entry of `key`, or null. */
+export function readEntry(s: Scope, key: string, now: number): Entry | null {
+  const row = s.st.readEntry.get(s.namespace, key, now);
+  return row === undefined ? null : rowToEntry(key, row, s.path, s.namespace);
+}
+
+/** Several entries from one snapshot. */
+export function readEntries(s: Scope, keys: readonly string[], now: number): (Entry | null)[] {
+  if (keys.length === 1) return [readEntry(s, keys[0]!, now)];
+  return s.snapshot(() => keys.map((key) => readEntry(s, key, now)));
+}
+
+/** One page of live entries in key order (BINARY collation = code-unit order for ASCII keys). */
+export function listEntries(s: Scope, request: ListPageRequest, now: number): Entry[] {
+  const prefix = request.prefix ?? '';
+  const rows = s.st.listEntries.all(s.namespace, request.after ?? '', prefix, prefix + HIGH, now, request.limit);
+  return rows.map(([key, ...row]) => rowToEntry(key, row, s.path, s.namespace));
+}
+
+/** Throws `LockLostError` unless `fence` is the live lease of its resource. */
+export function assertFence(s: Scope, fence: LockLease, now: number): void {
+  const row = s.st.readLock.get(s.namespace, fence.resource);
+  const current = row && { resource: fence.resource, owner: row[0], token: row[1], expiresAt: row[2] };
+  assertLeaseHeld(fence, current, now);
+}
+
+/**
+ * Writes `options.json` to `key` honoring `ifVersion`; `fence` is checked in the same
+ * transaction. `locked` = already inside a write transaction.
+ */
+export function writeEntry(s: Scope, key: string, options: BackendWriteOptions, now: number, locked = false): Entry {
+  if (options.fence && !locked) {
+    const fence = options.fence;
+    return s.immediate(() => {
+      assertFence(s, fence, now);
+      return writeEntry(s, key, options, now, true);
+    });
+  }
+  const { json, ifVersion } = options;
+  const checksum = checksumOf(json);
+  const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
+  let version: number | undefined;
+  if (ifVersion === undefined) version = s.st.upsert.get(s.namespace, key, json, checksum, now, expiresAt);
+  else if (ifVersion === 'absent') version = s.st.insertIfAbsent.get(s.namespace, key, json, checksum, now, expiresAt);
+  else version = s.st.updateIfVersion.get(json, checksum, now, expiresAt, s.namespace, key, ifVersion, now);
+  if (version !== undefined) return makeEntry(key, JSON.parse(json) as JsonValue, version, now, expiresAt);
+  // The check failed: look again under the write lock, where nothing can change in between.
+  if (!locked) return s.immediate(() => writeEntry(s, key, options, now, true));
+  throw conflict(s, key, ifVersion!, now);
+}
+
+/** Deletes `key` honoring `ifVersion` and `fence`; true when a live entry was deleted. */
+export function deleteEntry(s: Scope, key: string, options: BackendDeleteOptions, now: number, locked = false): boolean {
+  const { ifVersion, fence } = options;
+  if ((fence || ifVersion === 'absent') && !locked) {
+    return s.immediate(() => {
+      if (fence) assertFence(s, fence, now);
+      return deleteEntry(s, key, options, now, true);
+    });
+  }
+  if (ifVersion === undefined) return deleteAny(s, key, now);
+  if (ifVersion === 'absent') {
+    // Succeeds only when there is nothing live; an expired row is removed on the way.
+    if (s.st.readVersion.get(s.namespace, key, now) !== undefined) throw conflict(s, key, ifVersion, now);
+    deleteAny(s, key, now);
+    return false;
+  }
+  if (s.st.deleteIfVersion.get(s.namespace, key, ifVersion, now) !== undefined) return true;
+  if (!locked) return s.immediate(() => deleteEntry(s, key, options, now, true));
+  throw conflict(s, key, ifVersion, now);
+}
+
+function deleteAny(s: Scope, key: string, now: number): boolean {
+  const row = s.st.deleteEntry.get(s.namespace, key);
+  if (row === undefined) return false;
+  const expiresAt = row[0];
+  return expiresAt === null || expiresAt > now;
+}
+
+function conflict(s: Scope, key: string, expected: ExpectedVersion, now: number): ConflictError {
+  const actual = s.st.readVersion.get(s.namespace, key, now);
+  return new ConflictError(key, expected, actual ?? 'absent');
+}
+
+/**
+ * Adds `by` to the number at `key` (absent = 0) under the write lock, keeping its TTL; returns
+ * the new value. One transaction: no compare-and-set round trips, no retries under contention.
+ */
+export function incrementEntry(s: Scope, key: string, by: number, now: number): number {
+  return s.immediate(() => {
+    const current = readEntry(s, key, now);
+    const value = current?.value ?? 0;
+    if (typeof value !== 'number') throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
+    const next = value + by;
+    if (!Number.isFinite(next)) throw new InvalidValueError('by', by, `increment of ${key} would leave a number JSON cannot hold`);
+    const json = JSON.stringify(next);
+    s.st.upsert.get(s.namespace, key, json, checksumOf(json), now, current?.expiresAt ?? null);
+    return next;
+  });
+}
+
+/** Removes up to `limit` expired entries and the expired lock rows of the namespace. */
+export function sweepExpired(s: Scope, now: number, limit: number): void {
+  s.st.sweepEntries.run(s.namespace, now, limit);
+  s.st.sweepLocks.run(s.namespace, now);
+}

@@ -1,0 +1,45 @@
+/**
+ * Leases with fencing tokens. The lease row and the per-resource counter live in separate tables
+ * (`locks`, `fencing`): a released or expired lease row may go, the counter never does, so a
+ * token is never issued twice for a resource.
+ */
+import { LockLostError, assertLeaseHeld, type LockLease } from '@agent-state/core';
+import type { Scope } from './scope.js';
+
+/** Takes `resource` if no live lease holds it: one `BEGIN IMMEDIATE` transaction. */
+export function tryLock(s: Scope, resource: string, ttlMs: number, owner: string, now: number): LockLease | null {
+  return s.immediate(() => {
+    const row = s.st.readLock.get(s.namespace, resource);
+    if (row !== undefined && row[2] > now) return null;
+    const token = s.st.nextToken.get(s.namespace, resource)!;
+    const expiresAt = now + ttlMs;
+    s.st.putLock.run(s.namespace, resource, owner, token, expiresAt);
+    return { resource, owner, token, expiresAt };
+  });
+}
+
+/** Moves the lease end to now + ttlMs: one statement that compares owner and token first. */
+export function extendLock(s: Scope, lease: LockLease, ttlMs: number, now: number): LockLease {
+  const expiresAt = now + ttlMs;
+  const done = s.st.extendLock.get(expiresAt, s.namespace, lease.resource, lease.owner, lease.token, now);
+  if (done === undefined) throw lost(s, lease, now);
+  return { ...lease, expiresAt };
+}
+
+/** Frees the lease if it is still this holder's; otherwise changes nothing. */
+export function releaseLock(s: Scope, lease: LockLease, now: number): void {
+  const done = s.st.releaseLock.get(s.namespace, lease.resource, lease.owner, lease.token, now);
+  if (done === undefined) throw lost(s, lease, now);
+}
+
+/** The LockLostError that says why (taken over, released or expired). */
+function lost(s: Scope, lease: LockLease, now: number): LockLostError {
+  const row = s.st.readLock.get(s.namespace, lease.resource);
+  try {
+    assertLeaseHeld(lease, row && { resource: lease.resource, owner: row[0], token: row[1], expiresAt: row[2] }, now);
+  } catch (error) {
+    if (error instanceof LockLostError) return error;
+    throw error;
+  }
+  return new LockLostError(lease.resource, lease.token);
+}

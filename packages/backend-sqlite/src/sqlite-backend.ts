@@ -1,0 +1,173 @@
+/**
+ * The SQLite backend: one database file shared by every client and process, one synchronous
+ * better-sqlite3 connection per client, WAL mode. Every operation is one statement or one
+ * transaction, run through BusyRetry so a locked database is waited out up to a deadline.
+ */
+import {
+  StateClosedError,
+  type BackendCapabilities,
+  type BackendDeleteOptions,
+  type BackendInitContext,
+  type BackendWriteOptions,
+  type CommitRequest,
+  type CommunicationBackend,
+  type Entry,
+  type HealthReport,
+  type JsonValue,
+  type ListPageRequest,
+  type LockLease,
+} from '@agent-state/core';
+import { BusyRetry } from './busy.js';
+import { deleteEntry, incrementEntry, listEntries, readEntries, readEntry, sweepExpired, writeEntry } from './entries.js';
+import { isBusy } from './errors.js';
+import { extendLock, releaseLock, tryLock } from './lock.js';
+import { configure, connect, type Connection } from './open.js';
+import { resolveOptions, type ResolvedSqliteOptions, type SqliteBackendOptions } from './options.js';
+import { SCHEMA_VERSION, migrate } from './schema.js';
+import { createScope, type Scope } from './scope.js';
+import { commit } from './transaction.js';
+
+/** Expired rows are deleted lazily, at most this often per client, piggybacked on a write. */
+const SWEEP_INTERVAL_MS = 30_000;
+/** Rows one sweep deletes at most, so it stays a short statement. */
+const SWEEP_LIMIT = 500;
+
+/** See the module comment. Created by {@link createSqliteBackend}. */
+export class SqliteBackend implements CommunicationBackend {
+  readonly name = 'sqlite';
+  readonly capabilities: BackendCapabilities;
+  readonly #options: ResolvedSqliteOptions;
+  readonly #busy: BusyRetry;
+  #connection: Connection | undefined;
+  #scope: Scope | undefined;
+  #journalMode = 'unknown';
+  #nextSweep = 0;
+
+  constructor(options: SqliteBackendOptions) {
+    this.#options = resolveOptions(options);
+    const persistent = !this.#options.inMemory;
+    this.capabilities = { multiProcess: persistent, persistent, nativeIncrement: true };
+    this.#busy = new BusyRetry(this.#options.databasePath, this.#options.busyTimeoutMs);
+  }
+
+  async init(context: BackendInitContext): Promise<void> {
+    const deadline = Date.now() + context.connectTimeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
+    const label = 'connect_timeout_ms';
+    const connection = connect(this.#options);
+    try {
+      const { db } = connection;
+      this.#journalMode = await this.#busy.run(() => configure(db, this.#options), left(), label);
+      await this.#busy.run(() => migrate(db, this.#options.databasePath), left(), label);
+      this.#scope = await this.#busy.run(() => createScope(db, context.namespace, this.#options.databasePath), left(), label);
+      this.#connection = connection;
+    } catch (error) {
+      connection.release();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#scope = undefined;
+    connection?.release();
+  }
+
+  async health(): Promise<HealthReport> {
+    const started = performance.now();
+    await this.#run(({ st }) => st.ping.get());
+    const stats = this.#busy.stats;
+    return {
+      ok: true,
+      backend: this.name,
+      latencyMs: performance.now() - started,
+      target: this.#options.databasePath,
+      details: {
+        journalMode: this.#journalMode,
+        synchronous: this.#options.synchronous,
+        schemaVersion: SCHEMA_VERSION,
+        busyWaits: stats.waits,
+        busyWaitTotalMs: Math.round(stats.totalWaitMs),
+        busyWaitMaxMs: Math.round(stats.maxWaitMs * 100) / 100,
+      },
+    };
+  }
+
+  read(key: string): Promise<Entry | null> {
+    return this.#run((s) => readEntry(s, key, Date.now()));
+  }
+
+  readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+    return this.#run((s) => readEntries(s, keys, Date.now()));
+  }
+
+  write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+    return this.#run((s) => {
+      const now = Date.now();
+      const entry = writeEntry(s, key, options, now);
+      this.#maybeSweep(s, now);
+      return entry;
+    });
+  }
+
+  delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
+    return this.#run((s) => deleteEntry(s, key, options, Date.now()));
+  }
+
+  list(request: ListPageRequest): Promise<Entry[]> {
+    return this.#run((s) => listEntries(s, request, Date.now()));
+  }
+
+  increment(key: string, by: number): Promise<number> {
+    return this.#run((s) => incrementEntry(s, key, by, Date.now()));
+  }
+
+  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+    return this.#run((s) => tryLock(s, resource, options.ttlMs, options.owner, Date.now()));
+  }
+
+  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+    return this.#run((s) => extendLock(s, lease, ttlMs, Date.now()));
+  }
+
+  releaseLock(lease: LockLease): Promise<void> {
+    return this.#run((s) => releaseLock(s, lease, Date.now()));
+  }
+
+  commit(request: CommitRequest): Promise<void> {
+    return this.#run((s) => commit(s, request, Date.now()));
+  }
+
+  /** Runs `work` on this client's scope, waiting out SQLITE_BUSY (`now` is read inside `work`, so a retry uses a fresh one). */
+  #run<T>(work: (s: Scope) => T): Promise<T> {
+    const scope = this.#scope;
+    if (!scope) return Promise.reject(new StateClosedError('use the sqlite backend (not open)'));
+    return this.#busy.run(() => work(scope));
+  }
+
+  /**
+   * Deletes expired rows now and then. Opportunistic: the write it follows has committed, so a
+   * busy database only postpones the sweep to the next write (it must not fail that write).
+   */
+  #maybeSweep(s: Scope, now: number): void {
+    if (now < this.#nextSweep) return;
+    this.#nextSweep = now + SWEEP_INTERVAL_MS;
+    try {
+      sweepExpired(s, now, SWEEP_LIMIT);
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      this.#nextSweep = now;
+    }
+  }
+}
+
+/**
+ * Creates the SQLite backend.
+ *
+ * @example
+ * const state = await openState({ backend: createSqliteBackend({ databasePath: '/var/lib/team/state.db' }) });
+ */
+export function createSqliteBackend(options: SqliteBackendOptions): SqliteBackend {
+  return new SqliteBackend(options);
+}

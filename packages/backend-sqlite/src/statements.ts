@@ -1,0 +1,113 @@
+/**
+ * Every SQL statement the backend runs, prepared once per connection. Each operation on the hot
+ * path is one statement (an UPSERT or UPDATE with its version check in the WHERE clause and
+ * RETURNING), so a plain write or compare-and-set costs one lock acquisition and one WAL append.
+ * `?` parameters are positional; the comment above each statement lists them.
+ */
+import type Database from 'better-sqlite3';
+
+/** An entry row as the SELECTs return it (raw mode): value, version, checksum, updated_at, expires_at. */
+export type EntryRow = [value: string, version: number, checksum: number | null, updatedAt: number, expiresAt: number | null];
+/** A list row: the key, then an {@link EntryRow}. */
+export type KeyedEntryRow = [key: string, ...EntryRow];
+/** A lock row: owner, token, expires_at. */
+export type LockRow = [owner: string, token: number, expiresAt: number];
+
+// "Live" = not expired at the caller's `now`.
+const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+const ENTRY_COLUMNS = 'value, version, checksum, updated_at, expires_at';
+
+/** The prepared statements of one connection. */
+export interface Statements {
+  /** (namespace, key, now) → EntryRow of the live entry. */
+  readEntry: Database.Statement<unknown[], EntryRow>;
+  /** (namespace, key, now) → version of the live entry. */
+  readVersion: Database.Statement<unknown[], number>;
+  /** (namespace, after, prefixLow, prefixHigh, now, limit) → KeyedEntryRow[] in key order. */
+  listEntries: Database.Statement<unknown[], KeyedEntryRow>;
+  /** (namespace, key, value, checksum, now, expiresAt) → new version. Creates or overwrites. */
+  upsert: Database.Statement<unknown[], number>;
+  /** Same parameters → new version (1), or nothing when a live entry exists. */
+  insertIfAbsent: Database.Statement<unknown[], number>;
+  /** (value, checksum, now, expiresAt, namespace, key, expectedVersion, now) → new version, or nothing. */
+  updateIfVersion: Database.Statement<unknown[], number>;
+  /** (namespace, key) → expires_at of the deleted row (a row per deleted entry). */
+  deleteEntry: Database.Statement<unknown[], [expiresAt: number | null]>;
+  /** (namespace, key, expectedVersion, now) → 1 when the live entry of that version was deleted. */
+  deleteIfVersion: Database.Statement<unknown[], number>;
+  /** (namespace, now, limit): removes up to `limit` expired entries. */
+  sweepEntries: Database.Statement<unknown[]>;
+  /** (namespace, now): removes expired lock rows (their fencing counters stay). */
+  sweepLocks: Database.Statement<unknown[]>;
+
+  /** (namespace, resource) → LockRow, expired or not. */
+  readLock: Database.Statement<unknown[], LockRow>;
+  /** (namespace, resource) → the next fencing token (the counter is bumped and kept). */
+  nextToken: Database.Statement<unknown[], number>;
+  /** (namespace, resource, owner, token, expiresAt): the new lease replaces any old row. */
+  putLock: Database.Statement<unknown[]>;
+  /** (expiresAt, namespace, resource, owner, token, now) → 1 when the live lease was extended. */
+  extendLock: Database.Statement<unknown[], number>;
+  /** (namespace, resource, owner, token, now) → 1 when the live lease was deleted. */
+  releaseLock: Database.Statement<unknown[], number>;
+  /** () → 1: the cheapest round trip, for health. */
+  ping: Database.Statement<unknown[], number>;
+}
+
+/** Prepares every statement on `db` (once per connection). */
+export function prepareStatements(db: Database.Database): Statements {
+  const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
+  const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
+  const newVersionOnConflict = `
+    ON CONFLICT (namespace, key) DO UPDATE SET
+      value = excluded.value,
+      version = CASE WHEN entries.expires_at IS NULL OR entries.expires_at > excluded.updated_at
+                     THEN entries.version + 1 ELSE 1 END,
+      checksum = excluded.checksum,
+      updated_at = excluded.updated_at,
+      expires_at = excluded.expires_at`;
+  const insert = `INSERT INTO entries (namespace, key, value, version, checksum, updated_at, expires_at)
+    VALUES (?, ?, ?, 1, ?, ?, ?)`;
+  return {
+    readEntry: row(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE namespace = ? AND key = ? AND ${LIVE}`),
+    readVersion: one(`SELECT version FROM entries WHERE namespace = ? AND key = ? AND ${LIVE}`),
+    listEntries: row(
+      `SELECT key, ${ENTRY_COLUMNS} FROM entries
+       WHERE namespace = ? AND key > ? AND key >= ? AND key < ? AND ${LIVE}
+       ORDER BY key LIMIT ?`,
+    ),
+    upsert: one(`${insert} ${newVersionOnConflict} RETURNING version`),
+    // An expired row may be replaced (and restarts at version 1); a live one makes it a no-op.
+    insertIfAbsent: one(
+      `${insert} ${newVersionOnConflict}
+       WHERE entries.expires_at IS NOT NULL AND entries.expires_at <= excluded.updated_at
+       RETURNING version`,
+    ),
+    updateIfVersion: one(
+      `UPDATE entries SET value = ?, version = version + 1, checksum = ?, updated_at = ?, expires_at = ?
+       WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE}
+       RETURNING version`,
+    ),
+    deleteEntry: row(`DELETE FROM entries WHERE namespace = ? AND key = ? RETURNING expires_at`),
+    deleteIfVersion: one(`DELETE FROM entries WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE} RETURNING 1`),
+    sweepEntries: db.prepare(
+      `DELETE FROM entries WHERE (namespace, key) IN (
+         SELECT namespace, key FROM entries
+         WHERE namespace = ? AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+    ),
+    sweepLocks: db.prepare(`DELETE FROM locks WHERE namespace = ? AND expires_at <= ?`),
+
+    readLock: row(`SELECT owner, token, expires_at FROM locks WHERE namespace = ? AND resource = ?`),
+    nextToken: one(
+      `INSERT INTO fencing (namespace, resource, last_token) VALUES (?, ?, 1)
+       ON CONFLICT (namespace, resource) DO UPDATE SET last_token = last_token + 1
+       RETURNING last_token`,
+    ),
+    putLock: db.prepare(`INSERT OR REPLACE INTO locks (namespace, resource, owner, token, expires_at) VALUES (?, ?, ?, ?, ?)`),
+    extendLock: one(
+      `UPDATE locks SET expires_at = ? WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING 1`,
+    ),
+    releaseLock: one(`DELETE FROM locks WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING 1`),
+    ping: one(`SELECT 1`),
+  };
+}

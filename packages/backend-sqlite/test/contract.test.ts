@@ -1,0 +1,13 @@
+import { describe, it } from 'vitest';
+import { runContractSuite } from '@agent-state/core/contract';
+import { freshDatabasePath, removeDatabase } from './temp.js';
+
+runContractSuite({ describe, it }, {
+  name: 'sqlite',
+  multiProcess: true,
+  crashSafe: true,
+  config: () => ({ backend: 'sqlite', namespace: 'ns', settings: { database_path: freshDatabasePath() } }),
+  cleanup: (config) => removeDatabase(config.settings!.database_path!),
+  // A path under a regular file can never be created, whoever runs the tests (root included).
+  unavailableConfig: () => ({ backend: 'sqlite', settings: { database_path: '/etc/hostname/x.db', connect_timeout_ms: 500 } }),
+});
