@@ -1,20 +1,14 @@
 /**
- * One firebase-admin app per backend instance, and the namespace mirror it keeps.
- *
- * The backend listens to its namespace node for as long as it is open. firebase-admin then keeps
- * a synchronized copy of the namespace: reads and lists are served from it, and every
- * transaction starts from current data, so it usually commits in one round trip. It also keeps
- * the emulator healthy: `firebase-server` never drops a listener (it ignores unlisten), so a
- * client that did `once('value')` per read would pile up listeners that each re-send the node on
- * every change.
+ * One firebase-admin app per backend instance: connecting within the timeout, the server clock,
+ * the read barrier, bounding operations while the connection is down, and closing.
  *
  * firebase-admin retries a lost connection forever by itself; this class turns "no connection
  * for `connectTimeoutMs`" into `BackendUnavailableError` for `init` and for pending operations.
  */
 import { randomUUID } from 'node:crypto';
-import { BackendUnavailableError } from '@agent-state/core';
+import { BackendUnavailableError, withTimeout } from '@agent-state/core';
 import { deleteApp, initializeApp, type App, type AppOptions } from 'firebase-admin/app';
-import { getDatabase, type DataSnapshot, type Database, type Reference } from 'firebase-admin/database';
+import { getDatabase, type Database, type Reference } from 'firebase-admin/database';
 import { EMULATOR_ENV, type ResolvedFirebaseOptions } from './options.js';
 import { HEALTH_PATH } from './paths.js';
 
@@ -25,10 +19,8 @@ let appCount = 0;
 export class Connection {
   readonly #app: App;
   readonly #db: Database;
-  readonly #root: Reference;
   readonly #target: string;
   readonly #timeoutMs: number;
-  #snapshot: DataSnapshot | undefined;
   #offsetMs = 0;
   #connected = false;
   #down = false;
@@ -46,7 +38,6 @@ export class Connection {
     // deleting ours on close must not cut off another client.
     this.#app = initializeApp(options, `agent-state-${process.pid}-${++appCount}-${randomUUID().slice(0, 8)}`);
     this.#db = withEmulatorEnv(resolved.emulatorHost, () => getDatabase(this.#app));
-    this.#root = this.#db.ref(rootPath);
     this.#target = `${resolved.target}/${rootPath}`;
     this.#timeoutMs = timeoutMs;
   }
@@ -84,12 +75,6 @@ export class Connection {
     return this.#offsetMs;
   }
 
-  /** The latest copy of the namespace node (server data only; pending writes are hidden). */
-  get snapshot(): DataSnapshot {
-    if (!this.#snapshot) throw new Error('firebase connection used before it was opened');
-    return this.#snapshot;
-  }
-
   /**
    * Resolves once the mirror holds every write the server acknowledged (to anyone) before this
    * call. The server pushes a change to listeners before it acknowledges the write, and one
@@ -109,13 +94,7 @@ export class Connection {
         });
       return this.#syncQueued;
     }
-    this.#syncInFlight = this.bounded(
-      this.#db
-        .ref(HEALTH_PATH)
-        .once('value')
-        .then(() => undefined),
-      'read',
-    ).finally(() => {
+    this.#syncInFlight = this.bounded(this.#roundTrip(), 'read').finally(() => {
       this.#syncInFlight = undefined;
     });
     return this.#syncInFlight;
@@ -135,7 +114,7 @@ export class Connection {
       const fail = (error: Error): void => reject(error);
       if (this.#down) {
         promise.catch(() => undefined);
-        fail(this.#unavailable(`${operation}: no connection for ${this.#timeoutMs} ms`));
+        fail(this.unavailable(`${operation}: no connection for ${this.#timeoutMs} ms`));
         return;
       }
       this.#pending.add(fail);
@@ -158,7 +137,6 @@ export class Connection {
       clearTimeout(this.#downTimer);
       this.#db.ref('.info/connected').off();
       this.#db.ref('.info/serverTimeOffset').off();
-      this.#root.off();
       await deleteApp(this.#app);
     })();
     return this.#closed;
@@ -169,26 +147,20 @@ export class Connection {
       const offset: unknown = snap.val();
       this.#offsetMs = typeof offset === 'number' ? offset : 0;
     });
-    let timer: NodeJS.Timeout | undefined;
+    const first = this.#roundTrip();
     try {
-      await new Promise<void>((resolve, reject) => {
-        timer = setTimeout(
-          () => reject(this.#unavailable(`no answer within ${this.#timeoutMs} ms`)),
-          this.#timeoutMs,
-        );
-        this.#root.on(
-          'value',
-          (snap) => {
-            this.#snapshot = snap;
-            resolve();
-          },
-          (error: Error) => reject(this.#unavailable(`cannot read the namespace: ${error.message}`, error)),
-        );
-      });
-    } finally {
-      clearTimeout(timer);
+      await withTimeout(first, this.#timeoutMs, () => this.unavailable(`no answer within ${this.#timeoutMs} ms`));
+    } catch (error) {
+      first.catch(() => undefined);
+      if (error instanceof BackendUnavailableError) throw error;
+      throw this.unavailable(`cannot read ${HEALTH_PATH}: ${String(error)}`, error);
     }
     this.#db.ref('.info/connected').on('value', (snap) => this.#onConnected(snap.val() === true));
+  }
+
+  /** One request and its answer: a read of a node that nobody writes. */
+  async #roundTrip(): Promise<void> {
+    await this.#db.ref(HEALTH_PATH).once('value');
   }
 
   #onConnected(connected: boolean): void {
@@ -200,7 +172,7 @@ export class Connection {
     }
     this.#downTimer = setTimeout(() => {
       this.#down = true;
-      const error = this.#unavailable(`connection lost for ${this.#timeoutMs} ms`);
+      const error = this.unavailable(`connection lost for ${this.#timeoutMs} ms`);
       for (const fail of this.#pending) fail(error);
       this.#pending.clear();
     }, this.#timeoutMs);
@@ -208,7 +180,8 @@ export class Connection {
     this.#downTimer.unref();
   }
 
-  #unavailable(detail: string, cause?: unknown): BackendUnavailableError {
+  /** A `BackendUnavailableError` naming this connection's target. */
+  unavailable(detail: string, cause?: unknown): BackendUnavailableError {
     return new BackendUnavailableError(BACKEND, this.#target, detail, cause === undefined ? undefined : { cause });
   }
 }

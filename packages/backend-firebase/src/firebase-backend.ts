@@ -1,7 +1,7 @@
 /**
  * The Firebase Realtime Database backend. Layout and escaping: paths.ts. Atomic steps:
  * run-transaction.ts (single nodes), transaction.ts (commits, fenced writes), lock.ts (leases).
- * Reads and lists come from the namespace mirror the connection keeps (connection.ts).
+ * Reads, lists and warm transactions come from the listeners of sync-cache.ts.
  */
 import {
   BackendUnavailableError,
@@ -27,8 +27,9 @@ import { firstCandidate, ListIndex } from './list-index.js';
 import * as locks from './lock.js';
 import { asEntryNode, liveEntryNode, nextEntryNode, toEntry, type EntryNode } from './nodes.js';
 import { resolveOptions, type FirebaseBackendOptions, type ResolvedFirebaseOptions } from './options.js';
-import { ENTRIES, NamespacePaths, childName } from './paths.js';
+import { ENTRIES, NamespacePaths, childName, entryPath, lockPath } from './paths.js';
 import { runTransaction } from './run-transaction.js';
+import { SyncCache } from './sync-cache.js';
 import { commit, fencedDelete, fencedWrite } from './transaction.js';
 
 /** Expired entries removed per `list` call at most, so a listing never turns into a long cleanup. */
@@ -41,6 +42,7 @@ export class FirebaseBackend implements CommunicationBackend {
   readonly #resolved: ResolvedFirebaseOptions;
   readonly #index = new ListIndex();
   #connection: Connection | undefined;
+  #cache: SyncCache | undefined;
   #paths: NamespacePaths | undefined;
 
   /** Validates the options and loads the credential; no network I/O until {@link init}. */
@@ -51,11 +53,14 @@ export class FirebaseBackend implements CommunicationBackend {
   async init(context: BackendInitContext): Promise<void> {
     this.#paths = new NamespacePaths(context.namespace);
     this.#connection = await Connection.open(this.#resolved, this.#paths.root, context.connectTimeoutMs);
+    this.#cache = new SyncCache(this.#connection, this.#paths.root);
   }
 
   async close(): Promise<void> {
     const connection = this.#connection;
     this.#connection = undefined;
+    this.#cache?.close();
+    this.#cache = undefined;
     await connection?.close();
   }
 
@@ -77,14 +82,18 @@ export class FirebaseBackend implements CommunicationBackend {
   }
 
   async read(key: string): Promise<Entry | null> {
-    await this.#c().sync();
-    return this.#readMirror(key, this.#c().now());
+    const [entry] = await this.readMany([key]);
+    return entry ?? null;
   }
 
   async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
-    await this.#c().sync();
+    const raws = await this.#sc().read(keys.map(entryPath));
     const now = this.#c().now();
-    return keys.map((key) => this.#readMirror(key, now));
+    return keys.map((key, i) => {
+      const location = `${this.#c().target}/${entryPath(key)}`;
+      const node = liveEntryNode(raws[i], location, now);
+      return node ? toEntry(key, node, location) : null;
+    });
   }
 
   async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
@@ -92,10 +101,11 @@ export class FirebaseBackend implements CommunicationBackend {
     const paths = this.#p();
     let node: EntryNode;
     if (options.fence) {
+      await this.#sc().mirror();
       node = await fencedWrite(connection, paths, key, { ...options, fence: options.fence });
     } else {
-      const path = paths.entry(key);
-      node = await runTransaction(connection, path, (raw, now) => {
+      this.#sc().warm(entryPath(key));
+      node = await runTransaction(connection, paths.entry(key), (raw, now) => {
         const live = liveEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`, now);
         assertVersion(key, options.ifVersion, live?.v ?? null);
         const next = nextEntryNode(live, options.json, now, options.ttlMs);
@@ -109,7 +119,11 @@ export class FirebaseBackend implements CommunicationBackend {
   async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
     const connection = this.#c();
     const paths = this.#p();
-    if (options.fence) return fencedDelete(connection, paths, key, { ...options, fence: options.fence });
+    if (options.fence) {
+      await this.#sc().mirror();
+      return fencedDelete(connection, paths, key, { ...options, fence: options.fence });
+    }
+    this.#sc().warm(entryPath(key));
     return runTransaction(connection, paths.entry(key), (raw, now) => {
       const live = liveEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`, now);
       assertVersion(key, options.ifVersion, live?.v ?? null);
@@ -120,8 +134,7 @@ export class FirebaseBackend implements CommunicationBackend {
 
   async list(request: ListPageRequest): Promise<Entry[]> {
     const connection = this.#c();
-    await connection.sync();
-    const root = connection.snapshot;
+    const root = await this.#sc().namespace();
     const now = connection.now();
     const keys = this.#index.keys(root);
     const page: Entry[] = [];
@@ -142,6 +155,7 @@ export class FirebaseBackend implements CommunicationBackend {
   async increment(key: string, by: number): Promise<number> {
     const connection = this.#c();
     const location = `${connection.target}/${ENTRIES}/${childName(key)}`;
+    this.#sc().warm(entryPath(key));
     return runTransaction(connection, this.#p().entry(key), (raw, now) => {
       const live = liveEntryNode(raw, location, now);
       const value = live ? toEntry(key, live, location).value : 0;
@@ -155,28 +169,25 @@ export class FirebaseBackend implements CommunicationBackend {
     });
   }
 
-  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+  async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+    this.#sc().warm(lockPath(resource));
     return locks.tryLock(this.#c(), this.#p(), resource, options);
   }
 
-  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+    this.#sc().warm(lockPath(lease.resource));
     return locks.extendLock(this.#c(), this.#p(), lease, ttlMs);
   }
 
-  releaseLock(lease: LockLease): Promise<void> {
+  async releaseLock(lease: LockLease): Promise<void> {
+    this.#sc().warm(lockPath(lease.resource));
     return locks.releaseLock(this.#c(), this.#p(), lease);
   }
 
-  commit(request: CommitRequest): Promise<void> {
+  async commit(request: CommitRequest): Promise<void> {
+    // The commit runs on the entries node: with the mirror it starts from current data.
+    await this.#sc().mirror();
     return commit(this.#c(), this.#p(), request);
-  }
-
-  #readMirror(key: string, now: number): Entry | null {
-    const connection = this.#c();
-    const name = childName(key);
-    const location = `${connection.target}/${ENTRIES}/${name}`;
-    const node = liveEntryNode(connection.snapshot.child(`${ENTRIES}/${name}`).val(), location, now);
-    return node ? toEntry(key, node, location) : null;
   }
 
   /** Lazy expiry: removes entries that are still expired on the server (others are left alone). */
@@ -201,6 +212,11 @@ export class FirebaseBackend implements CommunicationBackend {
       throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open (init not called, or closed)');
     }
     return this.#connection;
+  }
+
+  #sc(): SyncCache {
+    if (!this.#cache) throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open');
+    return this.#cache;
   }
 
   #p(): NamespacePaths {

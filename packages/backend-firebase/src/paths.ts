@@ -62,11 +62,23 @@ export class NamespacePaths {
     this.locks = `${this.root}/${LOCKS}`;
   }
 
+  /** Path of an entry node from the database root. */
   entry(key: string): string {
-    return `${this.entries}/${childName(key)}`;
+    return `${this.root}/${entryPath(key)}`;
   }
 
+  /** Path of a lock node from the database root. */
   lock(resource: string): string {
-    return `${this.locks}/${childName(resource)}`;
+    return `${this.root}/${lockPath(resource)}`;
   }
+}
+
+/** Path of an entry node below its namespace node. */
+export function entryPath(key: string): string {
+  return `${ENTRIES}/${childName(key)}`;
+}
+
+/** Path of a lock node below its namespace node. */
+export function lockPath(resource: string): string {
+  return `${LOCKS}/${childName(resource)}`;
 }
