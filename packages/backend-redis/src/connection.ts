@@ -1,0 +1,189 @@
+/**
+ * One ioredis connection (or a caller's client): opening it within the connect timeout, waiting
+ * for it after an outage, and closing only what this backend opened.
+ *
+ * Fault behaviour, and why each ioredis option is set:
+ * - `enableOfflineQueue: false`: a command is never parked in a queue while disconnected (it
+ *   would run seconds later, after the caller was told it failed). Instead {@link ready} waits
+ *   up to the timeout for the reconnect, then fails with `BackendUnavailableError`.
+ * - `maxRetriesPerRequest: 0` + `autoResendUnfulfilledCommands: false`: a command in flight when
+ *   the connection drops fails at once and is not sent again (a re-sent write could apply twice).
+ * - `commandTimeout`: a server that accepts the connection but stops answering still fails the
+ *   call within the timeout.
+ * - `retryStrategy` never gives up: when the server returns, the client reconnects by itself.
+ * - an `error` listener is always attached, so ioredis never reports an unhandled error event.
+ */
+import { BackendUnavailableError, withTimeout } from '@agent-state/core';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { BACKEND_NAME } from './errors.js';
+import type { RedisBackendOptions } from './options.js';
+
+/** Reconnect delay: quick at first, then at most once a second. */
+function retryDelay(attempt: number): number {
+  return Math.min(50 * attempt, 1_000);
+}
+
+/** Where the options point, for messages: `redis://host:port/db`, never a password. */
+function describeTarget(options: RedisBackendOptions): string {
+  if (options.url !== undefined) {
+    try {
+      const url = new URL(options.url);
+      const db = url.pathname.replace(/^\//, '') || String(options.db ?? 0);
+      return `${url.protocol}//${url.hostname}:${url.port || '6379'}/${db}`;
+    } catch {
+      return 'redis (unparsable url)';
+    }
+  }
+  return `${options.tls ? 'rediss' : 'redis'}://${options.host ?? '127.0.0.1'}:${options.port ?? 6379}/${options.db ?? 0}`;
+}
+
+function describeClient(client: Redis | Cluster): string {
+  if (client instanceof Cluster) {
+    const nodes = client.nodes('master').map((n) => `${n.options.host}:${n.options.port}`);
+    return `redis-cluster://${nodes.length > 0 ? nodes.join(',') : 'startup nodes'}`;
+  }
+  const o = client.options;
+  return o.path ? `redis+unix://${o.path}` : `${o.tls ? 'rediss' : 'redis'}://${o.host}:${o.port}/${o.db ?? 0}`;
+}
+
+/** The connection a backend works through. */
+export class Connection {
+  readonly client: Redis | Cluster;
+  /** True when this backend created the client, so it must close it. */
+  readonly owned: boolean;
+  readonly #target: string | undefined;
+  #lastError: Error | undefined;
+  #waiting: Promise<void> | undefined;
+  #closed = false;
+  readonly #onError = (error: Error): void => {
+    this.#lastError = error;
+  };
+
+  constructor(
+    options: RedisBackendOptions,
+    /** Bound on connecting, on waiting for a reconnect and on one command. */
+    readonly timeoutMs: number,
+  ) {
+    if (options.client) {
+      this.client = options.client;
+      this.owned = false;
+    } else {
+      this.#target = describeTarget(options);
+      this.client = createClient(options, timeoutMs);
+      this.owned = true;
+    }
+    this.client.on('error', this.#onError);
+  }
+
+  /** Where the backend connects, for errors and `health()`; never includes a password. */
+  get target(): string {
+    return this.#target ?? describeClient(this.client);
+  }
+
+  /** True when commands can be sent right now (the hot path checks only this). */
+  get isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  /** Connects (or waits for a connecting client) within the timeout; `BackendUnavailableError` otherwise. */
+  async open(): Promise<void> {
+    if (this.isReady) return;
+    const connecting = this.client.status === 'wait' ? this.client.connect() : this.#waitReady();
+    try {
+      await withTimeout(connecting, this.timeoutMs, () => new Error(`not connected within ${this.timeoutMs} ms`));
+    } catch (error) {
+      connecting.catch(() => undefined);
+      // Stop the background reconnects of a client nobody will use.
+      if (this.owned) this.client.disconnect();
+      throw this.unavailable(error);
+    }
+  }
+
+  /** Resolves once the client is ready again, or rejects with `BackendUnavailableError` after the timeout. */
+  async ready(): Promise<void> {
+    if (this.isReady) return;
+    if (this.#closed || this.client.status === 'end') throw this.unavailable(new Error('the connection is closed'));
+    try {
+      await this.#waitReady();
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  /** A `BackendUnavailableError` naming the target and the last connection error seen. */
+  unavailable(error: unknown): BackendUnavailableError {
+    const reason = error instanceof Error ? error.message : String(error);
+    const last = this.#lastError;
+    const detail = last && last.message !== reason ? `${reason} (last error: ${last.message})` : reason;
+    return new BackendUnavailableError(BACKEND_NAME, this.target, detail, { cause: last ?? error });
+  }
+
+  /** Closes an owned client (QUIT, then drop the socket); leaves a caller's client open. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.owned) {
+      this.client.off('error', this.#onError);
+      return;
+    }
+    try {
+      // QUIT lets the server finish what it received; a dead server cannot answer, so no wait.
+      if (this.isReady) await withTimeout(this.client.quit(), this.timeoutMs, () => new Error('QUIT timed out'));
+    } catch {
+      // The socket is dropped below either way; a failed goodbye changes nothing for the caller.
+    } finally {
+      this.client.disconnect();
+    }
+  }
+
+  /** One shared wait for the next `ready`, so many waiting calls add one listener, not many. */
+  #waitReady(): Promise<void> {
+    this.#waiting ??= new Promise<void>((resolve, reject) => {
+      const client = this.client;
+      const done = (): void => {
+        clearTimeout(timer);
+        client.off('ready', onReady);
+        client.off('end', onEnd);
+        this.#waiting = undefined;
+      };
+      const onReady = (): void => {
+        done();
+        resolve();
+      };
+      const onEnd = (): void => {
+        done();
+        reject(new Error('the connection was closed'));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`not reconnected within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      client.on('ready', onReady);
+      client.on('end', onEnd);
+    });
+    return this.#waiting;
+  }
+}
+
+function createClient(options: RedisBackendOptions, timeoutMs: number): Redis {
+  const settings: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    disableClientInfo: true,
+    retryStrategy: retryDelay,
+    ...(options.username !== undefined && { username: options.username }),
+    ...(options.password !== undefined && { password: options.password }),
+  };
+  if (options.url !== undefined) return new Redis(options.url, settings);
+  return new Redis({
+    ...settings,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 6379,
+    db: options.db ?? 0,
+    ...(options.tls && { tls: {} }),
+  });
+}

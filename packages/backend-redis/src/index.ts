@@ -1,0 +1,6 @@
+/**
+ * `@agent-state/backend-redis`: the agent-state backend on Redis (standalone or Cluster).
+ */
+export { createRedisBackend, RedisBackend } from './redis-backend.js';
+export type { RedisBackendOptions } from './options.js';
+export { createBackend } from './create-backend.js';

@@ -1,0 +1,53 @@
+/**
+ * The Redis key layout of one namespace. Every key starts with `<prefix>:{<namespace>}:`, so two
+ * projects (prefixes) and two namespaces share a server without seeing each other, `redis-cli
+ * --scan` shows readable keys, and the `{<namespace>}` hash tag puts a whole namespace in one
+ * Redis Cluster slot, which the multi-key Lua scripts need.
+ *
+ * ```
+ * agent-state:{team}:k:tasks/42     entry: hash with v (JSON), ver, upd, exp
+ * agent-state:{team}:idx            sorted set of the namespace's keys (score 0, for list)
+ * agent-state:{team}:l:deploy       lease of lock "deploy": '<token> <owner>', expires with it
+ * agent-state:{team}:f:deploy       fencing counter of lock "deploy": never expires or resets
+ * ```
+ */
+
+/** Default first segment of every key (`redis_key_prefix`). */
+export const DEFAULT_KEY_PREFIX = 'agent-state';
+
+/** Characters of a Redis glob pattern that must be escaped to match themselves. */
+const GLOB_SPECIAL = /[*?[\]\\]/g;
+
+/** Key names of one namespace. */
+export class KeyLayout {
+  /** `<prefix>:{<namespace>}:`, the start of every key of the namespace. */
+  readonly base: string;
+  /** The start of every entry key; `list-1.lua` appends the user key to it. */
+  readonly entryPrefix: string;
+  /** The sorted set of the namespace's keys. */
+  readonly index: string;
+  /** A SCAN MATCH pattern for every key of the namespace. */
+  readonly pattern: string;
+
+  constructor(prefix: string, namespace: string) {
+    this.base = `${prefix}:{${namespace}}:`;
+    this.entryPrefix = `${this.base}k:`;
+    this.index = `${this.base}idx`;
+    this.pattern = `${this.base.replace(GLOB_SPECIAL, '\\$&')}*`;
+  }
+
+  /** The hash that stores entry `key`. */
+  entry(key: string): string {
+    return this.entryPrefix + key;
+  }
+
+  /** The string that holds the live lease of lock `resource` (absent when nobody holds it). */
+  lease(resource: string): string {
+    return `${this.base}l:${resource}`;
+  }
+
+  /** The fencing counter of lock `resource`. */
+  fencing(resource: string): string {
+    return `${this.base}f:${resource}`;
+  }
+}

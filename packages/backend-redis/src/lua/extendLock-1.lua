@@ -1,0 +1,25 @@
+--[[
+  Pushes the end of a lease to now + ttlMs, only for the holder that owns it.
+
+  Input:
+    KEYS[1] lease key      <prefix>:{<ns>}:l:<resource>
+
+    ARGV[1] lease          '<token> <owner>' as the holder got it
+    ARGV[2] ttlMs          new lease length from now, a whole number of ms
+
+  Output:
+    {expiresAt}            extended
+    {-2}                   LEASE_EXPIRED: no live lease (it ended, e.g. during an outage)
+    {-3}                   LEASE_TAKEN: another holder has it; left untouched
+
+  Owner and token are compared before anything changes.
+]]
+local lease = redis.call('GET', KEYS[1])
+if not lease then return {-2} end
+if lease ~= ARGV[1] then return {-3} end
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local expiresAt = now + tonumber(ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], expiresAt - 1)
+return {expiresAt}

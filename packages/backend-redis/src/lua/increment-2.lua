@@ -1,0 +1,52 @@
+--[[
+  Adds a number to a numeric entry in one round trip (core's nativeIncrement).
+  An absent (or expired) key, or one holding JSON null, counts as 0, like core's portable path.
+  The entry keeps its expiry, as `update` does.
+
+  Input:
+    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>
+    KEYS[2] index key      <prefix>:{<ns>}:idx
+
+    ARGV[1] key            the user key (index member)
+    ARGV[2] by             the amount, a finite number as JSON text
+
+  Output:
+    {1, json}              the new value, as the JSON text stored (shortest round-trip form)
+    {-4}                   CORRUPT: the stored entry is damaged, left as is
+    {-5, json}             NOT_A_NUMBER: the stored value (json) is not a number; left as is
+    {-6}                   NOT_FINITE: the sum overflows to Infinity; left as is
+]]
+local stored = redis.call('HMGET', KEYS[1], 'v', 'ver')
+local version = 0
+local current = 0
+if stored[2] then
+  version = tonumber(stored[2])
+  if not version or not stored[1] then return {-4} end
+  if stored[1] ~= 'null' then
+    -- JSON numbers never look like Lua's hex or inf forms; anything else is not a number.
+    current = tonumber(stored[1])
+    if not current or not string.find(stored[1], '^%-?%d') then return {-5, stored[1]} end
+  end
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
+  return {-4}
+end
+
+local sum = current + tonumber(ARGV[2])
+if sum ~= sum or sum == math.huge or sum == -math.huge then return {-6} end
+
+-- The shortest of %.15g .. %.17g that reads back as the same double, as JSON.stringify does.
+local json = string.format('%.17g', sum)
+for digits = 15, 16 do
+  local candidate = string.format('%.' .. digits .. 'g', sum)
+  if tonumber(candidate) == sum then
+    json = candidate
+    break
+  end
+end
+if json == '-0' then json = '0' end
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('HSET', KEYS[1], 'v', json, 'ver', version + 1, 'upd', now)
+if version == 0 then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+return {1, json}

@@ -1,0 +1,71 @@
+--[[
+  Writes one entry: optional compare-and-set (ifVersion), optional fence, optional TTL.
+
+  Input:
+    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   (hash: v, ver, upd, exp)
+    KEYS[2] index key      <prefix>:{<ns>}:idx       (sorted set of the namespace's keys)
+    KEYS[3] lease key      <prefix>:{<ns>}:l:<fence resource>; unused when ARGV[5] is ''
+                           (callers then pass the entry key again)
+
+    ARGV[1] key            the user key (index member)
+    ARGV[2] json           the value, serialized by core
+    ARGV[3] ifVersion      '' = unconditional, 'absent', or a version number
+    ARGV[4] ttlMs          '' = no expiry, or a whole number of ms
+    ARGV[5] fence          '' = unfenced, or '<token> <owner>' (the lease value it must match)
+
+  Output:
+    {version, updatedAt, expiresAt | false}   written
+    {-1, actualVersion}                       CONFLICT (actualVersion 0 = absent)
+    {-2}                                      LEASE_EXPIRED: the fence lease is gone
+    {-3}                                      LEASE_TAKEN: another holder has the fence lease
+    {-4}                                      CORRUPT: the stored entry is damaged, left as is
+
+  Clock: updatedAt/expiresAt come from the server's TIME, so every client agrees on them.
+  Expiry: PEXPIREAT expiresAt-1, because Redis drops a key when now > when and the contract
+  says an entry is expired when expiresAt <= now; a key that exists is therefore live.
+]]
+if ARGV[5] ~= '' then
+  local lease = redis.call('GET', KEYS[3])
+  if not lease then return {-2} end
+  if lease ~= ARGV[5] then return {-3} end
+end
+
+local version = 0
+local stored = redis.call('HGET', KEYS[1], 'ver')
+if stored then
+  version = tonumber(stored)
+  if not version then return {-4} end
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
+  return {-4}
+end
+
+local expected = ARGV[3]
+if expected ~= '' then
+  if expected == 'absent' then
+    if version ~= 0 then return {-1, version} end
+  elseif tonumber(expected) ~= version then
+    return {-1, version}
+  end
+end
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local nextVersion = version + 1
+
+if ARGV[4] ~= '' then
+  local expiresAt = now + tonumber(ARGV[4])
+  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'ver', nextVersion, 'upd', now, 'exp', expiresAt)
+  redis.call('PEXPIREAT', KEYS[1], expiresAt - 1)
+  if version == 0 then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+  return {nextVersion, now, expiresAt}
+end
+
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'ver', nextVersion, 'upd', now)
+if version == 0 then
+  redis.call('ZADD', KEYS[2], 0, ARGV[1])
+else
+  -- A write without ttlMs clears an earlier expiry.
+  redis.call('HDEL', KEYS[1], 'exp')
+  redis.call('PERSIST', KEYS[1])
+end
+return {nextVersion, now, false}

@@ -1,0 +1,201 @@
+/**
+ * The Redis backend: entries are hashes, every write is one Lua script (EVALSHA), every read one
+ * HMGET, all under the namespace's `{ns}` hash tag. See README.md for the key layout.
+ */
+import {
+  ConflictError,
+  type BackendCapabilities,
+  type BackendDeleteOptions,
+  type BackendInitContext,
+  type BackendWriteOptions,
+  type CommitRequest,
+  type CommunicationBackend,
+  type Entry,
+  type HealthReport,
+  type JsonValue,
+  type ListPageRequest,
+  type LockLease,
+} from '@agent-state/core';
+import { Cluster } from 'ioredis';
+import { Connection } from './connection.js';
+import { replyArray, type ScriptContext } from './context.js';
+import { decodeEntry, ENTRY_FIELDS } from './entry.js';
+import { ScriptError } from './error-code.js';
+import { BACKEND_NAME, corruptEntry, driverError, leaseLost } from './errors.js';
+import { increment } from './increment.js';
+import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
+import { listPage } from './list.js';
+import { extendLock, leaseValue, releaseLock, tryLock, wholeMs } from './lock.js';
+import { validateOptions, type RedisBackendOptions } from './options.js';
+import { defineScripts, runScript, type ScriptName } from './scripts.js';
+import { commit } from './transaction.js';
+
+/** Version sent to a script for "no ifVersion". */
+const UNCONDITIONAL = '';
+
+/** A `CommunicationBackend` on Redis (standalone or Cluster) through ioredis. */
+export class RedisBackend implements CommunicationBackend, ScriptContext {
+  readonly name = BACKEND_NAME;
+  readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
+  #conn: Connection | undefined;
+  #keys: KeyLayout | undefined;
+
+  constructor(private readonly options: RedisBackendOptions = {}) {
+    validateOptions(options);
+  }
+
+  get keys(): KeyLayout {
+    if (!this.#keys) throw new Error('redis backend used before init');
+    return this.#keys;
+  }
+
+  async init(context: BackendInitContext): Promise<void> {
+    this.#keys = new KeyLayout(this.options.keyPrefix ?? DEFAULT_KEY_PREFIX, context.namespace);
+    const conn = new Connection(this.options, this.options.connectTimeoutMs ?? context.connectTimeoutMs);
+    this.#conn = conn;
+    defineScripts(conn.client);
+    await conn.open();
+  }
+
+  async close(): Promise<void> {
+    await this.#conn?.close();
+  }
+
+  async health(): Promise<HealthReport> {
+    const conn = this.#c();
+    const started = performance.now();
+    await this.#call(this.keys.index, (client) => client.ping());
+    return {
+      ok: true,
+      backend: this.name,
+      latencyMs: performance.now() - started,
+      target: conn.target,
+      details: { mode: conn.client instanceof Cluster ? 'cluster' : 'standalone', keyBase: this.keys.base },
+    };
+  }
+
+  async read(key: string): Promise<Entry | null> {
+    const location = this.keys.entry(key);
+    const fields = await this.#call(location, (client) => client.hmget(location, ...ENTRY_FIELDS));
+    return decodeEntry(key, location, fields);
+  }
+
+  async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+    if (keys.length === 1) return [await this.read(keys[0]!)];
+    const locations = keys.map((key) => this.keys.entry(key));
+    // One pipelined round trip; every key shares the {ns} slot, so this works on Cluster too.
+    const results = await this.#call(this.keys.index, (client) => {
+      const pipeline = client.pipeline();
+      for (const location of locations) pipeline.hmget(location, ...ENTRY_FIELDS);
+      return pipeline.exec();
+    });
+    return keys.map((key, i) => {
+      const [error, fields] = results?.[i] ?? [new Error('no reply'), null];
+      if (error) throw driverError(error, this.#c().target, locations[i]!);
+      return decodeEntry(key, locations[i]!, fields as (string | null)[]);
+    });
+  }
+
+  async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+    const location = this.keys.entry(key);
+    const fence = options.fence;
+    const reply = replyArray(
+      await this.script('write', location, [
+        location,
+        this.keys.index,
+        fence ? this.keys.lease(fence.resource) : location,
+        key,
+        options.json,
+        options.ifVersion ?? UNCONDITIONAL,
+        options.ttlMs === undefined ? '' : wholeMs(options.ttlMs),
+        fence ? leaseValue(fence) : '',
+      ]),
+    ) as [number, number?, (number | null)?];
+    const [code, second, expiresAt] = reply;
+    if (code < 0) this.#refused(key, location, code, options.ifVersion, second, fence);
+    const entry: Entry = { key, value: JSON.parse(options.json) as JsonValue, version: code, updatedAt: second! };
+    if (expiresAt != null) entry.expiresAt = expiresAt;
+    return entry;
+  }
+
+  async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
+    const location = this.keys.entry(key);
+    const fence = options.fence;
+    const [code, actual] = replyArray(
+      await this.script('delete', location, [
+        location,
+        this.keys.index,
+        fence ? this.keys.lease(fence.resource) : location,
+        key,
+        options.ifVersion ?? UNCONDITIONAL,
+        fence ? leaseValue(fence) : '',
+      ]),
+    ) as [number, number?];
+    if (code < 0) this.#refused(key, location, code, options.ifVersion, actual, fence);
+    return code === 1;
+  }
+
+  list(request: ListPageRequest): Promise<Entry[]> {
+    return listPage(this, request);
+  }
+
+  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+    return tryLock(this, resource, options.ttlMs, options.owner);
+  }
+
+  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+    return extendLock(this, lease, ttlMs);
+  }
+
+  releaseLock(lease: LockLease): Promise<void> {
+    return releaseLock(this, lease);
+  }
+
+  commit(request: CommitRequest): Promise<void> {
+    return commit(this, request);
+  }
+
+  increment(key: string, by: number): Promise<number> {
+    return increment(this, key, by);
+  }
+
+  /** @internal {@link ScriptContext.script}. */
+  script(name: ScriptName, location: string, args: (string | number)[]): Promise<unknown> {
+    return this.#call(location, (client) => runScript(client, name, args));
+  }
+
+  /** Runs one driver call once the connection is ready, mapping its errors. */
+  async #call<T>(location: string, fn: (client: Connection['client']) => Promise<T>): Promise<T> {
+    const conn = this.#c();
+    if (!conn.isReady) await conn.ready();
+    try {
+      return await fn(conn.client);
+    } catch (error) {
+      throw driverError(error, conn.target, location);
+    }
+  }
+
+  /** Throws the error for a write or delete script's negative reply. */
+  #refused(key: string, location: string, code: number, expected: BackendWriteOptions['ifVersion'], actual: number | undefined, fence: LockLease | undefined): never {
+    if (code === ScriptError.Conflict) throw new ConflictError(key, expected ?? 'absent', actual ? actual : 'absent');
+    if ((code === ScriptError.LeaseExpired || code === ScriptError.LeaseTaken) && fence) throw leaseLost(fence, code);
+    throw corruptEntry(location);
+  }
+
+  #c(): Connection {
+    if (!this.#conn) throw new Error('redis backend used before init');
+    return this.#conn;
+  }
+}
+
+/**
+ * Creates the Redis backend. Pass it to `openState({ backend })`, or let `openState()` build it
+ * from project.yml through {@link createBackend}.
+ *
+ * @example
+ * const backend = createRedisBackend({ url: 'redis://127.0.0.1:6379/0' });
+ * const state = await openState({ backend, config: { backend: 'redis', namespace: 'team' } });
+ */
+export function createRedisBackend(options: RedisBackendOptions = {}): RedisBackend {
+  return new RedisBackend(options);
+}
