@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { childName, escapeName, keyOfChild, unescapeName } from '../src/paths.js';
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:@+=,/';
+
+describe('key to database path mapping', () => {
+  it('is reversible for every character a key may hold', () => {
+    for (const key of [ALPHABET, 'a.b/c..d', '...', 'x/y/z', '0', '@q/jobs/j/1', 'a,b=c+d:e']) {
+      expect(unescapeName(escapeName(key))).toBe(key);
+      expect(keyOfChild(childName(key))).toBe(key);
+    }
+  });
+
+  it('never produces a character the database forbids in a name, nor a longer name', () => {
+    for (const key of [ALPHABET, 'a.b/c', '.x./.y.']) {
+      const name = childName(key);
+      expect(name).not.toMatch(/[.#$[\]/\u0000-\u001f\u007f]/);
+      expect(name.length).toBe(key.length + 1);
+    }
+  });
+
+  it('never produces a name the database would read as an array index', () => {
+    for (const key of ['0', '1', '42', '-1', '2147483647']) expect(childName(key)).not.toMatch(/^-?\d+$/);
+  });
+
+  it('ignores child names that are not ours', () => {
+    expect(keyOfChild('plain')).toBeUndefined();
+  });
+});
