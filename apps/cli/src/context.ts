@@ -1,0 +1,57 @@
+/**
+ * What every command receives: where to look for project.yml, the environment, and where to
+ * write. Tests call command functions directly with their own context (a temp `cwd`, captured
+ * output); the bin builds one from the process.
+ */
+import type { StateClient } from '@agent-state/core';
+
+/** The world a command runs in. */
+export interface CommandContext {
+  /** Where the upward search for project.yml starts. */
+  cwd: string;
+  /** An explicit project.yml (`--config FILE`). */
+  configFile?: string;
+  /** Environment: `${VAR}` in project.yml, `COMMUNICATION_BACKEND`, and the env of `lock -- COMMAND`. */
+  env: NodeJS.ProcessEnv;
+  /** Writes to standard output (text as given; commands add the newlines). */
+  stdout: (text: string) => void;
+  /** Writes to standard error. */
+  stderr: (text: string) => void;
+  /** Standard input, for `-` values and `batch`. */
+  stdin: NodeJS.ReadableStream;
+}
+
+/** A context on the current process. */
+export function processContext(configFile: string | undefined): CommandContext {
+  return {
+    cwd: process.cwd(),
+    ...(configFile !== undefined && { configFile }),
+    env: process.env,
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    stdin: process.stdin,
+  };
+}
+
+/**
+ * Opens the state client the context's project.yml describes, runs `fn`, and closes the client
+ * whatever happens (an error from `fn` wins over one from `close`). Core is imported here, not at
+ * the top, so `--help` and `shell-functions` never pay for it.
+ */
+export async function withState<T>(ctx: CommandContext, fn: (state: StateClient) => Promise<T>): Promise<T> {
+  const { openState } = await import('@agent-state/core');
+  const state = await openState({
+    cwd: ctx.cwd,
+    env: ctx.env,
+    ...(ctx.configFile !== undefined && { configFile: ctx.configFile }),
+  });
+  let result: T;
+  try {
+    result = await fn(state);
+  } catch (error) {
+    await state.close().catch(() => undefined);
+    throw error;
+  }
+  await state.close();
+  return result;
+}
