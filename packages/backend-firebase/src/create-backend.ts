@@ -17,10 +17,10 @@ export function createFirebaseBackend(options: FirebaseBackendOptions = {}): Fir
 /** Called by `openState()`: the `firebase` settings of a resolved config, as options. */
 export function createBackend(config: ResolvedConfig): FirebaseBackend {
   const s = config.settings;
-  const options: FirebaseBackendOptions = { source: config.source };
+  const options: FirebaseBackendOptions = {};
   if (s.project_id !== undefined) options.projectId = s.project_id;
   if (s.service_account_key_path !== undefined) options.serviceAccountKeyPath = s.service_account_key_path;
   if (s.database_url !== undefined) options.databaseUrl = s.database_url;
   if (s.emulator_host !== undefined) options.emulatorHost = s.emulator_host;
-  return createFirebaseBackend(options);
+  return new FirebaseBackend(options, { source: config.source, naming: 'settings' });
 }

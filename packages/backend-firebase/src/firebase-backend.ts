@@ -26,7 +26,7 @@ import { Connection } from './connection.js';
 import { firstCandidate, ListIndex } from './list-index.js';
 import * as locks from './lock.js';
 import { asEntryNode, liveEntryNode, nextEntryNode, toEntry, type EntryNode } from './nodes.js';
-import { resolveOptions, type FirebaseBackendOptions, type ResolvedFirebaseOptions } from './options.js';
+import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type ResolvedFirebaseOptions } from './options.js';
 import { ENTRIES, NamespacePaths, childName, entryPath, lockPath } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 import { SyncCache } from './sync-cache.js';
@@ -46,8 +46,8 @@ export class FirebaseBackend implements CommunicationBackend {
   #paths: NamespacePaths | undefined;
 
   /** Validates the options and loads the credential; no network I/O until {@link init}. */
-  constructor(options: FirebaseBackendOptions = {}) {
-    this.#resolved = resolveOptions(options);
+  constructor(options: FirebaseBackendOptions = {}, origin?: OptionsOrigin) {
+    this.#resolved = resolveOptions(options, process.env, origin);
   }
 
   async init(context: BackendInitContext): Promise<void> {

@@ -27,13 +27,23 @@ export interface FirebaseBackendOptions {
    * environment. With an emulator no credential is needed.
    */
   emulatorHost?: string;
-  /**
-   * Where the options came from, for error messages: a project.yml path or `config`.
-   * Default `options`.
-   */
-  source?: string;
-  /** Prefix of setting names in error messages. Default `communication.settings.`. */
-  settingPrefix?: string;
+}
+
+/** Where options came from, so that error messages name what the user wrote. */
+export interface OptionsOrigin {
+  /** A project.yml path, `config` or `options`. */
+  source: string;
+  /** Whether fields are named as project.yml settings (`communication.settings.project_id`) or options (`projectId`). */
+  naming: 'settings' | 'options';
+}
+
+const FIELD_NAMES = {
+  projectId: 'project_id',
+  serviceAccountKeyPath: 'service_account_key_path',
+} as const;
+
+function fieldName(origin: OptionsOrigin, field: keyof typeof FIELD_NAMES): string {
+  return origin.naming === 'settings' ? `communication.settings.${FIELD_NAMES[field]}` : field;
 }
 
 /** What a connection needs, resolved from the options. */
@@ -54,9 +64,11 @@ export interface ResolvedFirebaseOptions {
  * Validates options and loads the credential. A missing or unreadable key file is an
  * `InvalidConfigError` naming it.
  */
-export function resolveOptions(options: FirebaseBackendOptions, env: NodeJS.ProcessEnv = process.env): ResolvedFirebaseOptions {
-  const source = options.source ?? 'options';
-  const prefix = options.settingPrefix ?? 'communication.settings.';
+export function resolveOptions(
+  options: FirebaseBackendOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  origin: OptionsOrigin = { source: 'options', naming: 'options' },
+): ResolvedFirebaseOptions {
   const emulatorHost = options.emulatorHost ?? (env[EMULATOR_ENV] || undefined);
   const projectId = options.projectId;
 
@@ -68,14 +80,16 @@ export function resolveOptions(options: FirebaseBackendOptions, env: NodeJS.Proc
     return { databaseUrl: url, emulatorHost, credential: undefined, projectId, target: `firebase emulator ${emulatorHost} (ns=${ns})` };
   }
   if (url === undefined) {
-    throw new InvalidConfigError(source, `${prefix}project_id`, 'the firebase backend needs project_id or database_url (or emulator_host)');
+    throw new InvalidConfigError(origin.source, fieldName(origin, 'projectId'), 'the firebase backend needs a project id or a database URL (or an emulator host)');
   }
-  const credential = options.serviceAccountKeyPath !== undefined ? loadKey(options.serviceAccountKeyPath, source, prefix) : applicationDefault();
+  const credential =
+    options.serviceAccountKeyPath !== undefined ? loadKey(options.serviceAccountKeyPath, origin) : applicationDefault();
   return { databaseUrl: url, emulatorHost: undefined, credential, projectId, target: url };
 }
 
-function loadKey(path: string, source: string, prefix: string): Credential {
-  const field = `${prefix}service_account_key_path`;
+function loadKey(path: string, origin: OptionsOrigin): Credential {
+  const { source } = origin;
+  const field = fieldName(origin, 'serviceAccountKeyPath');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -29,6 +29,7 @@ describe('firebase settings', () => {
     for (const path of [notJson, notKey]) {
       expect(() => createFirebaseBackend({ projectId: 'p', serviceAccountKeyPath: path })).toThrow(InvalidConfigError);
       expect(() => createFirebaseBackend({ projectId: 'p', serviceAccountKeyPath: path })).toThrow(path);
+      expect(() => createFirebaseBackend({ projectId: 'p', serviceAccountKeyPath: path })).toThrow(/serviceAccountKeyPath/);
     }
   });
 
