@@ -41,20 +41,22 @@ export class BusyRetry {
   ) {}
 
   /**
-   * Runs `work` now; while it fails with SQLITE_BUSY, runs it again until `budgetMs` has passed,
-   * then rejects with `BackendUnavailableError` naming `setting` (what bounded the wait). `work` must be all-or-nothing (one statement or
-   * one transaction), which makes running it again safe. Other driver errors are mapped.
+   * Runs `work(arg)` now; while it fails with SQLITE_BUSY, runs it again until `budgetMs` has
+   * passed, then rejects with `BackendUnavailableError` naming `setting` (what bounded the wait).
+   * `work` must be all-or-nothing (one statement or one transaction), which makes running it
+   * again safe. Other driver errors are mapped by toStateError.
    */
-  run<T>(work: () => T, budgetMs = this.budgetMs, setting = 'busy_timeout_ms'): Promise<T> {
+  run<A, T>(work: (arg: A) => T, arg: A, budgetMs = this.budgetMs, setting = 'busy_timeout_ms'): Promise<T> {
+    // `arg` instead of a closure over it: this is every operation's hot path.
     try {
-      return Promise.resolve(work());
+      return Promise.resolve(work(arg));
     } catch (error) {
       if (!isBusy(error)) return Promise.reject(toStateError(error, this.path));
-      return this.#waitOut(work, budgetMs, setting, error);
+      return this.#waitOut(work, arg, budgetMs, setting, error);
     }
   }
 
-  async #waitOut<T>(work: () => T, budgetMs: number, setting: string, first: unknown): Promise<T> {
+  async #waitOut<A, T>(work: (arg: A) => T, arg: A, budgetMs: number, setting: string, first: unknown): Promise<T> {
     const started = performance.now();
     const deadline = started + budgetMs;
     const backoff = new Backoff(1, 4);
@@ -78,7 +80,7 @@ export class BusyRetry {
         await sleep(Math.min(backoff.next(), deadline - now));
       }
       try {
-        const result = work();
+        const result = work(arg);
         this.#record(performance.now() - started);
         return result;
       } catch (error) {

@@ -7,7 +7,6 @@
  */
 import {
   ConflictError,
-  InvalidValueError,
   assertLeaseHeld,
   makeEntry,
   type BackendDeleteOptions,
@@ -52,14 +51,16 @@ export function assertFence(s: Scope, fence: LockLease, now: number): void {
 
 /**
  * Writes `options.json` to `key` honoring `ifVersion`; `fence` is checked in the same
- * transaction. `locked` = already inside a write transaction.
+ * transaction. `locked` = already inside a write transaction. The returned entry holds `value`
+ * itself (core has checked it is plain JSON and serialized it to `options.json`): parsing the
+ * text back only to return a copy would cost every write a parse.
  */
-export function writeEntry(s: Scope, key: string, options: BackendWriteOptions, now: number, locked = false): Entry {
+export function writeEntry(s: Scope, key: string, value: JsonValue, options: BackendWriteOptions, now: number, locked = false): Entry {
   if (options.fence && !locked) {
     const fence = options.fence;
     return s.immediate(() => {
       assertFence(s, fence, now);
-      return writeEntry(s, key, options, now, true);
+      return writeEntry(s, key, value, options, now, true);
     });
   }
   const { json, ifVersion } = options;
@@ -69,9 +70,9 @@ export function writeEntry(s: Scope, key: string, options: BackendWriteOptions, 
   if (ifVersion === undefined) version = s.st.upsert.get(s.namespace, key, json, checksum, now, expiresAt);
   else if (ifVersion === 'absent') version = s.st.insertIfAbsent.get(s.namespace, key, json, checksum, now, expiresAt);
   else version = s.st.updateIfVersion.get(json, checksum, now, expiresAt, s.namespace, key, ifVersion, now);
-  if (version !== undefined) return makeEntry(key, JSON.parse(json) as JsonValue, version, now, expiresAt);
+  if (version !== undefined) return makeEntry(key, value, version, now, expiresAt);
   // The check failed: look again under the write lock, where nothing can change in between.
-  if (!locked) return s.immediate(() => writeEntry(s, key, options, now, true));
+  if (!locked) return s.immediate(() => writeEntry(s, key, value, options, now, true));
   throw conflict(s, key, ifVersion!, now);
 }
 
@@ -109,20 +110,13 @@ function conflict(s: Scope, key: string, expected: ExpectedVersion, now: number)
 }
 
 /**
- * Adds `by` to the number at `key` (absent = 0) under the write lock, keeping its TTL; returns
- * the new value. One transaction: no compare-and-set round trips, no retries under contention.
+ * Adds `by` to the number at `key` (absent or expired = 0), keeping its TTL; returns the new
+ * value. One statement (see agent_state_add in functions.ts): no read-then-write round trip and
+ * no compare-and-set retries under contention.
  */
 export function incrementEntry(s: Scope, key: string, by: number, now: number): number {
-  return s.immediate(() => {
-    const current = readEntry(s, key, now);
-    const value = current?.value ?? 0;
-    if (typeof value !== 'number') throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
-    const next = value + by;
-    if (!Number.isFinite(next)) throw new InvalidValueError('by', by, `increment of ${key} would leave a number JSON cannot hold`);
-    const json = JSON.stringify(next);
-    s.st.upsert.get(s.namespace, key, json, checksumOf(json), now, current?.expiresAt ?? null);
-    return next;
-  });
+  const json = JSON.stringify(by);
+  return JSON.parse(s.st.increment.get(s.namespace, key, json, checksumOf(json), now, by, by)!) as number;
 }
 
 /** Removes up to `limit` expired entries and the expired lock rows of the namespace. */

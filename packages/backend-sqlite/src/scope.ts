@@ -3,6 +3,7 @@
  * the path for error messages. Built once per client.
  */
 import type Database from 'better-sqlite3';
+import { registerFunctions } from './functions.js';
 import { prepareStatements, type Statements } from './statements.js';
 
 /** One client's view of the database. */
@@ -24,6 +25,7 @@ export interface Scope {
 
 /** Builds the scope of one client: prepares the statements (once per connection). */
 export function createScope(db: Database.Database, namespace: string, path: string): Scope {
+  registerFunctions(db, path);
   const run = db.transaction((fn: () => unknown) => fn());
   return {
     db,

@@ -57,9 +57,10 @@ export class SqliteBackend implements CommunicationBackend {
     const connection = connect(this.#options);
     try {
       const { db } = connection;
-      this.#journalMode = await this.#busy.run(() => configure(db, this.#options), left(), label);
-      await this.#busy.run(() => migrate(db, this.#options.databasePath), left(), label);
-      this.#scope = await this.#busy.run(() => createScope(db, context.namespace, this.#options.databasePath), left(), label);
+      const path = this.#options.databasePath;
+      this.#journalMode = await this.#busy.run((o) => configure(db, o), this.#options, left(), label);
+      await this.#busy.run((p) => migrate(db, p), path, left(), label);
+      this.#scope = await this.#busy.run((ns) => createScope(db, ns, path), context.namespace, left(), label);
       this.#connection = connection;
     } catch (error) {
       connection.release();
@@ -102,10 +103,10 @@ export class SqliteBackend implements CommunicationBackend {
     return this.#run((s) => readEntries(s, keys, Date.now()));
   }
 
-  write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+  write(key: string, value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
     return this.#run((s) => {
       const now = Date.now();
-      const entry = writeEntry(s, key, options, now);
+      const entry = writeEntry(s, key, value, options, now);
       this.#maybeSweep(s, now);
       return entry;
     });
@@ -143,7 +144,7 @@ export class SqliteBackend implements CommunicationBackend {
   #run<T>(work: (s: Scope) => T): Promise<T> {
     const scope = this.#scope;
     if (!scope) return Promise.reject(new StateClosedError('use the sqlite backend (not open)'));
-    return this.#busy.run(() => work(scope));
+    return this.#busy.run(work, scope);
   }
 
   /**

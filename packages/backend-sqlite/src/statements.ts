@@ -15,6 +15,8 @@ export type LockRow = [owner: string, token: number, expiresAt: number];
 
 // "Live" = not expired at the caller's `now`.
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
+// The same, in an UPSERT's DO UPDATE, for the row already stored.
+const LIVE_OLD = '(entries.expires_at IS NULL OR entries.expires_at > excluded.updated_at)';
 const ENTRY_COLUMNS = 'value, version, checksum, updated_at, expires_at';
 
 /** The prepared statements of one connection. */
@@ -31,6 +33,11 @@ export interface Statements {
   insertIfAbsent: Database.Statement<unknown[], number>;
   /** (value, checksum, now, expiresAt, namespace, key, expectedVersion, now) → new version, or nothing. */
   updateIfVersion: Database.Statement<unknown[], number>;
+  /**
+   * (namespace, key, byJson, byChecksum, now, by, by) → the new value's JSON text. Adds `by` to a
+   * live number (keeping its TTL and version + 1), or creates the key with `by` at version 1.
+   */
+  increment: Database.Statement<unknown[], string>;
   /** (namespace, key) → expires_at of the deleted row (a row per deleted entry). */
   deleteEntry: Database.Statement<unknown[], [expiresAt: number | null]>;
   /** (namespace, key, expectedVersion, now) → 1 when the live entry of that version was deleted. */
@@ -54,15 +61,14 @@ export interface Statements {
   ping: Database.Statement<unknown[], number>;
 }
 
-/** Prepares every statement on `db` (once per connection). */
+/** Prepares every statement on `db` (once per connection; needs registerFunctions first). */
 export function prepareStatements(db: Database.Database): Statements {
   const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
   const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
   const newVersionOnConflict = `
     ON CONFLICT (namespace, key) DO UPDATE SET
       value = excluded.value,
-      version = CASE WHEN entries.expires_at IS NULL OR entries.expires_at > excluded.updated_at
-                     THEN entries.version + 1 ELSE 1 END,
+      version = CASE WHEN ${LIVE_OLD} THEN entries.version + 1 ELSE 1 END,
       checksum = excluded.checksum,
       updated_at = excluded.updated_at,
       expires_at = excluded.expires_at`;
@@ -87,6 +93,20 @@ export function prepareStatements(db: Database.Database): Statements {
       `UPDATE entries SET value = ?, version = version + 1, checksum = ?, updated_at = ?, expires_at = ?
        WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE}
        RETURNING version`,
+    ),
+    increment: one(
+      `INSERT INTO entries (namespace, key, value, version, checksum, updated_at, expires_at)
+       VALUES (?, ?, ?, 1, ?, ?, NULL)
+       ON CONFLICT (namespace, key) DO UPDATE SET
+         value = CASE WHEN ${LIVE_OLD} THEN agent_state_add(entries.namespace, entries.key, entries.value, entries.checksum, ?)
+                      ELSE excluded.value END,
+         checksum = CASE WHEN ${LIVE_OLD}
+                      THEN agent_state_checksum(agent_state_add(entries.namespace, entries.key, entries.value, entries.checksum, ?))
+                      ELSE excluded.checksum END,
+         version = CASE WHEN ${LIVE_OLD} THEN entries.version + 1 ELSE 1 END,
+         updated_at = excluded.updated_at,
+         expires_at = CASE WHEN ${LIVE_OLD} THEN entries.expires_at ELSE NULL END
+       RETURNING value`,
     ),
     deleteEntry: row(`DELETE FROM entries WHERE namespace = ? AND key = ? RETURNING expires_at`),
     deleteIfVersion: one(`DELETE FROM entries WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE} RETURNING 1`),
