@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { InvalidConfigError, loadConfig, openState } from '@agent-state/core';
+import { Redis } from 'ioredis';
+import { afterAll, describe, it } from 'vitest';
+import { createBackend, createRedisBackend } from '../src/index.js';
+import { dropNamespace, freshNamespace, namespaceKeys, REDIS_URL } from './helpers/redis.js';
+
+describe('key layout and settings', () => {
+  const admin = new Redis(REDIS_URL);
+  const dropped: [string, string][] = [];
+  afterAll(async () => {
+    for (const [ns, prefix] of dropped) await dropNamespace(ns, prefix);
+    for (const [ns, prefix] of dropped) assert.deepEqual(await namespaceKeys(admin, ns, prefix), [], 'no keys left behind');
+    admin.disconnect();
+  });
+
+  function open(namespace: string, settings: Record<string, unknown> = {}) {
+    return openState({ config: { backend: 'redis', namespace, settings: { redis_url: REDIS_URL, ...settings } }, env: {} });
+  }
+
+  it('every key is readable under <prefix>:{<namespace>}: (entry, index, lease, fencing counter)', async () => {
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'agent-state']);
+    await using state = await open(ns);
+    await state.write('tasks/42', { status: 'assigned' });
+    const lock = await state.lock('deploy');
+    assert.deepEqual((await namespaceKeys(admin, ns)).sort(), [
+      `agent-state:{${ns}}:f:deploy`,
+      `agent-state:{${ns}}:idx`,
+      `agent-state:{${ns}}:k:tasks/42`,
+      `agent-state:{${ns}}:l:deploy`,
+    ]);
+    assert.deepEqual(await admin.hgetall(`agent-state:{${ns}}:k:tasks/42`), {
+      v: '{"status":"assigned"}',
+      ver: '1',
+      upd: String((await state.read('tasks/42'))!.updatedAt),
+    });
+    assert.equal(await admin.get(`agent-state:{${ns}}:l:deploy`), `${lock.token} ${lock.owner}`);
+    await lock.release();
+    assert.equal(await admin.get(`agent-state:{${ns}}:f:deploy`), String(lock.token), 'the fencing counter outlives the lease');
+  });
+
+  it('an entry with ttlMs expires in Redis exactly when its expiresAt says', async () => {
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'agent-state']);
+    await using state = await open(ns);
+    const entry = await state.write('short', 1, { ttlMs: 60_000 });
+    const key = `agent-state:{${ns}}:k:short`;
+    assert.equal(await admin.hget(key, 'exp'), String(entry.expiresAt));
+    // PEXPIREAT expiresAt-1: Redis drops a key when now > when, the contract when expiresAt <= now.
+    assert.equal(await admin.pexpiretime(key), entry.expiresAt! - 1);
+    await state.write('short', 2);
+    assert.equal(await admin.pttl(key), -1, 'a write without ttlMs makes the key persistent again');
+  });
+
+  it('two namespaces and two key prefixes on one server never see each other', async () => {
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'agent-state'], [ns, 'project-b'], [`${ns}-other`, 'agent-state']);
+    await using a = await open(ns);
+    await using b = await open(ns, { redis_key_prefix: 'project-b' });
+    await using c = await open(`${ns}-other`);
+    await a.write('shared', 'a');
+    assert.equal(await b.read('shared'), null);
+    assert.equal(await c.read('shared'), null);
+    await b.write('shared', 'b');
+    assert.equal((await a.read('shared'))?.value, 'a');
+    assert.deepEqual((await namespaceKeys(admin, ns, 'project-b')).sort(), [`project-b:{${ns}}:idx`, `project-b:{${ns}}:k:shared`]);
+  });
+
+  it('redis_key_prefix with a brace is an InvalidConfigError naming the setting', () => {
+    const config = loadConfig({ config: { backend: 'redis', settings: { redis_key_prefix: 'a{b' } }, env: {} });
+    assert.throws(() => createBackend(config), (e: unknown) => e instanceof InvalidConfigError && e.message.includes('communication.settings.redis_key_prefix'));
+  });
+
+  it('settings map to the connection (host, port, db) and the target never shows the password', async () => {
+    const url = new URL(REDIS_URL);
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'agent-state']);
+    const state = await openState({
+      config: {
+        backend: 'redis',
+        namespace: ns,
+        settings: { redis_host: url.hostname, redis_port: Number(url.port || 6379), redis_db: 0, ...(url.password ? { redis_password: decodeURIComponent(url.password) } : {}) },
+      },
+      env: {},
+    });
+    try {
+      const health = await state.health();
+      assert.equal(health.ok, true);
+      assert.equal(health.target, `redis://${url.hostname}:${url.port || 6379}/0`);
+    } finally {
+      await state.close();
+    }
+    const withPassword = createRedisBackend({ url: 'redis://user:s3cret@127.0.0.1:1/2' });
+    await assert.rejects(withPassword.init({ namespace: ns, connectTimeoutMs: 1_000 }), (e: unknown) => {
+      assert.ok(e instanceof Error && e.message.includes('redis://127.0.0.1:1/2') && !e.message.includes('s3cret'), String(e));
+      return true;
+    });
+    await withPassword.close();
+  });
+
+  it('a client handed in is used as is and left open by close()', async () => {
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'agent-state']);
+    const client = new Redis(REDIS_URL);
+    try {
+      const state = await openState({ backend: createRedisBackend({ client }), config: { backend: 'redis', namespace: ns }, env: {} });
+      await state.write('mine', 1);
+      await state.close();
+      assert.equal(client.status, 'ready');
+      assert.equal(await client.hget(`agent-state:{${ns}}:k:mine`, 'v'), '1');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
