@@ -1,6 +1,6 @@
 /**
- * The file backend: one JSON document per key, written by temp + fsync + rename; per-key O_EXCL
- * mutexes for read-check-write across processes; leases with fencing counters in lock files;
+ * The file backend: one JSON document per key, written by temp + fsync + rename; per-key lock
+ * files (exclusive symlinks) for read-check-write across processes; leases with fencing counters in lock files;
  * write-ahead intents for transactions. See README.md for the layout and the algorithms.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';

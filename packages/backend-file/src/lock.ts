@@ -2,20 +2,26 @@
  * Lock leases with fencing tokens. One file per resource under `locks/` holds the current lease
  * (owner, token, expiry) and the last token issued; it is never deleted, so the fencing counter
  * only grows, across releases, expiries and processes. Every change happens under the
- * resource's mutex (see mutex.ts) and replaces the file by rename.
+ * resource's mutex (see mutex.ts) and rewrites the record in place (see {@link LeaseFile}).
  *
  * Lease files are not fsynced: a lease means nothing after a power loss (every holder is gone),
  * and an fsync per lock and release would cost ~1 ms each on ext4. The counter survives any
  * process crash; after a power loss it may be as old as the last write-back (a few seconds).
  */
-import { assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type LockLease } from '@agent-state/core';
+import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './document.js';
-import { ioError, readIfExists, replaceFile } from './fs-io.js';
+import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
 import { mutexOwner, nonce } from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 
-/** The stored lease file of a resource (the caller holds its mutex), or `undefined` if never locked. */
+/** Lease records are padded to whole 512-byte sectors (see {@link LeaseFile.write}). */
+const SECTOR = 512;
+/** Larger than any lease record (a resource is at most 512 characters). */
+const MAX_LEASE_BYTES = 8_192;
+
+/** The stored lease of a resource read without its mutex (for fenced writes, which hold it). */
 export function readLease(store: Store, files: KeyFiles): StoredLease | undefined {
   let text: string | undefined;
   try {
@@ -23,23 +29,68 @@ export function readLease(store: Store, files: KeyFiles): StoredLease | undefine
   } catch (error) {
     throw ioError(files.file, 'read lock file', error);
   }
-  return text === undefined ? undefined : decodeLease(text, files.file);
+  // Empty: created by a process killed before its first record; no token was ever issued.
+  return text === undefined || text === '' ? undefined : decodeLease(text, files.file);
 }
 
-function writeLease(store: Store, files: KeyFiles, lease: StoredLease): void {
-  try {
-    replaceFile(files.tmp, files.file, files.dir, encodeLease(lease), false);
-  } catch (error) {
-    throw ioError(files.file, 'write lock file', error);
+/**
+ * A lease file open for one read-check-write (the caller holds its mutex). The record is
+ * rewritten in place with one `pwrite` at offset 0, padded to whole sectors, instead of
+ * temp + rename: on ext4 a rename over an existing file forces a data flush (`auto_da_alloc`),
+ * which made every lock and release cost ~200 µs. A single small `pwrite` cannot be torn by a
+ * process crash, and is sector-aligned against power loss.
+ */
+class LeaseFile {
+  readonly stored: StoredLease | undefined;
+  readonly #fd: number;
+  readonly #size: number;
+
+  constructor(readonly files: KeyFiles) {
+    try {
+      this.#fd = openSync(files.file, constants.O_RDWR | constants.O_CREAT, FILE_MODE);
+    } catch (error) {
+      throw ioError(files.file, 'open lock file', error);
+    }
+    try {
+      const buffer = Buffer.allocUnsafe(MAX_LEASE_BYTES);
+      this.#size = readSync(this.#fd, buffer, 0, MAX_LEASE_BYTES, 0);
+      this.stored = this.#size === 0 ? undefined : decodeLease(buffer.toString('utf8', 0, this.#size), files.file);
+    } catch (error) {
+      closeSync(this.#fd);
+      throw error instanceof CorruptDataError ? error : ioError(files.file, 'read lock file', error);
+    }
+  }
+
+  write(lease: StoredLease): void {
+    const body = Buffer.from(encodeLease(lease).trimEnd());
+    // Never shorter than what is there, so no tail of an older record survives after ours.
+    const size = Math.max(this.#size, Math.ceil((body.length + 1) / SECTOR) * SECTOR);
+    const record = Buffer.alloc(size, 0x20);
+    body.copy(record);
+    record[size - 1] = 0x0a;
+    try {
+      writeSync(this.#fd, record, 0, record.length, 0);
+    } catch (error) {
+      throw ioError(this.files.file, 'write lock file', error);
+    }
+  }
+
+  close(): void {
+    closeSync(this.#fd);
   }
 }
 
-/** Runs `fn` holding the resource's mutex. `fn` is synchronous, so the hold is microseconds. */
-export async function withLeaseMutex<T>(store: Store, resource: string, fn: (files: KeyFiles) => T): Promise<T> {
+/** Runs `fn` on the resource's lease file, holding its mutex. `fn` is synchronous: µs of holding. */
+export async function withLeaseFile<T>(store: Store, resource: string, fn: (lease: LeaseFile) => T): Promise<T> {
   const files = store.layout.lock(resource);
   await store.lockFiles(files, mutexOwner(nonce()));
   try {
-    return fn(files);
+    const lease = new LeaseFile(files);
+    try {
+      return fn(lease);
+    } finally {
+      lease.close();
+    }
   } finally {
     store.mutexes.release(files.mutex);
   }
@@ -50,33 +101,31 @@ export async function withLeaseMutex<T>(store: Store, resource: string, fn: (fil
  * of this host that no longer exists (recovered before its ttl: it cannot use the lock anyway).
  */
 export function tryLock(store: Store, resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
-  return withLeaseMutex(store, resource, (files) => {
+  return withLeaseFile(store, resource, (file) => {
     const now = Date.now();
-    const stored = readLease(store, files);
-    const current = leaseOf(stored);
+    const current = leaseOf(file.stored);
     if (current && leaseIsLive(current, now) && !ownerIsDeadLocally(current.owner)) return null;
-    const lease: LockLease = { resource, owner: options.owner, token: (stored?.token ?? 0) + 1, expiresAt: now + options.ttlMs };
-    writeLease(store, files, { ...lease });
+    const lease: LockLease = { resource, owner: options.owner, token: (file.stored?.token ?? 0) + 1, expiresAt: now + options.ttlMs };
+    file.write({ ...lease });
     return lease;
   });
 }
 
 /** Pushes the lease end to now + ttlMs; `LockLostError` if the lease is no longer this one. */
 export function extendLock(store: Store, lease: LockLease, ttlMs: number): Promise<LockLease> {
-  return withLeaseMutex(store, lease.resource, (files) => {
+  return withLeaseFile(store, lease.resource, (file) => {
     const now = Date.now();
-    assertLeaseHeld(lease, leaseOf(readLease(store, files)), now);
+    assertLeaseHeld(lease, leaseOf(file.stored), now);
     const next: LockLease = { ...lease, expiresAt: now + ttlMs };
-    writeLease(store, files, { ...next });
+    file.write({ ...next });
     return next;
   });
 }
 
 /** Frees the lease, keeping the token counter; `LockLostError` (nothing freed) if not ours. */
 export function releaseLock(store: Store, lease: LockLease): Promise<void> {
-  return withLeaseMutex(store, lease.resource, (files) => {
-    const stored = readLease(store, files);
-    assertLeaseHeld(lease, leaseOf(stored));
-    writeLease(store, files, { resource: lease.resource, owner: null, token: stored?.token ?? lease.token, expiresAt: 0 });
+  return withLeaseFile(store, lease.resource, (file) => {
+    assertLeaseHeld(lease, leaseOf(file.stored));
+    file.write({ resource: lease.resource, owner: null, token: file.stored?.token ?? lease.token, expiresAt: 0 });
   });
 }

@@ -1,22 +1,23 @@
 /**
- * A per-file mutex across processes: a lock file created with O_EXCL (`open(…, 'wx')`) that
- * holds `host:pid:nonce` (`…:tx` when a transaction holds it). It guards one key's (or one lock
+ * A per-file mutex across processes: a lock file created atomically and exclusively (a symbolic
+ * link, see {@link createExclusive}) that names its holder `host:pid:nonce` (`…:tx` when a
+ * transaction holds it). It guards one key's (or one lock
  * resource's) read-check-write; the section is short and synchronous, so waiters poll with a
  * jittered backoff.
  *
  * A holder that died on this host (its pid is gone) is recovered at once; any holder is
  * recovered after {@link STALE_MUTEX_MS} (pid reuse, or a holder on another host). Breaking a
- * stale mutex goes through a second O_EXCL file (`…!`) and re-reads the holder under it, so two
+ * stale mutex goes through a second exclusive lock file (`…!`) and re-reads the holder under it, so two
  * processes that both saw the same stale holder cannot remove each other's fresh mutex.
  */
-import { closeSync, linkSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Backoff, localHost, ownerIsDeadLocally, sleep } from '@agent-state/core';
-import { DirCache, FILE_MODE, errnoOf, ioError, readIfExists, writeAll } from './fs-io.js';
+import { DirCache, errnoOf, ioError, readIfExists } from './fs-io.js';
 
 /** A mutex older than this is taken to be abandoned even if its pid seems alive. */
 export const STALE_MUTEX_MS = 60_000;
-/** Lock files are never empty (see createExclusive); an empty one was damaged by someone else. */
+/** Lock files are never empty (see createExclusive); an empty regular file was put there by hand. */
 const EMPTY_STALE_MS = 5_000;
 /** The breaker file is held for microseconds; one older than this was abandoned. */
 const BREAKER_STALE_MS = 5_000;
@@ -41,28 +42,37 @@ export function txOfOwner(owner: string): string | undefined {
 }
 
 /**
- * Creates `path` exclusively with `content`; false when it exists. The content is written to a
- * private file first and hard-linked into place (`link` fails with EEXIST like O_EXCL does), so
- * the lock file is never seen empty: a holder killed between `open(O_EXCL)` and `write` would
- * otherwise leave a file nobody could attribute to a dead process.
+ * Creates the lock file `path` holding `content`; false when it exists. The lock file is a
+ * symbolic link whose target is the holder (`symlink` fails with EEXIST like O_EXCL does): one
+ * system call, and the holder is never unknown, where `open(O_EXCL)` + `write` leaves a window
+ * in which a killed process leaves an empty file nobody can attribute.
  */
 export function createExclusive(path: string, content: string): boolean {
-  const own = `${path}~${PROCESS_TAG}`;
-  const fd = openSync(own, 'w', FILE_MODE);
   try {
-    writeAll(fd, Buffer.from(content));
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(own, path);
+    symlinkSync(content, path);
     return true;
   } catch (error) {
     if (errnoOf(error) === 'EEXIST') return false;
     throw error;
-  } finally {
-    unlinkSync(own);
   }
+}
+
+/** The holder written in a lock file, or `undefined` when there is none. */
+export function readHolder(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EINVAL') return readIfExists(path); // a regular file put there by hand
+    throw ioError(path, 'read lock file', error);
+  }
+}
+
+/** Milliseconds since the lock file was created, or 0 when it is gone. */
+export function ageOf(path: string): number {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st ? Date.now() - st.mtimeMs : 0;
 }
 
 /** Removes a file; already gone is fine. */
@@ -76,18 +86,11 @@ export function unlinkQuiet(path: string): void {
 
 /** The holder of a mutex file if it is stale (dead or too old), `undefined` if live or gone. */
 export function staleHolder(path: string): string | undefined {
-  let content: string | undefined;
-  let age: number;
-  try {
-    content = readIfExists(path);
-    if (content === undefined) return undefined;
-    age = Date.now() - statSync(path).mtimeMs;
-  } catch (error) {
-    if (errnoOf(error) === 'ENOENT') return undefined;
-    throw ioError(path, 'inspect lock file', error);
-  }
-  if (content === '') return age > EMPTY_STALE_MS ? content : undefined;
-  return ownerIsDeadLocally(content) || age > STALE_MUTEX_MS ? content : undefined;
+  const holder = readHolder(path);
+  if (holder === undefined) return undefined;
+  const age = ageOf(path);
+  if (holder === '') return age > EMPTY_STALE_MS ? holder : undefined;
+  return ownerIsDeadLocally(holder) || age > STALE_MUTEX_MS ? holder : undefined;
 }
 
 /**
@@ -97,23 +100,15 @@ export function staleHolder(path: string): string | undefined {
 export function breakStale(path: string, seen: string): boolean {
   const breaker = `${path}!`;
   if (!createExclusive(breaker, mutexOwner(nonce()))) {
-    if (staleHolder(breaker) !== undefined || breakerTooOld(breaker)) unlinkQuiet(breaker);
+    if (staleHolder(breaker) !== undefined || ageOf(breaker) > BREAKER_STALE_MS) unlinkQuiet(breaker);
     return false;
   }
   try {
-    if (readIfExists(path) === seen) unlinkQuiet(path);
+    if (readHolder(path) === seen) unlinkQuiet(path);
   } finally {
     unlinkQuiet(breaker);
   }
   return true;
-}
-
-function breakerTooOld(path: string): boolean {
-  try {
-    return Date.now() - statSync(path).mtimeMs > BREAKER_STALE_MS;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -160,7 +155,7 @@ export class Mutexes {
   async waitWhileHeld(path: string, holder: string): Promise<void> {
     let backoff: Backoff | undefined;
     for (;;) {
-      const current = readIfExists(path);
+      const current = readHolder(path);
       if (current !== holder) return;
       if (staleHolder(path) === holder && this.onStale(holder) && breakStale(path, holder)) return;
       await sleep((backoff ??= new Backoff(1, 10)).next());

@@ -42,6 +42,7 @@ export class Layout {
   readonly txDir: string;
   readonly #data: Map<string, KeyFiles> = new Map();
   readonly #locks: Map<string, KeyFiles> = new Map();
+  readonly #backups: Map<string, KeyFiles> = new Map();
 
   constructor(directory: string, namespace: string, transactionDir: string | undefined) {
     const root = resolve(directory);
@@ -68,7 +69,7 @@ export class Layout {
 
   /** Where backup `version` of `key` goes. */
   backup(key: string, version: number): { dir: string; file: string } {
-    const files = filesUnder(this.backupsDir, key);
+    const files = cached(this.#backups, this.backupsDir, key);
     return { dir: files.dir, file: `${files.file}#${version}` };
   }
 }

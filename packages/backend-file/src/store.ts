@@ -2,11 +2,11 @@
  * One opened store (a namespace of a directory): its layout, directory cache, mutexes and the
  * document primitives every operation is built from.
  */
-import { existsSync, linkSync, readFileSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { isExpired } from '@agent-state/core';
 import { decodeDoc, type StoredDoc } from './document.js';
-import { DirCache, errnoOf, fsyncDir, ioError, readIfExists, replaceFile } from './fs-io.js';
-import { Mutexes, txOfOwner, unlinkQuiet, type StaleHandler } from './mutex.js';
+import { DirCache, errnoOf, fsyncDir, ioError, replaceFile } from './fs-io.js';
+import { Mutexes, readHolder, txOfOwner, unlinkQuiet, type StaleHandler } from './mutex.js';
 import type { ResolvedFileOptions } from './options.js';
 import { Layout, type KeyFiles } from './paths.js';
 
@@ -45,7 +45,7 @@ export class Store {
    * the key's mutex checked after: a transaction holds its mutexes until every key of it is in
    * place, so a value read while its mutex is still held by a transaction may belong to a commit
    * under way; then we wait for that commit and read again. A plain write's rename is atomic by
-   * itself and is not waited for. Costs one `stat` when the key is not busy.
+   * itself and is not waited for. Costs one `lstat` when the key is not busy.
    */
   async readSettled(files: KeyFiles): Promise<StoredDoc | undefined> {
     for (;;) {
@@ -58,8 +58,8 @@ export class Store {
 
   /** The content of the key's mutex when a transaction holds it. */
   txHolder(files: KeyFiles): string | undefined {
-    if (!existsSync(files.mutex)) return undefined;
-    const holder = readIfExists(files.mutex);
+    if (lstatSync(files.mutex, { throwIfNoEntry: false }) === undefined) return undefined;
+    const holder = readHolder(files.mutex);
     return holder !== undefined && txOfOwner(holder) !== undefined ? holder : undefined;
   }
 
@@ -69,7 +69,7 @@ export class Store {
     return doc && !isExpired(doc.expiresAt, now) ? doc : undefined;
   }
 
-  /** Waits for a key's (or lease's) mutex; the fast path is one `open(O_EXCL)`. */
+  /** Waits for a key's (or lease's) mutex; the fast path is one `symlink`. */
   async lockFiles(files: KeyFiles, owner: string): Promise<void> {
     if (!this.mutexes.tryAcquire(files.mutex, files.dir, owner)) await this.mutexes.acquire(files.mutex, files.dir, owner);
   }

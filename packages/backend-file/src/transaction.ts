@@ -27,7 +27,7 @@ import {
 } from '@agent-state/core';
 import { encodeDoc, type StoredDoc } from './document.js';
 import { errnoOf, ioError, readIfExists, replaceFile, writeFileDurable } from './fs-io.js';
-import { STALE_MUTEX_MS, breakStale, createExclusive, mutexOwner, nonce, staleHolder, unlinkQuiet } from './mutex.js';
+import { STALE_MUTEX_MS, ageOf, breakStale, createExclusive, mutexOwner, nonce, readHolder, staleHolder, unlinkQuiet } from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 
@@ -189,7 +189,7 @@ export function recoverTransaction(store: Store, id: string): boolean {
     removeIntent(store, id);
     for (const op of intent.ops) {
       const files = store.layout.data(op.key);
-      if (readIfExists(files.mutex) === intent.owner) unlinkQuiet(files.mutex);
+      if (readHolder(files.mutex) === intent.owner) unlinkQuiet(files.mutex);
     }
     return true;
   } finally {
@@ -239,13 +239,5 @@ function incompleteIsAbandoned(path: string): boolean {
     return typeof owner === 'string' && ownerIsDeadLocally(owner);
   } catch {
     return false; // still being written, or unreadable: left to the age rule
-  }
-}
-
-function ageOf(path: string): number {
-  try {
-    return Date.now() - statSync(path).mtimeMs;
-  } catch {
-    return 0;
   }
 }
