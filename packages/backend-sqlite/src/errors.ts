@@ -1,7 +1,7 @@
 /**
  * Turns better-sqlite3's errors into agent-state errors, keeping the driver's error as `cause`.
  */
-import { BackendUnavailableError, CorruptDataError, StateError } from '@agent-state/core';
+import { BackendUnavailableError, CorruptDataError, StateClosedError, StateError } from '@agent-state/core';
 
 /** The backend name errors carry. */
 export const BACKEND_NAME = 'sqlite';
@@ -31,6 +31,8 @@ export function toStateError(error: unknown, path: string): unknown {
   const code = sqliteCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (code === undefined) {
+    // The client was closed while an operation waited out a lock.
+    if (error instanceof TypeError && /connection is not open/i.test(message)) return new StateClosedError('finish the operation');
     // better-sqlite3 raises a TypeError when the directory of the file is missing.
     if (error instanceof TypeError && /directory does not exist/i.test(message)) {
       return new BackendUnavailableError(BACKEND_NAME, path, `cannot open the database: ${message}`, { cause: error });

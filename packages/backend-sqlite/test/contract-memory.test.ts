@@ -1,0 +1,11 @@
+import { describe, it } from 'vitest';
+import { runContractSuite } from '@agent-state/core/contract';
+
+// ":memory:" is one database per process, shared by its clients: the suite runs without the
+// multi-process and crash groups, each test in its own namespace.
+let n = 0;
+runContractSuite({ describe, it }, {
+  name: 'sqlite :memory:',
+  multiProcess: false,
+  config: () => ({ backend: 'sqlite', namespace: `t${++n}`, settings: { database_path: ':memory:' } }),
+});
