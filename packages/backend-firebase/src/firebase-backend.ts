@@ -27,7 +27,7 @@ import { firstCandidate, ListIndex } from './list-index.js';
 import * as locks from './lock.js';
 import { asEntryNode, liveEntryNode, nextEntryNode, toEntry, type EntryNode } from './nodes.js';
 import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type ResolvedFirebaseOptions } from './options.js';
-import { ENTRIES, NamespacePaths, childName, entryPath, lockPath } from './paths.js';
+import { ENTRIES, NamespacePaths, entryPath, lockPath } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 import { SyncCache } from './sync-cache.js';
 import { commit, fencedDelete, fencedWrite } from './transaction.js';
@@ -90,7 +90,7 @@ export class FirebaseBackend implements CommunicationBackend {
     const raws = await this.#sc().read(keys.map(entryPath));
     const now = this.#c().now();
     return keys.map((key, i) => {
-      const location = `${this.#c().target}/${entryPath(key)}`;
+      const location = this.#where(key);
       const node = liveEntryNode(raws[i], location, now);
       return node ? toEntry(key, node, location) : null;
     });
@@ -104,9 +104,10 @@ export class FirebaseBackend implements CommunicationBackend {
       await this.#sc().mirror();
       node = await fencedWrite(connection, paths, key, { ...options, fence: options.fence });
     } else {
+      const location = this.#where(key);
       this.#sc().warm(entryPath(key));
       node = await runTransaction(connection, paths.entry(key), (raw, now) => {
-        const live = liveEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`, now);
+        const live = liveEntryNode(raw, location, now);
         assertVersion(key, options.ifVersion, live?.v ?? null);
         const next = nextEntryNode(live, options.json, now, options.ttlMs);
         return { next, result: next };
@@ -123,9 +124,10 @@ export class FirebaseBackend implements CommunicationBackend {
       await this.#sc().mirror();
       return fencedDelete(connection, paths, key, { ...options, fence: options.fence });
     }
+    const location = this.#where(key);
     this.#sc().warm(entryPath(key));
     return runTransaction(connection, paths.entry(key), (raw, now) => {
-      const live = liveEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`, now);
+      const live = liveEntryNode(raw, location, now);
       assertVersion(key, options.ifVersion, live?.v ?? null);
       if (raw === null) return { keep: true, result: false };
       return { next: null, result: live !== null };
@@ -142,7 +144,7 @@ export class FirebaseBackend implements CommunicationBackend {
     for (let i = firstCandidate(keys, request.prefix, request.after); i < keys.length && page.length < request.limit; i++) {
       const { key, name } = keys[i]!;
       if (request.prefix !== undefined && !key.startsWith(request.prefix)) break;
-      const location = `${connection.target}/${ENTRIES}/${name}`;
+      const location = `${connection.target}/${entryPath(key)}`;
       const node = asEntryNode(root.child(`${ENTRIES}/${name}`).val(), location);
       if (!node) continue;
       if (isExpired(node.x, now)) expired.push(key);
@@ -154,7 +156,7 @@ export class FirebaseBackend implements CommunicationBackend {
 
   async increment(key: string, by: number): Promise<number> {
     const connection = this.#c();
-    const location = `${connection.target}/${ENTRIES}/${childName(key)}`;
+    const location = this.#where(key);
     this.#sc().warm(entryPath(key));
     return runTransaction(connection, this.#p().entry(key), (raw, now) => {
       const live = liveEntryNode(raw, location, now);
@@ -195,9 +197,10 @@ export class FirebaseBackend implements CommunicationBackend {
     const connection = this.#c();
     const paths = this.#p();
     for (const key of keys) {
+      const location = this.#where(key);
       try {
         await runTransaction(connection, paths.entry(key), (raw, now) => {
-          const node = asEntryNode(raw, `${connection.target}/${ENTRIES}/${childName(key)}`);
+          const node = asEntryNode(raw, location);
           return node && isExpired(node.x, now) ? { next: null, result: undefined } : { skip: true, result: undefined };
         });
       } catch (error) {
@@ -212,6 +215,11 @@ export class FirebaseBackend implements CommunicationBackend {
       throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open (init not called, or closed)');
     }
     return this.#connection;
+  }
+
+  /** Where an entry node is, for `CorruptDataError`. */
+  #where(key: string): string {
+    return `${this.#c().target}/${entryPath(key)}`;
   }
 
   #sc(): SyncCache {
