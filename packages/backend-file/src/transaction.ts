@@ -22,6 +22,7 @@ import {
   assertVersion,
   compareKeys,
   isExpired,
+  localHost,
   ownerIsDeadLocally,
   type CommitRequest,
 } from '@agent-state/core';
@@ -93,8 +94,11 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
       createdAt: now,
       ops: docs.map(({ files, text }) => ({ key: files.key, kind: text === undefined ? 'delete' : 'write' })),
     };
+    // The temp's name carries host and pid, so an intent its writer never finished can be
+    // attributed (and discarded) even when it is empty.
+    const staging = `${store.layout.txDir}/#${id}~${localHost()}~${process.pid}.tmp`;
     try {
-      replaceFile(`${store.layout.txDir}/#${id}.tmp`, intentPath(store, id), store.layout.txDir, JSON.stringify(intent), store.durable);
+      replaceFile(staging, intentPath(store, id), store.layout.txDir, JSON.stringify(intent), store.durable);
     } catch (error) {
       throw ioError(intentPath(store, id), 'write transaction intent', error);
     }
@@ -214,7 +218,7 @@ export function recoverAbandoned(store: Store): void {
     const path = `${dir}/${name}`;
     if (name.startsWith('#')) {
       // An incomplete intent or a recovery marker, left by a process that is gone.
-      const gone = name.endsWith('.tmp') ? incompleteIsAbandoned(path) : staleHolder(path) !== undefined;
+      const gone = name.endsWith('.tmp') ? incompleteIsAbandoned(name) : staleHolder(path) !== undefined;
       if (gone || ageOf(path) > STALE_MUTEX_MS) unlinkQuiet(path);
       continue;
     }
@@ -233,11 +237,8 @@ export function recoverAbandoned(store: Store): void {
   }
 }
 
-function incompleteIsAbandoned(path: string): boolean {
-  try {
-    const owner = (JSON.parse(readIfExists(path) ?? '') as Partial<Intent>).owner;
-    return typeof owner === 'string' && ownerIsDeadLocally(owner);
-  } catch {
-    return false; // still being written, or unreadable: left to the age rule
-  }
+/** An intent temp is named `#<id>~<host>~<pid>.tmp`, so its writer is known even if it is empty. */
+function incompleteIsAbandoned(name: string): boolean {
+  const [, host, pid] = name.slice(0, -'.tmp'.length).split('~');
+  return host !== undefined && pid !== undefined && ownerIsDeadLocally(`${host}:${pid}`);
 }
