@@ -30,7 +30,7 @@ import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type R
 import { ENTRIES, NamespacePaths, entryPath, lockPath } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 import { SyncCache } from './sync-cache.js';
-import { commit, fencedDelete, fencedWrite } from './transaction.js';
+import { checkReads, commit, fencedDelete, fencedWrite } from './transaction.js';
 
 /** Expired entries removed per `list` call at most, so a listing never turns into a long cleanup. */
 const PURGE_PER_LIST = 20;
@@ -187,9 +187,17 @@ export class FirebaseBackend implements CommunicationBackend {
   }
 
   async commit(request: CommitRequest): Promise<void> {
+    const connection = this.#c();
+    if (request.writes.length === 0) {
+      // Read-only: the mirror after a barrier is one state of the database, as recent as a
+      // transaction would see; checking the versions there needs no write.
+      const root = await this.#sc().namespace();
+      checkReads(connection, request.reads, (name) => root.child(`${ENTRIES}/${name}`).val(), connection.now());
+      return;
+    }
     // The commit runs on the entries node: with the mirror it starts from current data.
     await this.#sc().mirror();
-    return commit(this.#c(), this.#p(), request);
+    return commit(connection, this.#p(), request);
   }
 
   /** Lazy expiry: removes entries that are still expired on the server (others are left alone). */

@@ -36,17 +36,26 @@ function childrenOf(raw: unknown, location: string): Children {
   return raw as Children;
 }
 
+/**
+ * Throws `ConflictError` unless every read still has the version it saw. `nodeOf` gives the stored
+ * entry node of a key, all from one state of the database.
+ */
+export function checkReads(connection: Connection, reads: CommitRequest['reads'], nodeOf: (name: string) => unknown, now: number): void {
+  for (const read of reads) {
+    const name = childName(read.key);
+    const live = liveEntryNode(nodeOf(name), `${connection.target}/${ENTRIES}/${name}`, now);
+    if ((live?.v ?? null) !== read.version) {
+      throw new ConflictError(read.key, read.version ?? 'absent', live?.v ?? 'absent', 'changed since the transaction read it');
+    }
+  }
+}
+
 /** Applies a transaction's writes if all its reads still hold; else `ConflictError`, nothing written. */
 export function commit(connection: Connection, paths: NamespacePaths, request: CommitRequest): Promise<void> {
   const where = (key: string): string => `${connection.target}/${ENTRIES}/${childName(key)}`;
   return runTransaction(connection, paths.entries, (raw, now) => {
     const entries = { ...childrenOf(raw, `${connection.target}/${ENTRIES}`) };
-    for (const read of request.reads) {
-      const live = liveEntryNode(entries[childName(read.key)], where(read.key), now);
-      if ((live?.v ?? null) !== read.version) {
-        throw new ConflictError(read.key, read.version ?? 'absent', live?.v ?? 'absent', 'changed since the transaction read it');
-      }
-    }
+    checkReads(connection, request.reads, (name) => entries[name], now);
     for (const write of request.writes) {
       const name = childName(write.key);
       const live = liveEntryNode(entries[name], where(write.key), now);

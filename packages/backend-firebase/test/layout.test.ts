@@ -87,6 +87,19 @@ describe('firebase layout', () => {
     expect(node).toEqual({ c: second.token });
   });
 
+  it('a read-only transaction commits without writing and conflicts when its read went stale', async () => {
+    const a = await open();
+    await a.write('ro/k', 1);
+    const clean = await a.begin();
+    await clean.read('ro/k');
+    await clean.commit();
+    const stale = await a.begin();
+    await stale.read('ro/k');
+    await a.write('ro/k', 2);
+    await expect(stale.commit()).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await a.read('ro/k'))?.version).toBe(2);
+  });
+
   it('health reports a round trip to the emulator', async () => {
     const state = await open();
     const health = await state.health();
