@@ -7,7 +7,7 @@
  * - The function never aborts (returns `undefined`) on a failed check: the SDK first runs it on
  *   its local copy, which may lag the server. It returns the node unchanged instead, so the
  *   server confirms the refusal on its own data (a stale copy just causes a re-run) — a refused
- *   compare-and-set costs one no-op write. Only `skipIfLocal` steps (housekeeping) abort.
+ *   compare-and-set costs one no-op write. Only `skip` steps (housekeeping) abort locally.
  * - `applyLocally` is false: nobody must see a value before the server accepted it.
  * - The outcome is the one computed by the last run, which is the one the server applied.
  * - After 25 stale rounds the SDK gives up (`maxretry`); under heavy contention we just try again.
