@@ -47,7 +47,7 @@ export function leaseLost(lease: LockLease, code: number): LockLostError {
 /** The `CorruptDataError` for an entry a script or a read found damaged. */
 export function corruptEntry(
   location: string,
-  detail = 'the entry hash lacks a readable v, ver or upd field',
+  detail = 'the stored entry has no readable <version>:<updatedAt>:<expiresAt>: header',
   cause?: unknown,
 ): CorruptDataError {
   return new CorruptDataError(location, detail, cause === undefined ? undefined : { cause });

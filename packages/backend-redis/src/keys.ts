@@ -5,7 +5,7 @@
  * Redis Cluster slot, which the multi-key Lua scripts need.
  *
  * ```
- * agent-state:{team}:k:tasks/42     entry: hash with v (JSON), ver, upd, exp
+ * agent-state:{team}:k:tasks/42     entry: '<version>:<updatedAt>:<expiresAt>:<json>'
  * agent-state:{team}:idx            sorted set of the namespace's keys (score 0, for list)
  * agent-state:{team}:l:deploy       lease of lock "deploy": '<token> <owner>', expires with it
  * agent-state:{team}:f:deploy       fencing counter of lock "deploy": never expires or resets

@@ -30,9 +30,9 @@ export async function listPage(ctx: ScriptContext, request: ListPageRequest): Pr
     | null
   )[];
   const page: Entry[] = [];
-  for (let i = 0; i + 4 < reply.length; i += 5) {
+  for (let i = 0; i + 1 < reply.length; i += 2) {
     const key = reply[i]!;
-    const entry = decodeEntry(key, ctx.keys.entry(key), reply.slice(i + 1, i + 5));
+    const entry = decodeEntry(key, ctx.keys.entry(key), reply[i + 1]);
     if (entry) page.push(entry);
   }
   return page;

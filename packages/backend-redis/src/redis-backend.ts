@@ -1,6 +1,6 @@
 /**
- * The Redis backend: entries are hashes, every write is one Lua script (EVALSHA), every read one
- * HMGET, all under the namespace's `{ns}` hash tag. See README.md for the key layout.
+ * The Redis backend: one string per entry, every write is one Lua script (EVALSHA), every read
+ * one GET, all under the namespace's `{ns}` hash tag. See README.md for the key layout.
  */
 import {
   ConflictError,
@@ -19,7 +19,7 @@ import {
 import { Cluster } from 'ioredis';
 import { Connection } from './connection.js';
 import { replyArray, type ScriptContext } from './context.js';
-import { decodeEntry, ENTRY_FIELDS } from './entry.js';
+import { decodeEntry } from './entry.js';
 import { ScriptError } from './error-code.js';
 import { BACKEND_NAME, corruptEntry, driverError, leaseLost } from './errors.js';
 import { increment } from './increment.js';
@@ -76,24 +76,15 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
 
   async read(key: string): Promise<Entry | null> {
     const location = this.keys.entry(key);
-    const fields = await this.#call(location, (client) => client.hmget(location, ...ENTRY_FIELDS));
-    return decodeEntry(key, location, fields);
+    return decodeEntry(key, location, await this.#call(location, (client) => client.get(location)));
   }
 
   async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
     if (keys.length === 1) return [await this.read(keys[0]!)];
     const locations = keys.map((key) => this.keys.entry(key));
-    // One pipelined round trip; every key shares the {ns} slot, so this works on Cluster too.
-    const results = await this.#call(this.keys.index, (client) => {
-      const pipeline = client.pipeline();
-      for (const location of locations) pipeline.hmget(location, ...ENTRY_FIELDS);
-      return pipeline.exec();
-    });
-    return keys.map((key, i) => {
-      const [error, fields] = results?.[i] ?? [new Error('no reply'), null];
-      if (error) throw driverError(error, this.#c().target, locations[i]!);
-      return decodeEntry(key, locations[i]!, fields as (string | null)[]);
-    });
+    // One MGET: every key shares the {ns} slot, so this works on Cluster too.
+    const stored = await this.#call(this.keys.index, (client) => client.mget(locations));
+    return keys.map((key, i) => decodeEntry(key, locations[i]!, stored[i]));
   }
 
   async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {

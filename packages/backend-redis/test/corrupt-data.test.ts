@@ -27,31 +27,33 @@ describe('damaged data', () => {
 
   it('a value that is not JSON is a CorruptDataError on read, readMany and list, never absent', async () => {
     await state.write('bad/json', 1);
-    await admin.hset(key('bad/json'), 'v', '{not json');
+    await admin.set(key('bad/json'), '1:1::{not json');
     await assert.rejects(state.read('bad/json'), isCorrupt(key('bad/json')));
     await assert.rejects(state.readMany(['bad/json', 'other']), isCorrupt(key('bad/json')));
     await assert.rejects(state.list({ prefix: 'bad/' }).next(), isCorrupt(key('bad/json')));
   });
 
-  it('an entry without a readable version is refused by write, update, increment and transactions, and left as is', async () => {
-    await admin.hset(key('bad/ver'), 'v', '1', 'ver', 'x', 'upd', '1');
+  it('an entry without a readable header is refused by write, update, increment and transactions, and left as is', async () => {
+    await admin.set(key('bad/ver'), 'x:1::1');
     await admin.zadd(`agent-state:{${ns}}:idx`, 0, 'bad/ver');
     await assert.rejects(state.read('bad/ver'), CorruptDataError);
     await assert.rejects(state.write('bad/ver', 2), isCorrupt(key('bad/ver')));
     await assert.rejects(state.increment('bad/ver'), isCorrupt(key('bad/ver')));
     await assert.rejects(state.delete('bad/ver', { ifVersion: 1 }), isCorrupt(key('bad/ver')));
     await assert.rejects(state.transaction((tx) => tx.write('bad/ver', 3)), isCorrupt(key('bad/ver')));
-    assert.deepEqual(await admin.hgetall(key('bad/ver')), { v: '1', ver: 'x', upd: '1' }, 'never overwritten silently');
+    assert.equal(await admin.get(key('bad/ver')), 'x:1::1', 'never overwritten silently');
     assert.equal(await state.delete('bad/ver'), true, 'an unconditional delete repairs it');
     assert.equal(await state.read('bad/ver'), null);
   });
 
   it('a key of another Redis type is a CorruptDataError naming it, and is not overwritten', async () => {
-    await admin.set(key('bad/type'), 'plain string');
+    await admin.hset(key('bad/type'), 'field', 'value');
+    await admin.zadd(`agent-state:{${ns}}:idx`, 0, 'bad/type');
     await assert.rejects(state.read('bad/type'), isCorrupt(key('bad/type')));
     await assert.rejects(state.write('bad/type', 1), isCorrupt(key('bad/type')));
     await assert.rejects(state.write('bad/type', 1, { ifVersion: 'absent' }), isCorrupt(key('bad/type')));
-    assert.equal(await admin.get(key('bad/type')), 'plain string');
+    await assert.rejects(state.list({ prefix: 'bad/type' }).next(), isCorrupt(key('bad/type')));
+    assert.deepEqual(await admin.hgetall(key('bad/type')), { field: 'value' });
     await admin.del(key('bad/type'));
   });
 

@@ -3,6 +3,7 @@ import { InvalidConfigError, loadConfig, openState } from '@agent-state/core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 import { createBackend, createRedisBackend } from '../src/index.js';
+import { encodeEntry } from '../src/entry.js';
 import { dropNamespace, freshNamespace, namespaceKeys, REDIS_URL } from './helpers/redis.js';
 
 describe('key layout and settings', () => {
@@ -30,11 +31,8 @@ describe('key layout and settings', () => {
       `agent-state:{${ns}}:k:tasks/42`,
       `agent-state:{${ns}}:l:deploy`,
     ]);
-    assert.deepEqual(await admin.hgetall(`agent-state:{${ns}}:k:tasks/42`), {
-      v: '{"status":"assigned"}',
-      ver: '1',
-      upd: String((await state.read('tasks/42'))!.updatedAt),
-    });
+    const entry = (await state.read('tasks/42'))!;
+    assert.equal(await admin.get(`agent-state:{${ns}}:k:tasks/42`), `1:${entry.updatedAt}::{"status":"assigned"}`);
     assert.equal(await admin.get(`agent-state:{${ns}}:l:deploy`), `${lock.token} ${lock.owner}`);
     await lock.release();
     assert.equal(await admin.get(`agent-state:{${ns}}:f:deploy`), String(lock.token), 'the fencing counter outlives the lease');
@@ -46,7 +44,7 @@ describe('key layout and settings', () => {
     await using state = await open(ns);
     const entry = await state.write('short', 1, { ttlMs: 60_000 });
     const key = `agent-state:{${ns}}:k:short`;
-    assert.equal(await admin.hget(key, 'exp'), String(entry.expiresAt));
+    assert.equal(await admin.get(key), encodeEntry(1, entry.updatedAt, entry.expiresAt, '1'));
     // PEXPIREAT expiresAt-1: Redis drops a key when now > when, the contract when expiresAt <= now.
     assert.equal(await admin.pexpiretime(key), entry.expiresAt! - 1);
     await state.write('short', 2);
@@ -108,7 +106,7 @@ describe('key layout and settings', () => {
       await state.write('mine', 1);
       await state.close();
       assert.equal(client.status, 'ready');
-      assert.equal(await client.hget(`agent-state:{${ns}}:k:mine`, 'v'), '1');
+      assert.match((await client.get(`agent-state:{${ns}}:k:mine`)) ?? '', /^1:\d+::1$/);
     } finally {
       client.disconnect();
     }

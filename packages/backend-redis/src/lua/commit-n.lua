@@ -20,15 +20,15 @@
     {-1, i, actualVersion}    CONFLICT on read i (actualVersion 0 = absent); nothing written
     {-4, p}                   CORRUPT: KEYS[1 + p] holds a damaged entry; nothing written
 
-  Clock and expiry as in write-3.lua (server TIME, PEXPIREAT expiresAt-1).
+  Entry format, clock and expiry as in write-3.lua (server TIME, PXAT expiresAt-1).
 ]]
 local nReads = tonumber(ARGV[1])
 local nWrites = tonumber(ARGV[2])
 
 -- The live version of an entry key: 0 when absent, nil when damaged.
 local function versionOf(key)
-  local stored = redis.call('HGET', key, 'ver')
-  if stored then return tonumber(stored) end
+  local header = redis.call('GETRANGE', key, 0, 63)
+  if header ~= '' then return tonumber(string.match(header, '^(%d+):%d+:%d*:')) end
   if redis.call('EXISTS', key) == 1 then return nil end
   return 0
 end
@@ -64,14 +64,9 @@ for j = 1, nWrites do
     local ttl = ARGV[base + 4]
     if ttl ~= '' then
       local expiresAt = now + tonumber(ttl)
-      redis.call('HSET', key, 'v', ARGV[base + 3], 'ver', version + 1, 'upd', now, 'exp', expiresAt)
-      redis.call('PEXPIREAT', key, expiresAt - 1)
+      redis.call('SET', key, (version + 1) .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[base + 3], 'PXAT', expiresAt - 1)
     else
-      redis.call('HSET', key, 'v', ARGV[base + 3], 'ver', version + 1, 'upd', now)
-      if version > 0 then
-        redis.call('HDEL', key, 'exp')
-        redis.call('PERSIST', key)
-      end
+      redis.call('SET', key, (version + 1) .. ':' .. now .. '::' .. ARGV[base + 3])
     end
     if version == 0 then redis.call('ZADD', KEYS[1], 0, member) end
   end

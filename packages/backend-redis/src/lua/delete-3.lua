@@ -30,9 +30,9 @@ end
 local expected = ARGV[2]
 if expected ~= '' then
   local version = 0
-  local stored = redis.call('HGET', KEYS[1], 'ver')
-  if stored then
-    version = tonumber(stored)
+  local header = redis.call('GETRANGE', KEYS[1], 0, 63)
+  if header ~= '' then
+    version = tonumber(string.match(header, '^(%d+):%d+:%d*:'))
     if not version then return {-4} end
   elseif redis.call('EXISTS', KEYS[1]) == 1 then
     return {-4}

@@ -1,10 +1,10 @@
 --[[
   Adds a number to a numeric entry in one round trip (core's nativeIncrement).
   An absent (or expired) key, or one holding JSON null, counts as 0, like core's portable path.
-  The entry keeps its expiry, as `update` does.
+  The entry keeps its expiry (KEEPTTL and the same expiresAt), as `update` does.
 
   Input:
-    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>
+    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   ('<ver>:<upd>:<exp>:<json>', see write-3.lua)
     KEYS[2] index key      <prefix>:{<ns>}:idx
 
     ARGV[1] key            the user key (index member)
@@ -16,19 +16,20 @@
     {-5, json}             NOT_A_NUMBER: the stored value (json) is not a number; left as is
     {-6}                   NOT_FINITE: the sum overflows to Infinity; left as is
 ]]
-local stored = redis.call('HMGET', KEYS[1], 'v', 'ver')
+local stored = redis.call('GET', KEYS[1])
 local version = 0
 local current = 0
-if stored[2] then
-  version = tonumber(stored[2])
-  if not version or not stored[1] then return {-4} end
-  if stored[1] ~= 'null' then
+local expiresAt = ''
+if stored then
+  local ver, exp, value = string.match(stored, '^(%d+):%d+:(%d*):(.*)$')
+  version = tonumber(ver)
+  if not version then return {-4} end
+  expiresAt = exp
+  if value ~= 'null' then
     -- JSON numbers never look like Lua's hex or inf forms; anything else is not a number.
-    current = tonumber(stored[1])
-    if not current or not string.find(stored[1], '^%-?%d') then return {-5, stored[1]} end
+    current = tonumber(value)
+    if not current or not string.find(value, '^%-?%d') then return {-5, value} end
   end
-elseif redis.call('EXISTS', KEYS[1]) == 1 then
-  return {-4}
 end
 
 local sum = current + tonumber(ARGV[2])
@@ -47,6 +48,6 @@ if json == '-0' then json = '0' end
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('HSET', KEYS[1], 'v', json, 'ver', version + 1, 'upd', now)
+redis.call('SET', KEYS[1], (version + 1) .. ':' .. now .. ':' .. expiresAt .. ':' .. json, 'KEEPTTL')
 if version == 0 then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
 return {1, json}

@@ -11,10 +11,10 @@
     ARGV[4] limit          page size, at least 1
 
   Output:
-    a flat array, per live entry: member, v, ver, upd, exp (exp false when none);
+    a flat array, per live entry: member, stored string ('<ver>:<upd>:<exp>:<json>');
     a member whose entry is gone (it expired) is removed from the index and skipped;
-    an entry key that exists without our fields comes back as member, '', '', '', false
-    (damaged: the client raises CorruptDataError rather than skip it).
+    an entry key of another Redis type comes back as member, '' (damaged: the client raises
+    CorruptDataError rather than skip it).
 
   The entry keys are read without being declared in KEYS: they are only known once the index
   has been read. They share KEYS[1]'s hash tag {<ns>}, hence its slot, which Redis Cluster
@@ -29,21 +29,11 @@ while found < limit do
   local want = limit - found
   local members = redis.call('ZRANGEBYLEX', KEYS[1], min, ARGV[3], 'LIMIT', 0, want)
   for _, member in ipairs(members) do
-    local fields = redis.call('HMGET', ARGV[1] .. member, 'v', 'ver', 'upd', 'exp')
-    if fields[1] or fields[2] or fields[3] then
+    local stored = redis.pcall('GET', ARGV[1] .. member)
+    if type(stored) == 'table' then stored = '' end
+    if stored then
       out[#out + 1] = member
-      out[#out + 1] = fields[1]
-      out[#out + 1] = fields[2]
-      out[#out + 1] = fields[3]
-      out[#out + 1] = fields[4]
-      found = found + 1
-    elseif redis.call('EXISTS', ARGV[1] .. member) == 1 then
-      -- A hash with none of our fields: empty v/ver/upd make the client raise CorruptDataError.
-      out[#out + 1] = member
-      out[#out + 1] = ''
-      out[#out + 1] = ''
-      out[#out + 1] = ''
-      out[#out + 1] = false
+      out[#out + 1] = stored
       found = found + 1
     else
       redis.call('ZREM', KEYS[1], member)

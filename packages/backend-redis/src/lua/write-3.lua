@@ -2,7 +2,7 @@
   Writes one entry: optional compare-and-set (ifVersion), optional fence, optional TTL.
 
   Input:
-    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   (hash: v, ver, upd, exp)
+    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   (string '<ver>:<upd>:<exp>:<json>')
     KEYS[2] index key      <prefix>:{<ns>}:idx       (sorted set of the namespace's keys)
     KEYS[3] lease key      <prefix>:{<ns>}:l:<fence resource>; unused when ARGV[5] is ''
                            (callers then pass the entry key again)
@@ -20,8 +20,10 @@
     {-3}                                      LEASE_TAKEN: another holder has the fence lease
     {-4}                                      CORRUPT: the stored entry is damaged, left as is
 
+  Entry format: '<version>:<updatedAt>:<expiresAt or empty>:<json>', so a read is one GET and
+  the script learns the version from GETRANGE 0 63 without copying the value.
   Clock: updatedAt/expiresAt come from the server's TIME, so every client agrees on them.
-  Expiry: PEXPIREAT expiresAt-1, because Redis drops a key when now > when and the contract
+  Expiry: PXAT expiresAt-1, because Redis drops a key when now > when and the contract
   says an entry is expired when expiresAt <= now; a key that exists is therefore live.
 ]]
 if ARGV[5] ~= '' then
@@ -31,9 +33,9 @@ if ARGV[5] ~= '' then
 end
 
 local version = 0
-local stored = redis.call('HGET', KEYS[1], 'ver')
-if stored then
-  version = tonumber(stored)
+local header = redis.call('GETRANGE', KEYS[1], 0, 63)
+if header ~= '' then
+  version = tonumber(string.match(header, '^(%d+):%d+:%d*:'))
   if not version then return {-4} end
 elseif redis.call('EXISTS', KEYS[1]) == 1 then
   return {-4}
@@ -51,21 +53,13 @@ end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local nextVersion = version + 1
+if version == 0 then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
 
 if ARGV[4] ~= '' then
   local expiresAt = now + tonumber(ARGV[4])
-  redis.call('HSET', KEYS[1], 'v', ARGV[2], 'ver', nextVersion, 'upd', now, 'exp', expiresAt)
-  redis.call('PEXPIREAT', KEYS[1], expiresAt - 1)
-  if version == 0 then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+  redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[2], 'PXAT', expiresAt - 1)
   return {nextVersion, now, expiresAt}
 end
-
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'ver', nextVersion, 'upd', now)
-if version == 0 then
-  redis.call('ZADD', KEYS[2], 0, ARGV[1])
-else
-  -- A write without ttlMs clears an earlier expiry.
-  redis.call('HDEL', KEYS[1], 'exp')
-  redis.call('PERSIST', KEYS[1])
-end
+-- SET without PXAT also drops an earlier expiry, as a write without ttlMs must.
+redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. '::' .. ARGV[2])
 return {nextVersion, now, false}
