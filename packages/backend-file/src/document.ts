@@ -11,6 +11,8 @@ export interface StoredDoc {
   version: number;
   updatedAt: number;
   expiresAt: number | null;
+  /** Set on documents written by a multi-key commit: the id of that commit (see settle.ts). */
+  tx?: string;
   value: JsonValue;
 }
 
@@ -18,8 +20,16 @@ export interface StoredDoc {
  * The document text. Built by concatenation because core already serialized the value; metadata
  * comes first so a person (or `head`) sees it at once.
  */
-export function encodeDoc(key: string, json: string, version: number, updatedAt: number, expiresAt: number | null): string {
-  return `{"key":${JSON.stringify(key)},"version":${version},"updatedAt":${updatedAt},"expiresAt":${expiresAt ?? 'null'},"value":${json}}\n`;
+export function encodeDoc(
+  key: string,
+  json: string,
+  version: number,
+  updatedAt: number,
+  expiresAt: number | null,
+  tx?: string,
+): string {
+  const commit = tx === undefined ? '' : `"tx":"${tx}",`;
+  return `{"key":${JSON.stringify(key)},"version":${version},"updatedAt":${updatedAt},"expiresAt":${expiresAt ?? 'null'},${commit}"value":${json}}\n`;
 }
 
 /** Parses a document; `CorruptDataError` naming `path` if it is not one of ours, whole. */
@@ -38,6 +48,7 @@ export function decodeDoc(text: string, path: string): StoredDoc {
     (d.version as number) < 1 ||
     typeof d.updatedAt !== 'number' ||
     !(d.expiresAt === null || typeof d.expiresAt === 'number') ||
+    !(d.tx === undefined || typeof d.tx === 'string') ||
     !('value' in d)
   ) {
     throw new CorruptDataError(path, 'not an agent-state document (expected version, updatedAt, expiresAt and value)');

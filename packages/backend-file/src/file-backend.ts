@@ -30,6 +30,7 @@ import { extendLock, readLease, releaseLock, tryLock } from './lock.js';
 import { mutexOwner, nonce, txOfOwner } from './mutex.js';
 import { resolveOptions, type FileBackendOptions, type ResolvedFileOptions } from './options.js';
 import type { KeyFiles } from './paths.js';
+import { commitSettled, readSettled, waitForCommit } from './settle.js';
 import { Store } from './store.js';
 import { commit, recoverAbandoned, recoverTransaction } from './transaction.js';
 
@@ -94,7 +95,7 @@ export class FileBackend implements CommunicationBackend {
   async read(key: string): Promise<Entry | null> {
     const store = this.#s();
     this.#tick();
-    const doc = await store.readSettled(store.layout.data(key));
+    const doc = await readSettled(store, store.layout.data(key));
     return toEntry(key, doc, Date.now());
   }
 
@@ -102,7 +103,7 @@ export class FileBackend implements CommunicationBackend {
     const store = this.#s();
     this.#tick();
     const docs: (StoredDoc | undefined)[] = [];
-    for (const key of keys) docs.push(await store.readSettled(store.layout.data(key)));
+    for (const key of keys) docs.push(await readSettled(store, store.layout.data(key)));
     const now = Date.now();
     return docs.map((doc, i) => toEntry(keys[i]!, doc, now));
   }
@@ -154,18 +155,12 @@ export class FileBackend implements CommunicationBackend {
     const store = this.#s();
     this.#tick();
     for (;;) {
-      const page = listPage(store, request);
-      // As in read: an entry that may belong to a commit under way means waiting for that
-      // commit and reading the page again (dropping an entry would end core's paging early).
-      let busy: { files: KeyFiles; holder: string } | undefined;
-      for (const entry of page) {
-        const files = store.layout.data(entry.key);
-        const holder = store.txHolder(files);
-        if (holder !== undefined) busy = { files, holder };
-        if (busy) break;
-      }
-      if (!busy) return page;
-      await store.mutexes.waitWhileHeld(busy.files.mutex, busy.holder);
+      const { entries, commits } = listPage(store, request);
+      // As in read (settle.ts): an entry of a commit under way means waiting for that commit
+      // and reading the page again (dropping the entry would end core's paging early).
+      const pending = [...commits].find((id) => !commitSettled(store, id));
+      if (pending === undefined) return entries;
+      await waitForCommit(store, pending);
     }
   }
 

@@ -19,10 +19,11 @@ interface Item {
   isDir: boolean;
 }
 
-/** The live entries of one page, in key order. */
-export function listPage(store: Store, request: ListPageRequest): Entry[] {
+/** The live entries of one page, in key order, and the multi-key commits that wrote them. */
+export function listPage(store: Store, request: ListPageRequest): { entries: Entry[]; commits: Set<string> } {
   const { prefix, after, limit } = request;
   const page: Entry[] = [];
+  const commits = new Set<string>();
   const now = Date.now();
 
   const walk = (dir: string, keyPrefix: string): boolean => {
@@ -39,6 +40,7 @@ export function listPage(store: Store, request: ListPageRequest): Entry[] {
       const doc = store.readDoc(store.layout.data(key));
       if (!doc || isExpired(doc.expiresAt, now)) continue; // deleted meanwhile, or expired
       page.push(makeEntry(key, doc.value, doc.version, doc.updatedAt, doc.expiresAt));
+      if (doc.tx !== undefined) commits.add(doc.tx);
       if (page.length >= limit) return true;
     }
     return false;
@@ -48,7 +50,7 @@ export function listPage(store: Store, request: ListPageRequest): Entry[] {
   const cut = prefix?.lastIndexOf('/') ?? -1;
   if (prefix !== undefined && cut >= 0) walk(dirOf(store.layout.dataDir, prefix.slice(0, cut)), prefix.slice(0, cut + 1));
   else walk(store.layout.dataDir, '');
-  return page;
+  return { entries: page, commits };
 }
 
 function sortedItems(dir: string): Item[] {

@@ -2,11 +2,11 @@
  * One opened store (a namespace of a directory): its layout, directory cache, mutexes and the
  * document primitives every operation is built from.
  */
-import { linkSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync } from 'node:fs';
 import { isExpired } from '@agent-state/core';
 import { decodeDoc, type StoredDoc } from './document.js';
 import { DirCache, errnoOf, fsyncDir, ioError, replaceFile } from './fs-io.js';
-import { Mutexes, readHolder, txOfOwner, unlinkQuiet, type StaleHandler } from './mutex.js';
+import { Mutexes, unlinkQuiet, type StaleHandler } from './mutex.js';
 import type { ResolvedFileOptions } from './options.js';
 import { Layout, type KeyFiles } from './paths.js';
 
@@ -19,6 +19,8 @@ export class Store {
   readonly mutexes: Mutexes;
   readonly durable: boolean;
   readonly backupCount: number;
+  /** Ids of multi-key commits known to be fully applied (see settle.ts). */
+  readonly settledCommits = new Set<string>();
 
   constructor(options: ResolvedFileOptions, namespace: string, onStale: StaleHandler) {
     this.layout = new Layout(options.directory, namespace, options.transactionDir);
@@ -38,29 +40,6 @@ export class Store {
       throw ioError(files.file, 'read', error);
     }
     return decodeDoc(text, files.file);
-  }
-
-  /**
-   * The document as no commit in progress can show it half-applied. The file is read first and
-   * the key's mutex checked after: a transaction holds its mutexes until every key of it is in
-   * place, so a value read while its mutex is still held by a transaction may belong to a commit
-   * under way; then we wait for that commit and read again. A plain write's rename is atomic by
-   * itself and is not waited for. Costs one `lstat` when the key is not busy.
-   */
-  async readSettled(files: KeyFiles): Promise<StoredDoc | undefined> {
-    for (;;) {
-      const doc = this.readDoc(files);
-      const holder = this.txHolder(files);
-      if (holder === undefined) return doc;
-      await this.mutexes.waitWhileHeld(files.mutex, holder);
-    }
-  }
-
-  /** The content of the key's mutex when a transaction holds it. */
-  txHolder(files: KeyFiles): string | undefined {
-    if (lstatSync(files.mutex, { throwIfNoEntry: false }) === undefined) return undefined;
-    const holder = readHolder(files.mutex);
-    return holder !== undefined && txOfOwner(holder) !== undefined ? holder : undefined;
   }
 
   /** The document if it is live (present and not expired) at `now`. */

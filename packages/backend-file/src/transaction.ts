@@ -40,7 +40,8 @@ interface Intent {
   ops: { key: string; kind: 'write' | 'delete' }[];
 }
 
-const intentPath = (store: Store, id: string): string => `${store.layout.txDir}/${id}.json`;
+/** Where the intent of commit `id` lives while the commit is under way. */
+export const intentPath = (store: Store, id: string): string => `${store.layout.txDir}/${id}.json`;
 
 /** Applies `request` atomically; `ConflictError` (nothing written) when a read went stale. */
 export async function commit(store: Store, request: CommitRequest): Promise<void> {
@@ -65,11 +66,13 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
     for (const read of request.reads) assertVersion(read.key, read.version ?? 'absent', live(read.key)?.version ?? null);
     if (request.writes.length === 0) return;
 
+    // Documents of a multi-key commit name it, so a reader can tell one still being applied.
+    const tag = request.writes.length > 1 ? id : undefined;
     const docs = request.writes.map((w) => {
       const files = store.layout.data(w.key);
       const text =
         w.kind === 'write'
-          ? encodeDoc(w.key, w.json, (live(w.key)?.version ?? 0) + 1, now, w.ttlMs === undefined ? null : now + w.ttlMs)
+          ? encodeDoc(w.key, w.json, (live(w.key)?.version ?? 0) + 1, now, w.ttlMs === undefined ? null : now + w.ttlMs, tag)
           : undefined;
       return { files, text };
     });

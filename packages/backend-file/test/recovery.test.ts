@@ -6,8 +6,8 @@ import { deadPid, openFile, removeTempDirs, tempDir } from './helpers.js';
 
 afterEach(removeTempDirs);
 
-const doc = (key: string, version: number, value: unknown): string =>
-  JSON.stringify({ key, version, updatedAt: Date.now(), expiresAt: null, value });
+const doc = (key: string, version: number, value: unknown, tx?: string): string =>
+  JSON.stringify({ key, version, updatedAt: Date.now(), expiresAt: null, ...(tx && { tx }), value });
 
 /**
  * Leaves on disk what a transaction killed after its commit point leaves: staged temps, its
@@ -17,7 +17,7 @@ function plantDeadCommit(dir: string, opts: { intent: boolean; applied: boolean 
   const data = join(dir, 'ns/data/t');
   const owner = `${localHost()}:${deadPid()}:deadtx:tx`;
   for (const key of ['a', 'b']) {
-    writeFileSync(join(data, `#${key}.tmp`), doc(`t/${key}`, 2, 'new'));
+    writeFileSync(join(data, `#${key}.tmp`), doc(`t/${key}`, 2, 'new', 'deadtx'));
     symlinkSync(owner, join(data, `#${key}.lock`));
   }
   if (opts.intent) {
@@ -61,13 +61,14 @@ describe('crash recovery', () => {
     await state.close();
   });
 
-  it('a client already open never sees a dead commit half-applied: it rolls it forward first', async () => {
+  it('a client already open that meets a key of a dead, half-applied commit rolls it forward first', async () => {
     const dir = tempDir();
     await seed(dir);
     const state = await openFile(dir);
     plantDeadCommit(dir, { intent: true, applied: true });
-    expect((await state.read('t/b'))?.value).toBe('new');
     expect((await state.read('t/a'))?.value).toBe('new');
+    expect((await state.read('t/b'))?.value).toBe('new');
+    expect(readdirSync(join(dir, 'ns/tx'))).toEqual([]);
     await state.close();
   });
 
