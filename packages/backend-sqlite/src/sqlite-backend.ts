@@ -26,6 +26,7 @@ import { resolveOptions, type ResolvedSqliteOptions, type SqliteBackendOptions }
 import { SCHEMA_VERSION, migrate } from './schema.js';
 import { createScope, type Scope } from './scope.js';
 import { commit } from './transaction.js';
+import { WalWatcher } from './watch.js';
 
 /** Expired rows are deleted lazily, at most this often per client, piggybacked on a write. */
 const SWEEP_INTERVAL_MS = 30_000;
@@ -42,12 +43,14 @@ export class SqliteBackend implements CommunicationBackend {
   #scope: Scope | undefined;
   #journalMode = 'unknown';
   #nextSweep = 0;
+  readonly #watcher: WalWatcher;
 
   constructor(options: SqliteBackendOptions) {
     this.#options = resolveOptions(options);
     const persistent = !this.#options.inMemory;
     this.capabilities = { multiProcess: persistent, persistent, nativeIncrement: true };
     this.#busy = new BusyRetry(this.#options.databasePath, this.#options.busyTimeoutMs);
+    this.#watcher = new WalWatcher(persistent ? `${this.#options.databasePath}-wal` : undefined);
   }
 
   async init(context: BackendInitContext): Promise<void> {
@@ -72,6 +75,7 @@ export class SqliteBackend implements CommunicationBackend {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#scope = undefined;
+    this.#watcher.close();
     connection?.release();
   }
 
@@ -138,6 +142,11 @@ export class SqliteBackend implements CommunicationBackend {
 
   commit(request: CommitRequest): Promise<void> {
     return this.#run((s) => commit(s, request, Date.now()));
+  }
+
+  /** Wakes `onChange` soon after any process commits a write (spurious calls included; see watch.ts). */
+  watch(_key: string, onChange: () => void): () => void {
+    return this.#watcher.add(onChange);
   }
 
   /** Runs `work` on this client's scope, waiting out SQLITE_BUSY (`now` is read inside `work`, so a retry uses a fresh one). */
