@@ -57,6 +57,16 @@ describe('faults', () => {
     assert.ok(ms < BOUND_MS);
   });
 
+  it('a wrong password is a BackendUnavailableError carrying the server refusal, never showing the password', async () => {
+    const server = await RedisServer.start(['--requirepass', 'right-one']);
+    cleanups.push(() => server.dispose());
+    const { error, ms } = await failure(openOn(`redis://:wrong-one@127.0.0.1:${server.port}`));
+    assert.ok(error instanceof BackendUnavailableError, String(error));
+    assert.match(error.message, /WRONGPASS|invalid password/i);
+    assert.ok(!error.message.includes('wrong-one'));
+    assert.ok(ms < BOUND_MS);
+  });
+
   it('a server that stops answering fails calls with BackendUnavailableError within the connect timeout, and the client stays usable', async () => {
     const server = await RedisServer.start();
     cleanups.push(() => server.dispose());

@@ -27,7 +27,12 @@ export class RedisServer {
   /** Starts a server on a free port (or `port`) and waits until it answers PING. */
   static async start(extraArgs: string[] = [], port?: number): Promise<RedisServer> {
     const server = new RedisServer(port ?? (await closedPort()), extraArgs);
-    await server.restart();
+    try {
+      await server.restart();
+    } catch (error) {
+      await server.dispose();
+      throw error;
+    }
     return server;
   }
 
@@ -50,8 +55,15 @@ export class RedisServer {
   async stop({ save = false } = {}): Promise<void> {
     const child = this.#child;
     if (!child || child.exitCode !== null) return;
+    // SHUTDOWN needs the password a test may have set; a server that refuses it is killed.
+    const password = this.extraArgs[this.extraArgs.indexOf('--requirepass') + 1];
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const admin = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const admin = new Redis(this.port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...(this.extraArgs.includes('--requirepass') && password !== undefined && { password }),
+    });
     admin.on('error', () => undefined);
     try {
       await admin.connect();
@@ -75,13 +87,14 @@ export class RedisServer {
 /** Resolves once a server answers PING on `port` (at most ~10 s). */
 export async function waitForPing(port: number): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis(port, '127.0.0.1', { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     client.on('error', () => undefined);
     try {
       await client.connect();
       if ((await client.ping()) === 'PONG') return;
-    } catch {
-      // not up yet
+    } catch (error) {
+      // An error reply (NOAUTH on a server with requirepass) means it is up; a refusal means not yet.
+      if ((error as Error).name === 'ReplyError') return;
     } finally {
       client.disconnect();
     }
