@@ -57,7 +57,7 @@ export interface Statements {
   extendLock: Database.Statement<unknown[], number>;
   /** (namespace, resource, owner, token, now) → 1 when the live lease was deleted. */
   releaseLock: Database.Statement<unknown[], number>;
-  /** () → 1: the cheapest round trip, for health. */
+  /** () → number of schema objects: a round trip that reads the file, for health. */
   ping: Database.Statement<unknown[], number>;
 }
 
@@ -128,6 +128,6 @@ export function prepareStatements(db: Database.Database): Statements {
       `UPDATE locks SET expires_at = ? WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING 1`,
     ),
     releaseLock: one(`DELETE FROM locks WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING 1`),
-    ping: one(`SELECT 1`),
+    ping: one(`SELECT count(*) FROM sqlite_schema`),
   };
 }
