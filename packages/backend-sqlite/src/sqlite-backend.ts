@@ -33,7 +33,11 @@ const SWEEP_INTERVAL_MS = 30_000;
 /** Rows one sweep deletes at most, so it stays a short statement. */
 const SWEEP_LIMIT = 500;
 
-/** See the module comment. Created by {@link createSqliteBackend}. */
+/**
+ * A client's connection to the database: implements the backend contract with prepared
+ * statements (see statements.ts), waits out other processes' write locks (busy.ts), and wakes
+ * pub/sub pollers on commits (watch.ts). Created by {@link createSqliteBackend}.
+ */
 export class SqliteBackend implements CommunicationBackend {
   readonly name = 'sqlite';
   readonly capabilities: BackendCapabilities;
