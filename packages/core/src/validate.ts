@@ -56,9 +56,12 @@ export function assertSegment(name: unknown, field: string): asserts name is str
 export function serializeValue(value: unknown, maxBytes: number, field = 'value'): string {
   checkJson(value, field, new Set());
   const text = JSON.stringify(value);
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > maxBytes) {
-    throw new InvalidValueError(field, `${bytes} bytes`, `expected at most ${maxBytes} bytes once serialized`);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, so short texts need no byte count.
+  if (text.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > maxBytes) {
+      throw new InvalidValueError(field, `${bytes} bytes`, `expected at most ${maxBytes} bytes once serialized`);
+    }
   }
   return text;
 }
