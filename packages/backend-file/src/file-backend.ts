@@ -193,9 +193,10 @@ export class FileBackend implements CommunicationBackend {
     const lease = fence ? store.layout.lock(fence.resource) : undefined;
     if (lease) await store.lockFiles(lease, owner);
     try {
-      if (fence && lease) assertLeaseHeld(fence, leaseOf(readLease(store, lease)), Date.now());
       await store.lockFiles(files, owner);
       try {
+        // Checked with both held: the lease cannot change, and cannot have run out while waiting.
+        if (fence && lease) assertLeaseHeld(fence, leaseOf(readLease(store, lease)), Date.now());
         return fn(files);
       } finally {
         store.mutexes.release(files.mutex);
