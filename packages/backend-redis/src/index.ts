@@ -1,6 +1,7 @@
 /**
  * `@agent-state/backend-redis`: the agent-state backend on Redis (standalone or Cluster).
  */
-export { createRedisBackend, RedisBackend } from './redis-backend.js';
+export { createRedisBackend } from './redis-backend.js';
+export type { RedisBackend } from './redis-backend.js';
 export type { RedisBackendOptions } from './options.js';
 export { createBackend } from './create-backend.js';
