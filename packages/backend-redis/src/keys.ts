@@ -22,16 +22,22 @@ const GLOB_SPECIAL = /[*?[\]\\]/g;
 export class KeyLayout {
   /** `<prefix>:{<namespace>}:`, the start of every key of the namespace. */
   readonly base: string;
-  /** The start of every entry key; `list-1.lua` appends the user key to it. */
+  /** The start of every entry key. */
   readonly entryPrefix: string;
+  /**
+   * The entry prefix as the server sees it: with the `keyPrefix` ioredis adds to declared keys
+   * of a client handed in. `list-1.lua` builds entry keys from it, which ioredis cannot prefix.
+   */
+  readonly serverEntryPrefix: string;
   /** The sorted set of the namespace's keys. */
   readonly index: string;
   /** A SCAN MATCH pattern for every key of the namespace. */
   readonly pattern: string;
 
-  constructor(prefix: string, namespace: string) {
+  constructor(prefix: string, namespace: string, driverKeyPrefix = '') {
     this.base = `${prefix}:{${namespace}}:`;
     this.entryPrefix = `${this.base}k:`;
+    this.serverEntryPrefix = driverKeyPrefix + this.entryPrefix;
     this.index = `${this.base}idx`;
     this.pattern = `${this.base.replace(GLOB_SPECIAL, '\\$&')}*`;
   }

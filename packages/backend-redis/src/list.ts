@@ -25,7 +25,7 @@ export function lexRange(prefix: string | undefined, after: string | undefined):
 /** One page of live entries in key order. */
 export async function listPage(ctx: ScriptContext, request: ListPageRequest): Promise<Entry[]> {
   const [min, max] = lexRange(request.prefix, request.after);
-  const reply = (await ctx.script('list', ctx.keys.index, [ctx.keys.index, ctx.keys.entryPrefix, min, max, request.limit])) as (
+  const reply = (await ctx.script('list', ctx.keys.index, [ctx.keys.index, ctx.keys.serverEntryPrefix, min, max, request.limit])) as (
     | string
     | null
   )[];

@@ -50,9 +50,9 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
   }
 
   async init(context: BackendInitContext): Promise<void> {
-    this.#keys = new KeyLayout(this.options.keyPrefix ?? DEFAULT_KEY_PREFIX, context.namespace);
     const conn = new Connection(this.options, this.options.connectTimeoutMs ?? context.connectTimeoutMs);
     this.#conn = conn;
+    this.#keys = new KeyLayout(this.options.keyPrefix ?? DEFAULT_KEY_PREFIX, context.namespace, conn.client.options.keyPrefix ?? '');
     defineScripts(conn.client);
     await conn.open();
   }

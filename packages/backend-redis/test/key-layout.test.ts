@@ -97,6 +97,25 @@ describe('key layout and settings', () => {
     await withPassword.close();
   });
 
+  it("a client handed in with ioredis' own keyPrefix keeps working, list included", async () => {
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'proj:agent-state']);
+    const client = new Redis(REDIS_URL, { keyPrefix: 'proj:' });
+    try {
+      const state = await openState({ backend: createRedisBackend({ client }), config: { backend: 'redis', namespace: ns }, env: {} });
+      await state.write('b', 2);
+      await state.write('a', 1, { ttlMs: 60_000 });
+      assert.deepEqual((await state.readMany(['a', 'b'])).map((e) => e?.value), [1, 2]);
+      const keys: string[] = [];
+      for await (const e of state.list()) keys.push(e.key);
+      assert.deepEqual(keys, ['a', 'b']);
+      await state.close();
+      assert.equal((await namespaceKeys(admin, ns, 'proj:agent-state')).length, 3);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('a client handed in is used as is and left open by close()', async () => {
     const ns = freshNamespace('layout');
     dropped.push([ns, 'agent-state']);
