@@ -28,6 +28,12 @@ describe('on-disk layout', () => {
     const listed: string[] = [];
     for await (const e of state.list()) listed.push(e.key);
     expect(listed).toEqual([...keys].sort());
+    const under: string[] = [];
+    for await (const e of state.list({ prefix: 'x.json/' })) under.push(e.key);
+    expect(under).toEqual(['x.json/y', 'x.json/y.json']);
+    const paged: string[] = [];
+    for await (const e of state.list({ prefix: 'a', after: 'a/b', limit: 2 })) paged.push(e.key);
+    expect(paged).toEqual(['a/b/c']);
     await state.close();
   });
 
