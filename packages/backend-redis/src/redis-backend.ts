@@ -74,9 +74,9 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     };
   }
 
-  async read(key: string): Promise<Entry | null> {
+  read(key: string): Promise<Entry | null> {
     const location = this.keys.entry(key);
-    return decodeEntry(key, location, await this.#call(location, (client) => client.get(location)));
+    return this.#call(location, (client) => client.get(location)).then((stored) => decodeEntry(key, location, stored));
   }
 
   async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
@@ -155,15 +155,22 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     return this.#call(location, (client) => runScript(client, name, args));
   }
 
-  /** Runs one driver call once the connection is ready, mapping its errors. */
-  async #call<T>(location: string, fn: (client: Connection['client']) => Promise<T>): Promise<T> {
+  /**
+   * Runs one driver call once the connection is ready, mapping its errors. Not an async
+   * function: on the hot path (connection ready) it adds one promise, not an async frame.
+   */
+  #call<T>(location: string, fn: (client: Connection['client']) => Promise<T>): Promise<T> {
     const conn = this.#c();
-    if (!conn.isReady) await conn.ready();
+    if (!conn.isReady) return conn.ready().then(() => this.#call(location, fn));
+    let pending: Promise<T>;
     try {
-      return await fn(conn.client);
+      pending = fn(conn.client);
     } catch (error) {
-      throw driverError(error, conn.target, location);
+      return Promise.reject(driverError(error, conn.target, location));
     }
+    return pending.catch((error: unknown) => {
+      throw driverError(error, conn.target, location);
+    });
   }
 
   /** Throws the error for a write or delete script's negative reply. */
