@@ -61,17 +61,22 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     await this.#conn?.close();
   }
 
+  /** PING round trip; an unreachable server is reported as `ok: false` with the reason, not thrown. */
   async health(): Promise<HealthReport> {
     const conn = this.#c();
     const started = performance.now();
-    await this.#call(this.keys.index, (client) => client.ping());
-    return {
-      ok: true,
-      backend: this.name,
-      latencyMs: performance.now() - started,
-      target: conn.target,
-      details: { mode: conn.client instanceof Cluster ? 'cluster' : 'standalone', keyBase: this.keys.base },
+    const details: Record<string, JsonValue> = {
+      mode: conn.client instanceof Cluster ? 'cluster' : 'standalone',
+      keyBase: this.keys.base,
     };
+    let ok = true;
+    try {
+      await this.#call(this.keys.index, (client) => client.ping());
+    } catch (error) {
+      ok = false;
+      details['error'] = error instanceof Error ? error.message : String(error);
+    }
+    return { ok, backend: this.name, latencyMs: performance.now() - started, target: conn.target, details };
   }
 
   read(key: string): Promise<Entry | null> {

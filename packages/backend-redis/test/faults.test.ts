@@ -83,7 +83,7 @@ describe('faults', () => {
     assert.equal((await state.read('pause/a'))?.value, 1);
   });
 
-  it('calls fail with BackendUnavailableError while the server is down, the client recovers by itself, and a lease that lapsed meanwhile is LockLostError on extend', async () => {
+  it('calls fail with BackendUnavailableError while the server is down (health says so), the client recovers by itself, and a lease that lapsed meanwhile is LockLostError on extend', async () => {
     const server = await RedisServer.start();
     cleanups.push(() => server.dispose());
     const state = await openOn(server.url);
@@ -100,6 +100,9 @@ describe('faults', () => {
       assert.ok(error.message.includes(`127.0.0.1:${server.port}`));
       assert.ok(ms < BOUND_MS, 'failed within the connect timeout instead of queueing');
     }
+    const health = await state.health();
+    assert.equal(health.ok, false, 'health reports the outage instead of throwing');
+    assert.match(String(health.details?.['error']), new RegExp(`127.0.0.1:${server.port}`));
     // The outage outlasts the lease.
     await sleep(Math.max(0, lock.expiresAt - Date.now()) + 50);
     await server.restart();
@@ -114,6 +117,7 @@ describe('faults', () => {
       });
     }
     assert.deepEqual(entry?.value, { n: 1 }, 'the client recovered and the data survived the restart');
+    assert.equal((await state.health()).ok, true);
     await assert.rejects(lock.extend(1_000), LockLostError);
     await assert.rejects(state.write('outage/fenced', 'after', { fence: lock }), LockLostError);
     const next = await state.lock('outage/lock', { waitMs: 0 });
