@@ -32,7 +32,8 @@ update_task_assignments_locked() {
 }
 
 # The same with the plan's transaction functions: begin, read, write, commit; a commit that
-# finds the list changed since it was read returns CONFLICT (13) and is simply run again.
+# finds the list changed since it was read returns CONFLICT (13; its stderr line says so) and
+# is simply run again.
 update_task_assignments_tx() {
   local agent_type="$1" task_id="$2" session_name="$3" current rc
   for ((attempt = 1; attempt <= 200; attempt++)); do
