@@ -3,7 +3,7 @@
  * files (exclusive symlinks) for read-check-write across processes; leases with fencing counters in lock files;
  * write-ahead intents for transactions. See README.md for the layout and the algorithms.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import {
   BackendUnavailableError,
   InvalidValueError,
@@ -62,6 +62,16 @@ export class FileBackend implements CommunicationBackend {
         });
       }
       store.dirs.ensure(dir);
+    }
+    // Lock files are symbolic links: make sure this file system has them (and takes writes).
+    const probe = `${dataDir}/#probe~${nonce()}.lock`;
+    try {
+      symlinkSync('probe', probe);
+      unlinkSync(probe);
+    } catch (error) {
+      throw new BackendUnavailableError('file', dataDir, `cannot create lock files (symbolic links) here (${errnoOf(error) ?? String(error)})`, {
+        cause: error,
+      });
     }
     // Roll forward (or discard) what processes that died mid-commit left behind.
     recoverAbandoned(store);
