@@ -35,6 +35,17 @@ export function mutexOwner(id: string, tx = false): string {
   return `${localHost()}:${process.pid}:${id}${tx ? ':tx' : ''}`;
 }
 
+/**
+ * True when the process named by a holder (`host:pid:id…`) is gone: dead on this host, or this
+ * very pid but an earlier incarnation (a restarted container often gets the same pid again; the
+ * id's process tag tells them apart).
+ */
+export function holderIsDead(holder: string): boolean {
+  const [host, pid, id] = holder.split(':');
+  if (host === localHost() && Number(pid) === process.pid) return id !== undefined && !id.startsWith(PROCESS_TAG);
+  return ownerIsDeadLocally(holder);
+}
+
 /** The transaction id of a mutex content, or `undefined` when a plain write holds it. */
 export function txOfOwner(owner: string): string | undefined {
   const parts = owner.split(':');
@@ -90,7 +101,7 @@ export function staleHolder(path: string): string | undefined {
   if (holder === undefined) return undefined;
   const age = ageOf(path);
   if (holder === '') return age > EMPTY_STALE_MS ? holder : undefined;
-  return ownerIsDeadLocally(holder) || age > STALE_MUTEX_MS ? holder : undefined;
+  return holderIsDead(holder) || age > STALE_MUTEX_MS ? holder : undefined;
 }
 
 /**

@@ -10,10 +10,10 @@
  * reads again. An absent key may be a delete of a commit under way: its lock file tells.
  */
 import { lstatSync } from 'node:fs';
-import { Backoff, ownerIsDeadLocally, sleep } from '@agent-state/core';
+import { Backoff, sleep } from '@agent-state/core';
 import type { StoredDoc } from './document.js';
 import { readIfExists } from './fs-io.js';
-import { STALE_MUTEX_MS, ageOf, readHolder, txOfOwner } from './mutex.js';
+import { STALE_MUTEX_MS, ageOf, holderIsDead, readHolder, txOfOwner } from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 import { intentPath, recoverTransaction } from './transaction.js';
@@ -50,7 +50,7 @@ export async function waitForCommit(store: Store, id: string): Promise<void> {
   const path = intentPath(store, id);
   while (!commitSettled(store, id)) {
     const owner = ownerOf(readIfExists(path));
-    if (owner !== undefined && (ownerIsDeadLocally(owner) || ageOf(path) > STALE_MUTEX_MS) && recoverTransaction(store, id)) continue;
+    if (owner !== undefined && (holderIsDead(owner) || ageOf(path) > STALE_MUTEX_MS) && recoverTransaction(store, id)) continue;
     await sleep((backoff ??= new Backoff(1, 10)).next());
   }
 }

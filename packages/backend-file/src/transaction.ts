@@ -23,12 +23,22 @@ import {
   compareKeys,
   isExpired,
   localHost,
-  ownerIsDeadLocally,
   type CommitRequest,
 } from '@agent-state/core';
 import { encodeDoc, type StoredDoc } from './document.js';
 import { errnoOf, ioError, readIfExists, replaceFile, writeFileDurable } from './fs-io.js';
-import { STALE_MUTEX_MS, ageOf, breakStale, createExclusive, mutexOwner, nonce, readHolder, staleHolder, unlinkQuiet } from './mutex.js';
+import {
+  STALE_MUTEX_MS,
+  ageOf,
+  breakStale,
+  createExclusive,
+  holderIsDead,
+  mutexOwner,
+  nonce,
+  readHolder,
+  staleHolder,
+  unlinkQuiet,
+} from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 
@@ -234,7 +244,7 @@ export function recoverAbandoned(store: Store): void {
     } catch (error) {
       throw new CorruptDataError(path, 'transaction intent is damaged', { cause: error });
     }
-    if (typeof owner === 'string' && (ownerIsDeadLocally(owner) || ageOf(path) > STALE_MUTEX_MS)) {
+    if (typeof owner === 'string' && (holderIsDead(owner) || ageOf(path) > STALE_MUTEX_MS)) {
       recoverTransaction(store, name.slice(0, -5));
     }
   }
@@ -242,6 +252,6 @@ export function recoverAbandoned(store: Store): void {
 
 /** An intent temp is named `#<id>~<host>~<pid>.tmp`, so its writer is known even if it is empty. */
 function incompleteIsAbandoned(name: string): boolean {
-  const [, host, pid] = name.slice(0, -'.tmp'.length).split('~');
-  return host !== undefined && pid !== undefined && ownerIsDeadLocally(`${host}:${pid}`);
+  const [id, host, pid] = name.slice(1, -'.tmp'.length).split('~');
+  return host !== undefined && pid !== undefined && holderIsDead(`${host}:${pid}:${id ?? ''}`);
 }

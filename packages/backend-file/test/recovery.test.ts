@@ -81,6 +81,15 @@ describe('crash recovery', () => {
     await state.close();
   });
 
+  it('a lock file left by an earlier process with this same pid (a restarted container) is recovered at once', async () => {
+    const dir = tempDir();
+    const state = await openFile(dir);
+    await state.write('k', 1);
+    symlinkSync(`${localHost()}:${process.pid}:00000000001`, join(dir, 'ns/data/#k.lock'));
+    expect((await state.write('k', 2)).version).toBe(2);
+    await state.close();
+  });
+
   it('a lease held by a dead local process is free before its ttl, with a greater token', async () => {
     const dir = tempDir();
     const state = await openFile(dir);
