@@ -1,0 +1,65 @@
+/** The `agent-state-bench` command: options in, a run, the table (or JSON) out, files written. */
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { PROFILES } from './profile.js';
+import { writeReport, defaultOutDir } from './report/write.js';
+import { runBench } from './run.js';
+import { BENCH_BACKENDS, type BenchBackend } from './subjects/types.js';
+
+function parseBackends(text: string): BenchBackend[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(BENCH_BACKENDS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown backend "${name}" (expected ${BENCH_BACKENDS.join(', ')})`);
+    }
+  }
+  return names as BenchBackend[];
+}
+
+/** Builds the command; `main` runs it. Exported so tests can drive it with argv. */
+export function createProgram(): Command {
+  return new Command('agent-state-bench')
+    .description('Benchmark agent-state backends against their raw drivers and peer libraries, in one run.')
+    .option('--backends <list>', 'comma list of file,sqlite,redis,firebase (default: file,sqlite, + redis when it answers)', parseBackends)
+    .option('--quick', 'a smoke run: short runs, small sizes (well under a minute on file+sqlite)', false)
+    .option('--workloads <list>', 'only these workload ids (comma list)', (t: string) => t.split(',').map((s) => s.trim()))
+    .option('--out <dir>', 'results folder (default ./results/<timestamp>/)')
+    .option('--json', 'print the JSON report on stdout instead of the table', false)
+    .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; out?: string; json: boolean }) => {
+      const bar = new cliProgress.SingleBar(
+        { format: 'bench [{bar}] {value}/{total} {case}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      );
+      let started = false;
+      const notes: string[] = [];
+      const report = await runBench({
+        profile: opts.quick ? PROFILES.quick : PROFILES.full,
+        ...(opts.backends && { backends: opts.backends }),
+        ...(opts.workloads && { workloads: opts.workloads }),
+        onCase: ({ index, total, name }) => {
+          if (!started) {
+            bar.start(total, 0, { case: name });
+            started = true;
+          }
+          bar.update(index, { case: name });
+        },
+        onNote: (note) => notes.push(note),
+      }).finally(() => bar.stop());
+      const dir = opts.out ?? defaultOutDir(process.cwd(), report.startedAt);
+      const { table } = writeReport(report, dir);
+      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else process.stdout.write(`${table}\n\nResults written to ${dir}\n`);
+      for (const note of notes) process.stderr.write(`note: ${note}\n`);
+      if (report.cases.some((c) => c.status === 'failed')) process.exitCode = 1;
+    });
+}
+
+/** Runs the CLI; errors become a message and exit code 2. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await createProgram().parseAsync(argv);
+  } catch (error) {
+    process.stderr.write(`agent-state-bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  }
+}

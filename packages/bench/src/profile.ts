@@ -1,0 +1,26 @@
+/** How big and how long a bench run is. */
+export interface Profile {
+  name: 'full' | 'quick' | 'test';
+  /** Untimed warm-up before each case. */
+  warmupMs: number;
+  /** Length of one timed run. */
+  runMs: number;
+  /** Timed runs per case (median with min–max). */
+  runs: number;
+  /** Records preloaded for the YCSB mixes. */
+  records: number;
+  /** Worker processes of the multi-process cases. */
+  processes: number;
+  /** Operations in flight in the wide in-process case. */
+  inflight: number;
+  /** Agent processes of each swarm case. */
+  swarmAgents: readonly number[];
+  /** Task cycles per swarm case. */
+  swarmCycles: number;
+}
+
+export const PROFILES: Record<Profile['name'], Profile> = {
+  full: { name: 'full', warmupMs: 250, runMs: 600, runs: 3, records: 1000, processes: 4, inflight: 32, swarmAgents: [10, 50], swarmCycles: 3 },
+  quick: { name: 'quick', warmupMs: 40, runMs: 120, runs: 2, records: 100, processes: 2, inflight: 32, swarmAgents: [4], swarmCycles: 1 },
+  test: { name: 'test', warmupMs: 0, runMs: 30, runs: 1, records: 20, processes: 2, inflight: 4, swarmAgents: [2], swarmCycles: 1 },
+};

@@ -1,0 +1,55 @@
+/**
+ * Fresh, isolated stores per bench run: a temp dir (file, SQLite, lock files), a random
+ * namespace (Redis keys, Firebase nodes); all removed afterwards. Also finds out which
+ * backends can run here.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { BenchBackend, StoreRef } from './subjects/types.js';
+
+/** The Redis the bench uses: `REDIS_URL`, else the local default port. */
+export function redisUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env['REDIS_URL'] || 'redis://127.0.0.1:6379';
+}
+
+/** True when a PING to `url` answers within `timeoutMs`. */
+export async function redisAnswers(url: string, timeoutMs = 700): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Creates the store of one backend for one run. */
+export function createStore(backend: BenchBackend, extra: Pick<StoreRef, 'redisUrl' | 'firebase'> = {}): StoreRef {
+  const root = mkdtempSync(join(tmpdir(), `agent-state-bench-${backend}-`));
+  const namespace = `bench-${randomBytes(4).toString('hex')}`;
+  return { backend, root, namespace, ...extra };
+}
+
+/** Removes everything the run left: the temp dir and every Redis key carrying the namespace. */
+export async function destroyStore(store: StoreRef): Promise<void> {
+  rmSync(store.root, { recursive: true, force: true });
+  if (store.backend === 'redis') {
+    const client = new Redis(store.redisUrl ?? redisUrlFromEnv(), { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `*${store.namespace}*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await client.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      client.disconnect();
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Worker process of the multi-process cases (started by the harness with fork, never by hand):
+ * `kv` runs a workload's operation in timed runs on the coordinator's signal; `swarm-agent` is one
+ * agent of the swarm scenario.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runFor } from './harness/measure.js';
+import type { WorkerMessage } from './harness/processes.js';
+import { LatencyRecorder } from './harness/stats.js';
+import type { Profile } from './profile.js';
+import { findSubject } from './subjects/catalog.js';
+import { openOurs } from './subjects/ours.js';
+import type { StoreRef } from './subjects/types.js';
+import { findWorkload } from './workloads/catalog.js';
+
+type Job =
+  | { mode: 'kv'; store: StoreRef; subjectId: string; workloadId: string; profile: Profile; processIndex: number; seed: number }
+  | { mode: 'swarm-agent'; store: StoreRef; agentId: string; session: string };
+
+const send = (message: WorkerMessage): void => {
+  process.send?.(message);
+};
+
+async function kv(job: Extract<Job, { mode: 'kv' }>): Promise<void> {
+  const subject = await findSubject(job.store.backend, job.subjectId).open(job.store);
+  const workload = findWorkload(job.workloadId, job.profile);
+  const prepared = await workload.prepare!(subject, { profile: job.profile, processIndex: job.processIndex, seed: job.seed });
+  let chain = Promise.resolve();
+  await new Promise<void>((resolve) => {
+    process.on('message', (message: { type: string; ms?: number; inflight?: number }) => {
+      chain = chain.then(async () => {
+        if (message.type === 'run') {
+          const recorder = new LatencyRecorder();
+          const sample = await runFor(prepared.op, message.ms ?? 100, message.inflight ?? 1, recorder);
+          send({ type: 'result', ops: sample.ops, elapsedMs: sample.elapsedMs, histogram: recorder.encode() });
+        } else if (message.type === 'stop') {
+          await prepared.teardown?.();
+          await subject.close();
+          resolve();
+        }
+      });
+      chain.catch((error: unknown) => {
+        send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        process.exit(1);
+      });
+    });
+    send({ type: 'ready' });
+  });
+}
+
+async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<void> {
+  const state = await openOurs(job.store);
+  const queue = state.queue(`agent-${job.agentId}`);
+  const delivery: number[] = [];
+  let stopping = false;
+  let reportAsked = false;
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'stop') stopping = true;
+    if (message.type === 'report') reportAsked = true;
+  });
+  await state.agents.register(job.agentId, { role: 'agent', pid: process.pid }, { pid: process.pid });
+  const unsubscribe = await state.subscribe('swarm', (_message, meta) => {
+    delivery.push(Date.now() - meta.publishedAt);
+  }, { pollMs: 2, idlePollMs: 20 });
+  send({ type: 'ready' });
+  let idle = 1;
+  while (!stopping) {
+    if (reportAsked) {
+      reportAsked = false;
+      send({ type: 'data', values: { delivery: delivery.splice(0) } });
+    }
+    const job2 = await queue.dequeue({ leaseMs: 30_000 });
+    if (!job2) {
+      await sleep(idle);
+      idle = Math.min(20, idle * 2);
+      continue;
+    }
+    idle = 1;
+    const task = job2.payload as { session: string; cycle: number; taskId: string; resource: number; enqueuedAt: number };
+    const assignmentMs = Date.now() - task.enqueuedAt;
+    const lockStarted = performance.now();
+    const lock = await state.lock(`swarm/resource-${task.resource}`, { ttlMs: 10_000, waitMs: 60_000 });
+    const lockMs = performance.now() - lockStarted;
+    await state.increment(`swarm/${task.session}/resource-${task.resource}/uses`);
+    await lock.release();
+    await state.write(`swarm/${task.session}/results/${task.cycle}/${job.agentId}`, { taskId: task.taskId, assignmentMs, lockMs }, { ifVersion: 'absent' });
+    await job2.ack();
+  }
+  await unsubscribe();
+  await state.agents.unregister(job.agentId);
+  await state.close();
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as Job;
+try {
+  if (job.mode === 'kv') await kv(job);
+  else if (job.mode === 'swarm-agent') await swarmAgent(job);
+  else throw new Error(`unknown worker mode ${JSON.stringify((job as { mode?: unknown }).mode)}`);
+  process.disconnect?.();
+} catch (error) {
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exitCode = 1;
+  process.disconnect?.();
+}

@@ -1,0 +1,48 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WORKER_PATH } from '../src/harness/processes.js';
+import { PROFILES } from '../src/profile.js';
+import { writeReport } from '../src/report/write.js';
+import { runBench } from '../src/run.js';
+import { SUBJECTS } from '../src/subjects/catalog.js';
+import { allWorkloads } from '../src/workloads/catalog.js';
+
+// Multi-process cases run the compiled worker: `npm test` builds first (turbo), by hand run `npm run build`.
+const built = existsSync(WORKER_PATH);
+
+describe.each(['file', 'sqlite'] as const)('every workload on the %s backend (test profile, no timings asserted)', (backend) => {
+  it.skipIf(!built)('runs every workload on every subject that can run it, none failing, and writes the report files', async () => {
+    const before = new Set(readdirTmp());
+    const report = await runBench({ backends: [backend], profile: PROFILES.test });
+    expect(report.backends).toEqual([{ name: backend, status: 'ran' }]);
+    const failed = report.cases.filter((c) => c.status !== 'ok').map((c) => `${c.workload}/${c.subject}: ${c.note}`);
+    expect(failed).toEqual([]);
+    const ranOurs = new Set(report.cases.filter((c) => c.subject === 'ours').map((c) => c.workload));
+    expect([...ranOurs].sort()).toEqual(allWorkloads(PROFILES.test).map((w) => w.id).sort());
+    // Every baseline subject of the backend took part in at least one workload.
+    const subjects = new Set(report.cases.map((c) => c.subject));
+    for (const spec of SUBJECTS[backend]) expect(subjects).toContain(spec.id);
+    expect(report.targets.length).toBeGreaterThan(0);
+    expect(report.recommendations.length).toBeGreaterThan(0);
+
+    const out = mkdtempSync(join(tmpdir(), 'bench-report-'));
+    try {
+      const { table, files } = writeReport(report, out);
+      expect(table).toContain('ours');
+      for (const f of files) expect(existsSync(f)).toBe(true);
+      expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).cases).toHaveLength(report.cases.length);
+      expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    // The run's own stores are gone.
+    const leftover = readdirTmp().filter((d) => !before.has(d) && d.startsWith(`agent-state-bench-${backend}-`));
+    expect(leftover).toEqual([]);
+  });
+});
+
+function readdirTmp(): string[] {
+  return readdirSync(tmpdir());
+}
