@@ -81,7 +81,7 @@ class LeaseFile {
 }
 
 /** Runs `fn` on the resource's lease file, holding its mutex. `fn` is synchronous: µs of holding. */
-export async function withLeaseFile<T>(store: Store, resource: string, fn: (lease: LeaseFile) => T): Promise<T> {
+async function withLeaseFile<T>(store: Store, resource: string, fn: (lease: LeaseFile) => T): Promise<T> {
   const files = store.layout.lock(resource);
   await store.lockFiles(files, mutexOwner(nonce()));
   try {

@@ -3,7 +3,6 @@
  * document primitives every operation is built from.
  */
 import { linkSync, readFileSync, unlinkSync } from 'node:fs';
-import { isExpired } from '@agent-state/core';
 import { decodeDoc, type StoredDoc } from './document.js';
 import { DirCache, errnoOf, fsyncDir, ioError, replaceFile } from './fs-io.js';
 import { Mutexes, unlinkQuiet, type StaleHandler } from './mutex.js';
@@ -13,6 +12,7 @@ import { Layout, type KeyFiles } from './paths.js';
 /** Prefix of coordination keys (queues, channels, agents, mailboxes); they are never backed up. */
 const INTERNAL_PREFIX = '@';
 
+/** A namespace of a store directory, opened: what every operation of the backend works on. */
 export class Store {
   readonly layout: Layout;
   readonly dirs = new DirCache();
@@ -40,12 +40,6 @@ export class Store {
       throw ioError(files.file, 'read', error);
     }
     return decodeDoc(text, files.file);
-  }
-
-  /** The document if it is live (present and not expired) at `now`. */
-  liveDoc(files: KeyFiles, now: number): StoredDoc | undefined {
-    const doc = this.readDoc(files);
-    return doc && !isExpired(doc.expiresAt, now) ? doc : undefined;
   }
 
   /** Waits for a key's (or lease's) mutex; the fast path is one `symlink`. */
