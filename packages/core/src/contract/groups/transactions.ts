@@ -163,6 +163,31 @@ export function transactionsGroup(t: TestApi, target: ContractTarget): void {
     processTest(
       t,
       target,
+      'a reader never sees half of a commit made by another process',
+      async (f) => {
+        const keys = Array.from({ length: 6 }, (_, i) => `tx/live/${i}`);
+        const worker = f.spawn('transactionLoop', { keys, size: 200 });
+        await worker.waitFor('ready');
+        const state = await f.open();
+        let reads = 0;
+        const until = Date.now() + 1_500;
+        while (Date.now() < until) {
+          // A read-only transaction is validated at commit, so what it returns is one snapshot.
+          const seen = await state.transaction(async (tx) => (await tx.readMany(keys)).map((e) => (e?.value as { i: number } | undefined)?.i), {
+            maxRetries: 1_000,
+          });
+          assert.equal(new Set(seen).size, 1, `read ${reads}: all keys from one commit, saw ${seen.join(', ')}`);
+          reads++;
+        }
+        await worker.kill();
+        assert.ok(reads > 0);
+      },
+      { timeoutMs: 60_000 },
+    );
+
+    processTest(
+      t,
+      target,
       'a process killed with SIGKILL during commit leaves all of its writes or none',
       async (f) => {
         const keys = Array.from({ length: 6 }, (_, i) => `tx/crash/${i}`);
