@@ -80,6 +80,27 @@ describe('agent-state batch', () => {
   });
 });
 
+describe('batch as a bash coprocess', () => {
+  let project: Project;
+  beforeEach(() => {
+    project = makeProject('file');
+  });
+  afterEach(() => project.cleanup());
+
+  it('answers each request as soon as it is written, so a loop pays one process start', async () => {
+    const result = await project.bash(`
+      coproc AS { "\${_AGENT_STATE_CMD[@]}" batch; }
+      for i in $(seq 50); do
+        echo '{"op":"incr","key":"loop"}' >&"\${AS[1]}"
+        IFS= read -r reply <&"\${AS[0]}"
+      done
+      echo "$reply"
+      exec {AS[1]}>&-
+      wait "$AS_PID"; echo "exit=$?"`);
+    expect(result.stdout).toBe('{"ok":true,"result":50}\nexit=0\n');
+  });
+});
+
 describe('batch called directly (changesets style: the command function with a cwd)', () => {
   let dir: string;
   beforeEach(() => {
