@@ -1,10 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKEND_PACKAGES, InvalidConfigError, loadBackend, loadConfig, openState } from '../src/index.js';
 
-const SEED_EXAMPLE = join(import.meta.dirname, '../../../../shared/examples/project.yml');
+// A verbatim copy of shared/examples/project.yml (the seed plan's config), kept in the repo so
+// the test runs anywhere; where shared/ sits beside the checkout, the copy is checked against it.
+const SEED_EXAMPLE = join(import.meta.dirname, 'fixtures/seed-project.yml');
+const SHARED_EXAMPLE = join(import.meta.dirname, '../../../../shared/examples/project.yml');
 
 let dir: string;
 beforeEach(() => {
@@ -32,6 +35,7 @@ function configError(fn: () => unknown): InvalidConfigError {
 
 describe('project.yml', () => {
   it("the seed plan's example project.yml loads verbatim", () => {
+    if (existsSync(SHARED_EXAMPLE)) expect(readFileSync(SEED_EXAMPLE, 'utf8')).toBe(readFileSync(SHARED_EXAMPLE, 'utf8'));
     const file = writeYaml(readFileSync(SEED_EXAMPLE, 'utf8'));
     const config = loadConfig({ configFile: file, env: {} });
     expect(config.backend).toBe('file');
