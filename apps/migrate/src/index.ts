@@ -1,0 +1,17 @@
+export { migrate } from './commands/migrate/index.js';
+export type { MigrateOptions } from './commands/migrate/index.js';
+export { exportState } from './commands/export/index.js';
+export type { ExportOptions } from './commands/export/index.js';
+export { importState } from './commands/import/index.js';
+export type { ImportOptions } from './commands/import/index.js';
+export { run } from './cli.js';
+export { MigrateError, EXIT_CODES, toMigrateError } from './errors.js';
+export type { MigrateErrorCode } from './errors.js';
+export type { CommonOptions, MigrationReport, Progress } from './lib/report.js';
+export type { ScanStats } from './lib/scan.js';
+export type { VerifyReport, Difference } from './lib/verify.js';
+export type { JsonlHeader, JsonlEntry } from './lib/jsonl.js';
+export { JSONL_FORMAT, JSONL_VERSION } from './lib/jsonl.js';
+export { CHECKPOINT_DIR } from './lib/checkpoint.js';
+export type { Checkpoint } from './lib/checkpoint.js';
+export { MIGRATION_LOCK, SOURCE_MARKER_KEY, TARGET_PROGRESS_KEY } from './lib/entries.js';

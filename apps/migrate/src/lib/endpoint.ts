@@ -1,0 +1,81 @@
+import {
+  BACKEND_NAMES,
+  loadConfig,
+  openState,
+  type CommunicationConfigInput,
+  type ResolvedConfig,
+  type StateClient,
+} from '@agent-state/core';
+import { MigrateError } from '../errors.js';
+
+/** How the command line names one side of a migration. */
+export interface EndpointSpec {
+  /** A backend name (`file`, `sqlite`, `redis`, `firebase`); its settings come from the config file. */
+  backend?: string;
+  /** Another YAML file to take the `communication` block from (default: project.yml found from cwd). */
+  configFile?: string;
+  /** Namespace to use instead of the config's. */
+  namespace?: string;
+}
+
+/** One side resolved: which store, which namespace, and the config to open it with. */
+export interface Endpoint {
+  backend: string;
+  namespace: string;
+  /** The config file the settings came from, or `defaults`. */
+  source: string;
+  /** Short name for file names and messages: the backend, or the config file's base name. */
+  label: string;
+  /** What `openState({ config })` receives. */
+  config: CommunicationConfigInput;
+}
+
+/** Identifies an endpoint in markers and checkpoints (never a password). */
+export interface EndpointId {
+  backend: string;
+  namespace: string;
+  source: string;
+}
+
+/** Resolves a side from project.yml (or another YAML file), overriding the backend and namespace. */
+export function resolveEndpoint(spec: EndpointSpec, cwd: string, env: NodeJS.ProcessEnv = process.env): Endpoint {
+  if (spec.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(spec.backend)) {
+    const known = BACKEND_NAMES.filter((b) => b !== 'memory').join(', ');
+    throw new MigrateError('CONFIG', `unknown backend ${JSON.stringify(spec.backend)} (expected one of ${known})`);
+  }
+  // COMMUNICATION_BACKEND is core's own override: going through it validates the settings the
+  // chosen backend needs (e.g. firebase's project_id) exactly as opening the project would.
+  const overridden = { ...env, ...(spec.backend !== undefined && { COMMUNICATION_BACKEND: spec.backend }) };
+  const resolved: ResolvedConfig = loadConfig({
+    cwd,
+    env: overridden,
+    ...(spec.configFile !== undefined && { configFile: spec.configFile }),
+  });
+  const namespace = spec.namespace ?? resolved.namespace;
+  const label = spec.configFile !== undefined ? baseLabel(spec.configFile, spec.backend) : resolved.backend;
+  return {
+    backend: resolved.backend,
+    namespace,
+    source: resolved.source,
+    label,
+    config: { backend: resolved.backend, namespace, settings: { ...resolved.settings } } as CommunicationConfigInput,
+  };
+}
+
+/** Opens a state client on an endpoint; an unreachable store fails within its connect timeout. */
+export async function openEndpoint(endpoint: Endpoint, cwd: string): Promise<StateClient> {
+  // The settings are already substituted and the backend chosen: an empty environment keeps a
+  // COMMUNICATION_BACKEND variable from pointing both sides at the same backend.
+  return openState({ config: endpoint.config, cwd, env: {} });
+}
+
+/** The identity recorded in markers and checkpoints. */
+export function endpointId(endpoint: Endpoint): EndpointId {
+  return { backend: endpoint.backend, namespace: endpoint.namespace, source: endpoint.source };
+}
+
+function baseLabel(file: string, backend: string | undefined): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  const stem = base.replace(/\.ya?ml$/i, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  return backend !== undefined ? `${stem}.${backend}` : stem;
+}

@@ -1,0 +1,103 @@
+import { isStateError, type Lock, type StateClient } from '@agent-state/core';
+import { MigrateError } from '../errors.js';
+import { MIGRATION_LOCK, SOURCE_MARKER_KEY } from './entries.js';
+import type { ScanStats } from './scan.js';
+
+/** Default lease of the migration lock; it is extended every third of it while the copy runs. */
+export const MIGRATION_LOCK_TTL_MS = 60_000;
+
+/**
+ * Refuses to migrate a store that is in use: agents whose heartbeats are recent (`healthy`) or
+ * queue jobs under a live claim mean writers are running, and what they write during the copy
+ * would be missed. `force` skips the check (the verify step then reports what changed).
+ */
+export async function assertSourceIdle(state: StateClient, stats: ScanStats, force: boolean): Promise<string[]> {
+  const agents = await state.agents.list();
+  const healthy = agents.filter((a) => a.status === 'healthy').map((a) => a.agentId);
+  const problems: string[] = [];
+  if (healthy.length > 0) problems.push(`${healthy.length} agent(s) with recent heartbeats (${preview(healthy)})`);
+  if (stats.liveJobLeases > 0) {
+    problems.push(`${stats.liveJobLeases} queue job(s) claimed by a running consumer (${preview(stats.liveJobLeaseKeys)})`);
+  }
+  if (problems.length > 0 && !force) {
+    throw new MigrateError(
+      'SOURCE_BUSY',
+      `the source is in use: ${problems.join('; ')}. Stop the agents (or wait for their heartbeats to age), or pass --force`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * The migration lock on the source, plus a marker entry clients can read before they write.
+ * The lock keeps two migrations of one store apart; the marker (`@migration/active`, with the
+ * lock's TTL, refreshed with it) tells agent-state clients a copy is running. Both vanish by
+ * themselves when the migration is killed: the lease and the marker expire after `ttlMs`.
+ * These are the only writes a migration makes to its source.
+ */
+export class SourceGuard {
+  #timer: NodeJS.Timeout | undefined;
+  #lost: unknown;
+  #refreshing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly state: StateClient,
+    private readonly lock: Lock,
+    private readonly marker: Record<string, string | number>,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** Takes the lock (one try: a held lock means another migration runs) and writes the marker. */
+  static async acquire(state: StateClient, marker: Record<string, string | number>, ttlMs = MIGRATION_LOCK_TTL_MS): Promise<SourceGuard> {
+    let lock: Lock;
+    try {
+      lock = await state.lock(MIGRATION_LOCK, { ttlMs, waitMs: 0 });
+    } catch (error) {
+      if (isStateError(error, 'LOCK_TIMEOUT')) {
+        throw new MigrateError('SOURCE_BUSY', `another migration holds the lock ${JSON.stringify(MIGRATION_LOCK)} on the source; wait for it to finish (a killed one frees it within ${Math.round(ttlMs / 1000)} s)`, { cause: error });
+      }
+      throw error;
+    }
+    const guard = new SourceGuard(state, lock, marker, ttlMs);
+    await guard.#writeMarker();
+    guard.#timer = setInterval(() => {
+      guard.#refreshing = guard.#refreshing.then(() => guard.#refresh());
+    }, Math.max(1_000, Math.floor(ttlMs / 3)));
+    guard.#timer.unref();
+    return guard;
+  }
+
+  /** Throws if the lock was lost (the copy must stop: another migration may have started). */
+  check(): void {
+    if (this.#lost !== undefined) {
+      throw new MigrateError('LOCK_LOST', `lost the migration lock on the source: ${(this.#lost as Error).message ?? String(this.#lost)}; rerun with --resume`, { cause: this.#lost });
+    }
+  }
+
+  /** Removes the marker and frees the lock. */
+  async release(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#refreshing;
+    if (this.state.closed) return;
+    await this.state.delete(SOURCE_MARKER_KEY, { fence: this.lock }).catch(() => undefined);
+    await this.lock.release().catch(() => undefined);
+  }
+
+  async #writeMarker(): Promise<void> {
+    await this.state.write(SOURCE_MARKER_KEY, { ...this.marker, lockToken: this.lock.token, refreshedAt: Date.now() }, { ttlMs: this.ttlMs, fence: this.lock });
+  }
+
+  async #refresh(): Promise<void> {
+    if (this.#lost !== undefined || this.state.closed) return;
+    try {
+      await this.lock.extend(this.ttlMs);
+      await this.#writeMarker();
+    } catch (error) {
+      this.#lost = error;
+    }
+  }
+}
+
+function preview(items: string[]): string {
+  return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')}, …`;
+}
