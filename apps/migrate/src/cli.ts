@@ -97,6 +97,7 @@ function common(command: Command): Command {
     .option('--overwrite', 'replace what the target holds')
     .option('--force', 'migrate even while agents heartbeat or jobs are claimed')
     .addOption(new Option('--batch-size <n>', 'writes per target transaction').default(500).argParser(positiveInt))
+    .addOption(new Option('--lock-ttl <ms>', 'lease of the migration lock on the source').default(60_000).argParser(positiveInt))
     .option('--json', 'print the report as JSON (for scripts)')
     .option('--no-progress', 'no progress bar');
 }
@@ -109,6 +110,7 @@ function commonOf(o: Record<string, unknown>): CommonOptions {
     overwrite: o['overwrite'] === true,
     force: o['force'] === true,
     batchSize: o['batchSize'] as number,
+    lockTtlMs: o['lockTtl'] as number,
   };
 }
 

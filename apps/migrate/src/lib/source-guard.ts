@@ -47,14 +47,18 @@ export class SourceGuard {
     private readonly ttlMs: number,
   ) {}
 
-  /** Takes the lock (one try: a held lock means another migration runs) and writes the marker. */
-  static async acquire(state: StateClient, marker: Record<string, string | number>, ttlMs = MIGRATION_LOCK_TTL_MS): Promise<SourceGuard> {
+  /**
+   * Takes the lock and writes the marker. A fresh run tries once (a held lock means another
+   * migration runs); a resumed run waits up to one lease, for the lock of the run it resumes
+   * (killed, so it cannot release it) to expire.
+   */
+  static async acquire(state: StateClient, marker: Record<string, string | number>, ttlMs = MIGRATION_LOCK_TTL_MS, resume = false): Promise<SourceGuard> {
     let lock: Lock;
     try {
-      lock = await state.lock(MIGRATION_LOCK, { ttlMs, waitMs: 0 });
+      lock = await state.lock(MIGRATION_LOCK, { ttlMs, waitMs: resume ? ttlMs + 1_000 : 0 });
     } catch (error) {
       if (isStateError(error, 'LOCK_TIMEOUT')) {
-        throw new MigrateError('SOURCE_BUSY', `another migration holds the lock ${JSON.stringify(MIGRATION_LOCK)} on the source; wait for it to finish (a killed one frees it within ${Math.round(ttlMs / 1000)} s)`, { cause: error });
+        throw new MigrateError('SOURCE_BUSY', `another migration holds the lock ${JSON.stringify(MIGRATION_LOCK)} on the source; wait for it to finish (a killed one frees it within ${Math.round(ttlMs / 1000)} s; --resume waits for that)`, { cause: error });
       }
       throw error;
     }

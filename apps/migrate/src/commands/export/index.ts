@@ -58,7 +58,7 @@ export async function exportState(options: ExportOptions): Promise<MigrationRepo
     if (options.dryRun) return finishReport(report, startedAt);
     report.warnings = await assertSourceIdle(source, stats, options.force === true);
 
-    const guard = await SourceGuard.acquire(source, { to: `jsonl:${file}`, startedAt, pid: process.pid }, options.lockTtlMs);
+    const guard = await SourceGuard.acquire(source, { to: `jsonl:${file}`, startedAt, pid: process.pid }, options.lockTtlMs, options.resume === true);
     try {
       if (!checkpoint) {
         checkpoint = {

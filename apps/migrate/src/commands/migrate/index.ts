@@ -82,7 +82,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
       if (a.target === b.target) throw new MigrateError('USAGE', `the source and the target are the same store (${a.target}, namespace ${JSON.stringify(from.namespace)})`);
     }
 
-    const guard = await SourceGuard.acquire(source, { to: `${to.backend}:${to.namespace}`, startedAt, pid: process.pid }, options.lockTtlMs);
+    const guard = await SourceGuard.acquire(source, { to: `${to.backend}:${to.namespace}`, startedAt, pid: process.pid }, options.lockTtlMs, options.resume === true);
     try {
       const session = await TargetSession.open({
         state: target,
