@@ -20,7 +20,7 @@ export interface Profile {
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
-  full: { name: 'full', warmupMs: 250, runMs: 600, runs: 3, records: 1000, processes: 4, inflight: 32, swarmAgents: [10, 50], swarmCycles: 3 },
+  full: { name: 'full', warmupMs: 200, runMs: 500, runs: 3, records: 500, processes: 4, inflight: 32, swarmAgents: [10, 50], swarmCycles: 2 },
   quick: { name: 'quick', warmupMs: 40, runMs: 120, runs: 2, records: 100, processes: 2, inflight: 32, swarmAgents: [4], swarmCycles: 1 },
   test: { name: 'test', warmupMs: 0, runMs: 30, runs: 1, records: 20, processes: 2, inflight: 4, swarmAgents: [2], swarmCycles: 1 },
 };

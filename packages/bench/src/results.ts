@@ -20,6 +20,8 @@ export interface CaseResult {
   /** Named latency series (swarm: assignment, lock, delivery). */
   series?: Record<string, LatencySummary>;
   facts?: Record<string, number | string>;
+  /** Wall time the case took, setup included (ms). */
+  durationMs?: number;
   /** ours ÷ baseline median throughput, by baseline subject id (only on `ours` rows). */
   ratios?: Record<string, number>;
 }

@@ -2,9 +2,7 @@
  * The bench run: for every selected backend, a fresh store; every workload on every subject
  * that can do it (ours, raw drivers, peers); then ratios, targets and recommendations.
  */
-import { measure, type Measurement } from './harness/measure.js';
-import { measureInProcesses } from './harness/processes.js';
-import { LatencyRecorder } from './harness/stats.js';
+import { groupByWorkload, openSubject, runCase, runInterleaved, type CaseContext } from './cases.js';
 import { machineInfo } from './machine.js';
 import { PROFILES, type Profile } from './profile.js';
 import { recommend } from './recommend.js';
@@ -29,12 +27,6 @@ export interface RunOptions {
   onCase?: (event: { index: number; total: number; name: string }) => void;
   /** Called with notes for the person watching (skips, failures). */
   onNote?: (note: string) => void;
-}
-
-/** A planned case: a workload on a subject. */
-interface Planned {
-  workload: Workload;
-  spec: SubjectSpec;
 }
 
 /** The workloads `spec` can run. */
@@ -91,10 +83,18 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
         continue;
       }
       backendStatus.push({ name: backend, status: 'ran' });
-      const prepared = new Set<string>();
-      for (const { workload, spec } of plan) {
-        options.onCase?.({ index: index++, total, name: `${backend} ${workload.id} ${spec.id}` });
-        cases.push(await runCase(workload, spec, store, profile, opened, prepared, note));
+      const ctx: CaseContext = { store, profile, opened, prepared: new Set<string>(), note };
+      for (const group of groupByWorkload(plan)) {
+        const workload = group[0]!.workload;
+        const onSubject = (spec: SubjectSpec): void => options.onCase?.({ index: index++, total, name: `${backend} ${workload.id} ${spec.id}` });
+        if (workload.custom || workload.axis(profile).processes > 1) {
+          for (const { spec } of group) {
+            onSubject(spec);
+            cases.push(await runCase(workload, spec, ctx));
+          }
+        } else {
+          cases.push(...(await runInterleaved(workload, group.map((p) => p.spec), ctx, onSubject)));
+        }
       }
     } finally {
       for (const subject of opened.values()) if (!(subject instanceof Error)) await subject.close().catch(() => undefined);
@@ -116,65 +116,3 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   };
 }
 
-async function openSubject(spec: SubjectSpec, store: StoreRef, opened: Map<string, Subject | Error>): Promise<Subject | Error> {
-  let subject = opened.get(spec.id);
-  if (subject === undefined) {
-    subject = await spec.open(store).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-    opened.set(spec.id, subject);
-  }
-  return subject;
-}
-
-async function runCase(
-  workload: Workload,
-  spec: SubjectSpec,
-  store: StoreRef,
-  profile: Profile,
-  opened: Map<string, Subject | Error>,
-  prepared: Set<string>,
-  note: (text: string) => void,
-): Promise<CaseResult> {
-  const axis = workload.axis(profile);
-  const base: CaseResult = { backend: store.backend, workload: workload.id, subject: spec.id, kind: spec.kind, label: spec.label, axis, status: 'ok' };
-  try {
-    const subject = await openSubject(spec, store, opened);
-    if (subject instanceof Error) throw subject;
-    if (workload.setup && !prepared.has(`${spec.id}:${workload.setup.key}`)) {
-      await workload.setup.run(subject, profile);
-      prepared.add(`${spec.id}:${workload.setup.key}`);
-    }
-    if (workload.custom) {
-      const outcome = await workload.custom(store, profile, subject);
-      const summarize = (values: number[]) => {
-        const r = new LatencyRecorder();
-        for (const v of values) r.recordMs(v);
-        return r.summary();
-      };
-      const opsPerSec = outcome.elapsedMs > 0 ? (outcome.ops * 1000) / outcome.elapsedMs : 0;
-      return {
-        ...base,
-        throughput: { median: opsPerSec, min: opsPerSec, max: opsPerSec },
-        latency: summarize(outcome.latencies),
-        series: Object.fromEntries(Object.entries(outcome.series).map(([k, v]) => [k, summarize(v)])),
-        facts: outcome.facts,
-      };
-    }
-    const measureOptions = { warmupMs: profile.warmupMs, runMs: profile.runMs, runs: profile.runs, inflight: axis.inflight };
-    let m: Measurement;
-    if (axis.processes > 1) {
-      m = await measureInProcesses({ mode: 'kv', store, subjectId: spec.id, workloadId: workload.id, profile, seed: 1000 }, axis.processes, measureOptions);
-    } else {
-      const op = await workload.prepare!(subject, { profile, processIndex: 0, seed: 42 });
-      try {
-        m = await measure(op.op, measureOptions);
-      } finally {
-        await op.teardown?.();
-      }
-    }
-    return { ...base, throughput: m.throughput, latency: m.latency };
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    note(`${store.backend} ${workload.id} ${spec.id}: failed: ${message}`);
-    return { ...base, status: 'failed', note: message };
-  }
-}
