@@ -11,6 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { builtBackends, makeProject, type Project } from './helpers.js';
 
 const [P, N] = (process.env['AGENT_STATE_CLI_STRESS'] ?? '10x30').split('x').map(Number) as [number, number];
+/** Generous: each write is a process start (~0.25 s of CPU here), P at a time on 2 cores. */
+const STRESS_TIMEOUT_MS = 120_000 + P * N * 600;
 
 for (const backend of ['file', 'sqlite'] as const) {
   describe.skipIf(!builtBackends[backend])(`the seed plan's examples on the ${backend} backend`, () => {
@@ -28,7 +30,7 @@ for (const backend of ['file', 'sqlite'] as const) {
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe(`OK: ${P * N} task assignments\n`);
       expect(result.code).toBe(0);
-    });
+    }, STRESS_TIMEOUT_MS);
 
     it(`${P} processes × ${N} communication_backend_increment end at exactly ${P * N}`, async () => {
       const result = await project.bash(`
@@ -36,7 +38,7 @@ for (const backend of ['file', 'sqlite'] as const) {
         test_concurrent_increments ${P} ${N} counter`);
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe(`${P * N}\n`);
-    });
+    }, STRESS_TIMEOUT_MS);
 
     it("the plan's lock / read / write / unlock pattern keeps every line with 3 processes × 4 appends", async () => {
       const result = await project.bash(`
