@@ -16,6 +16,14 @@ function parseBackends(text: string): BenchBackend[] {
   return names as BenchBackend[];
 }
 
+function parseCounts(text: string): number[] {
+  const counts = text.split(',').map((s) => Number(s.trim()));
+  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) {
+    throw new InvalidArgumentError(`expected a comma list of agent counts from 1 to 500, got "${text}"`);
+  }
+  return counts;
+}
+
 /** Builds the command; `main` runs it. Exported so tests can drive it with argv. */
 export function createProgram(): Command {
   return new Command('agent-state-bench')
@@ -23,9 +31,12 @@ export function createProgram(): Command {
     .option('--backends <list>', 'comma list of file,sqlite,redis,firebase (default: file,sqlite, + redis when it answers)', parseBackends)
     .option('--quick', 'a smoke run: short runs, small sizes (well under a minute on file+sqlite)', false)
     .option('--workloads <list>', 'only these workload ids (comma list)', (t: string) => t.split(',').map((s) => s.trim()))
+    .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10; quick 4), e.g. 10,50', parseCounts)
     .option('--out <dir>', 'results folder (default ./results/<timestamp>/)')
     .option('--json', 'print the JSON report on stdout instead of the table', false)
-    .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; out?: string; json: boolean }) => {
+    .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; swarm?: number[]; out?: string; json: boolean }) => {
+      const base = opts.quick ? PROFILES.quick : PROFILES.full;
+      const profile = opts.swarm ? { ...base, swarmAgents: opts.swarm } : base;
       const bar = new cliProgress.SingleBar(
         { format: 'bench [{bar}] {value}/{total} {case}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
         cliProgress.Presets.shades_classic,
@@ -33,7 +44,7 @@ export function createProgram(): Command {
       let started = false;
       const notes: string[] = [];
       const report = await runBench({
-        profile: opts.quick ? PROFILES.quick : PROFILES.full,
+        profile,
         ...(opts.backends && { backends: opts.backends }),
         ...(opts.workloads && { workloads: opts.workloads }),
         onCase: ({ index, total, name }) => {

@@ -49,7 +49,8 @@ export function recommend(cases: readonly CaseResult[]): string[] {
     if (best) lines.push(`a swarm of ${largest} agent processes: ${best.backend} (assignment p99 ${fmt(best.series!['assignment']!.p99)} ms)`);
   }
   if (lines.length > 0) {
-    lines.push('Single machine, no server: file (inspectable JSON files) or SQLite (faster, real transactions). Several machines: Redis or Firebase.');
+    // Not a measurement: where each backend can run at all, which the figures above cannot show.
+    lines.push('Deployment (not measured): file and SQLite serve processes on one machine; Redis and Firebase serve several machines.');
   }
   return lines;
 }

@@ -52,4 +52,19 @@ export async function destroyStore(store: StoreRef): Promise<void> {
       client.disconnect();
     }
   }
+  if (store.backend === 'firebase' && store.firebase) await removeFirebaseNodes(store);
+}
+
+/** Removes the run's top-level nodes (ours: the namespace; raw: `<namespace>-raw`). */
+async function removeFirebaseNodes(store: StoreRef): Promise<void> {
+  process.env['FIREBASE_DATABASE_EMULATOR_HOST'] = store.firebase!.emulatorHost;
+  const { initializeApp, deleteApp } = await import('firebase-admin/app');
+  const { getDatabase } = await import('firebase-admin/database');
+  const app = initializeApp({ databaseURL: store.firebase!.databaseUrl, projectId: 'agent-state-bench' }, `bench-cleanup-${store.namespace}`);
+  try {
+    const db = getDatabase(app);
+    await Promise.all([db.ref(store.namespace).remove(), db.ref(`${store.namespace}-raw`).remove()]);
+  } finally {
+    await deleteApp(app);
+  }
 }
