@@ -31,7 +31,7 @@ export function createProgram(): Command {
     .option('--backends <list>', 'comma list of file,sqlite,redis,firebase (default: file,sqlite, + redis when it answers)', parseBackends)
     .option('--quick', 'a smoke run: short runs, small sizes (well under a minute on file+sqlite)', false)
     .option('--workloads <list>', 'only these workload ids (comma list)', (t: string) => t.split(',').map((s) => s.trim()))
-    .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10; quick 4), e.g. 10,50', parseCounts)
+    .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10; quick 3), e.g. 10,50', parseCounts)
     .option('--out <dir>', 'results folder (default ./results/<timestamp>/)')
     .option('--json', 'print the JSON report on stdout instead of the table', false)
     .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; swarm?: number[]; out?: string; json: boolean }) => {

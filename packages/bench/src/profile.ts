@@ -22,6 +22,6 @@ export interface Profile {
 export const PROFILES: Record<Profile['name'], Profile> = {
   // The 50-agent swarm alone takes 1–2 minutes per backend on 2 cores: ask for it with --swarm 10,50.
   full: { name: 'full', warmupMs: 150, runMs: 400, runs: 3, records: 300, processes: 4, inflight: 32, swarmAgents: [10], swarmCycles: 2 },
-  quick: { name: 'quick', warmupMs: 40, runMs: 120, runs: 2, records: 100, processes: 2, inflight: 32, swarmAgents: [4], swarmCycles: 1 },
+  quick: { name: 'quick', warmupMs: 25, runMs: 100, runs: 2, records: 50, processes: 2, inflight: 32, swarmAgents: [3], swarmCycles: 1 },
   test: { name: 'test', warmupMs: 0, runMs: 30, runs: 1, records: 20, processes: 2, inflight: 4, swarmAgents: [2], swarmCycles: 1 },
 };
