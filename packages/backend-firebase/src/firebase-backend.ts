@@ -1,7 +1,7 @@
 /**
  * The Firebase Realtime Database backend. Layout and escaping: paths.ts. Atomic steps:
  * run-transaction.ts (single nodes), transaction.ts (commits, fenced writes), lock.ts (leases).
- * Reads, lists and warm transactions come from the listeners of sync-cache.ts.
+ * Reads, lists, warm transactions and `watch` come from the listeners of sync-cache.ts.
  */
 import {
   BackendUnavailableError,
@@ -198,6 +198,15 @@ export class FirebaseBackend implements CommunicationBackend {
     // The commit runs on the entries node: with the mirror it starts from current data.
     await this.#sc().mirror();
     return commit(connection, this.#p(), request);
+  }
+
+  /**
+   * Calls `onChange` when the entry node of `key` changes, from this client's listeners (see
+   * sync-cache.ts): pub/sub subscribers wake when a channel counter moves instead of at their next
+   * poll. Only a hint: a listener the server cancels just stops calling, and pollers keep polling.
+   */
+  watch(key: string, onChange: () => void): () => void {
+    return this.#sc().watch(entryPath(key), onChange);
   }
 
   /** Lazy expiry: removes entries that are still expired on the server (others are left alone). */

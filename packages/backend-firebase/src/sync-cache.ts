@@ -10,6 +10,10 @@
  * drops a listener (it ignores unlisten), so one `once('value')` per read would pile up listeners
  * that each re-send their node on every change.
  *
+ * Watches ({@link SyncCache.watch}) ride on the same listeners: a watched node is served by the
+ * mirror when there is one, else by its per-node listener (pinned, never evicted), so a watch
+ * never opens a second listener on a node this client already follows.
+ *
  * Freshness: a listener's first value is answered after the listen request, so it holds every
  * write acknowledged before the listen was sent; a listener that already existed is brought up
  * to date by the barrier. Either way a read sees every write acknowledged before it started.
@@ -26,6 +30,15 @@ interface Listener {
   snapshot: DataSnapshot | undefined;
   /** Reads waiting on this listener; a busy listener is never dropped. */
   busy: number;
+  /** Path below the namespace of a per-node listener; `undefined` for the mirror. */
+  relPath: string | undefined;
+}
+
+/** The watchers of one node. */
+interface Watch {
+  callbacks: Set<() => void>;
+  /** The node as last seen (JSON text); `undefined` until a listener delivered it. */
+  last: string | undefined;
 }
 
 /** The listeners of one client on one namespace. */
@@ -34,6 +47,7 @@ export class SyncCache {
   readonly #root: string;
   readonly #tracked = new Map<string, Listener>();
   #mirror: Listener | undefined;
+  readonly #watches = new Map<string, Watch>();
 
   constructor(connection: Connection, rootPath: string) {
     this.#connection = connection;
@@ -70,8 +84,34 @@ export class SyncCache {
     await this.#wait(this.#mirror);
   }
 
-  /** Stops every listener. */
+  /**
+   * Calls `onChange` whenever the node at `relPath` (below the namespace) changes, as pushed to
+   * this client's listeners; returns the function that stops it. Calls only after a change (the
+   * node as first seen does not count), except one call when the listener's first value arrives
+   * after the watch started: a write in between would otherwise go unnoticed.
+   */
+  watch(relPath: string, onChange: () => void): () => void {
+    let watch = this.#watches.get(relPath);
+    if (!watch) {
+      watch = { callbacks: new Set(), last: undefined };
+      this.#watches.set(relPath, watch);
+      const source = this.#mirror ?? this.#listen(relPath).listener;
+      if (source.snapshot) watch.last = nodeText(source === this.#mirror ? source.snapshot.child(relPath) : source.snapshot);
+    }
+    // A fresh function per call: the same callback watched twice is stopped once per watch.
+    const callback = (): void => onChange();
+    watch.callbacks.add(callback);
+    return () => {
+      const current = this.#watches.get(relPath);
+      if (!current?.callbacks.delete(callback) || current.callbacks.size > 0) return;
+      // Its per-node listener (if any) stays: it serves reads and goes with the least recently used.
+      this.#watches.delete(relPath);
+    };
+  }
+
+  /** Stops every listener and every watch. */
   close(): void {
+    this.#watches.clear();
     for (const listener of this.#tracked.values()) listener.ref.off();
     this.#tracked.clear();
     this.#mirror?.ref.off();
@@ -102,21 +142,22 @@ export class SyncCache {
       this.#tracked.set(relPath, existing);
       return { listener: existing, created: false };
     }
-    const listener = this.#start(`${this.#root}/${relPath}`);
+    const listener = this.#start(`${this.#root}/${relPath}`, relPath);
     this.#tracked.set(relPath, listener);
     if (this.#tracked.size > MAX_TRACKED) this.#evict();
     return { listener, created: true };
   }
 
-  #start(path: string): Listener {
+  #start(path: string, relPath?: string): Listener {
     const ref = this.#connection.ref(path);
-    const listener: Listener = { ref, ready: Promise.resolve(), snapshot: undefined, busy: 0 };
+    const listener: Listener = { ref, ready: Promise.resolve(), snapshot: undefined, busy: 0, relPath };
     listener.ready = new Promise<void>((resolve, reject) => {
       ref.on(
         'value',
         (snapshot) => {
           listener.snapshot = snapshot;
           resolve();
+          this.#notify(listener, snapshot);
         },
         (error: Error) => reject(this.#connection.unavailable(`cannot listen to ${path}: ${error.message}`, error)),
       );
@@ -126,12 +167,45 @@ export class SyncCache {
     return listener;
   }
 
+  /**
+   * Tells the watchers of the nodes in `snapshot` that changed since last seen. A node followed
+   * by both the mirror and its own listener is reported once: both see the same local copy.
+   */
+  #notify(listener: Listener, snapshot: DataSnapshot): void {
+    if (this.#watches.size === 0) return;
+    if (listener.relPath !== undefined) {
+      const watch = this.#watches.get(listener.relPath);
+      if (watch) this.#changed(watch, snapshot);
+      return;
+    }
+    for (const [relPath, watch] of this.#watches) this.#changed(watch, snapshot.child(relPath));
+  }
+
+  #changed(watch: Watch, node: DataSnapshot): void {
+    const text = nodeText(node);
+    if (text === watch.last) return;
+    watch.last = text;
+    for (const callback of [...watch.callbacks]) {
+      try {
+        callback();
+      } catch (error) {
+        // The SDK would re-throw it from a timer and end the process; a watch is only a hint.
+        process.emitWarning(`agent-state firebase: a watch callback threw: ${String(error)}`);
+      }
+    }
+  }
+
   #evict(): void {
     for (const [path, listener] of this.#tracked) {
       if (this.#tracked.size <= MAX_TRACKED) return;
-      if (listener.busy > 0) continue;
+      if (listener.busy > 0 || this.#watches.has(path)) continue;
       listener.ref.off();
       this.#tracked.delete(path);
     }
   }
+}
+
+/** A node's content as comparable text. */
+function nodeText(node: DataSnapshot): string {
+  return JSON.stringify(node.val());
 }
