@@ -33,6 +33,7 @@ import type { KeyFiles } from './paths.js';
 import { commitSettled, readSettled, waitForCommit } from './settle.js';
 import { Store } from './store.js';
 import { commit, recoverAbandoned, recoverTransaction } from './transaction.js';
+import { Watches } from './watch.js';
 
 /** How often (at most) operations look for intents of dead transactions to roll forward. */
 const RECOVERY_SCAN_MS = 1_000;
@@ -43,6 +44,7 @@ export class FileBackend implements CommunicationBackend {
   readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
   readonly #options: ResolvedFileOptions;
   #store: Store | undefined;
+  #watches: Watches | undefined;
   #nextScan = 0;
 
   constructor(options: FileBackendOptions) {
@@ -77,11 +79,25 @@ export class FileBackend implements CommunicationBackend {
     recoverAbandoned(store);
     this.#nextScan = Date.now() + RECOVERY_SCAN_MS;
     this.#store = store;
+    this.#watches = new Watches(store.dirs);
   }
 
   async close(): Promise<void> {
-    // Nothing is held between calls: no handle, no timer. Mutexes are released by each call.
+    // Nothing else is held between calls: no timer, and mutexes are released by each call.
+    this.#watches?.closeAll();
+    this.#watches = undefined;
     this.#store = undefined;
+  }
+
+  /**
+   * Calls `onChange` soon after `key` may have been written by any process on this machine:
+   * an inotify watch of the directory of its document (see watch.ts). A hint only: where the
+   * watch cannot be set up or dies, nothing is called and core's polling does the work.
+   */
+  watch(key: string, onChange: () => void): () => void {
+    const store = this.#s();
+    const files = store.layout.data(key);
+    return this.#watches!.watch(files.dir, files.file, onChange);
   }
 
   async health(): Promise<HealthReport> {
