@@ -31,4 +31,8 @@ export const ERROR_EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   NOT_SUPPORTED: 17,
   CORRUPT_DATA: 18,
   STATE_CLOSED: 19,
+  TIMEOUT: 20,
+  UNAUTHORIZED: 21,
+  MIGRATING: 22,
+  TRANSACTION_CLOSED: 23,
 };

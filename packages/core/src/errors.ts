@@ -14,7 +14,11 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'NOT_SUPPORTED'
   | 'CORRUPT_DATA'
-  | 'STATE_CLOSED';
+  | 'STATE_CLOSED'
+  | 'TIMEOUT'
+  | 'UNAUTHORIZED'
+  | 'MIGRATING'
+  | 'TRANSACTION_CLOSED';
 
 /** All error codes, in a stable order (the CLI maps them to exit codes by position). */
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -28,6 +32,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'NOT_SUPPORTED',
   'CORRUPT_DATA',
   'STATE_CLOSED',
+  'TIMEOUT',
+  'UNAUTHORIZED',
+  'MIGRATING',
+  'TRANSACTION_CLOSED',
 ];
 
 interface CauseOption {
@@ -165,6 +173,44 @@ export class CorruptDataError extends StateError {
 export class StateClosedError extends StateError {
   constructor(operation: string) {
     super('STATE_CLOSED', `cannot ${operation}: the state client is closed`);
+  }
+}
+
+/** A wait ran out (`waitFor`, a bounded retry loop such as a contended Firebase increment). */
+export class TimeoutError extends StateError {
+  constructor(
+    /** What was waited for. */
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super('TIMEOUT', `${operation} did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** No token, or a wrong one (server). */
+export class UnauthorizedError extends StateError {
+  constructor(detail = 'missing or wrong bearer token') {
+    super('UNAUTHORIZED', detail);
+  }
+}
+
+/** A write to a store that a migration is copying from, or that was switched away from. */
+export class MigratingError extends StateError {
+  constructor(
+    /** Id of the migration (as in `@migration/active`). */
+    readonly migration: string,
+    /** Where the data is going (backend name and target). */
+    readonly target: string,
+    detail = 'this store is being migrated',
+  ) {
+    super('MIGRATING', `${detail}: migration ${migration} to ${target}`);
+  }
+}
+
+/** A call on a transaction that was already committed or rolled back. */
+export class TransactionClosedError extends StateError {
+  constructor(operation: string, state: 'committed' | 'rolled back') {
+    super('TRANSACTION_CLOSED', `cannot ${operation}: the transaction was already ${state}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { StateError } from './errors.js';
+import { TransactionClosedError } from './errors.js';
 import type { CommitWrite, CommunicationBackend, Entry, JsonValue } from './types.js';
 import { assertKey, assertOptions, assertPositive, serializeValue } from './validate.js';
 
@@ -96,14 +96,7 @@ export class Transaction {
 
   #assertOpen(operation: string): void {
     if (this.#state !== 'open') {
-      throw new TransactionClosedError(operation, this.#state);
+      throw new TransactionClosedError(operation, this.#state === 'committed' ? 'committed' : 'rolled back');
     }
-  }
-}
-
-/** Using a transaction after commit or rollback. */
-export class TransactionClosedError extends StateError {
-  constructor(operation: string, state: string) {
-    super('INVALID_VALUE', `cannot ${operation}: the transaction is already ${state === 'committed' ? 'committed' : 'rolled back'}`);
   }
 }

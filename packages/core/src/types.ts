@@ -86,6 +86,11 @@ export interface BackendCapabilities {
   persistent: boolean;
   /** The backend implements {@link CommunicationBackend.increment} natively. */
   nativeIncrement?: boolean;
+  /**
+   * Native coordination families this backend implements ({@link CommunicationBackend.queues},
+   * `logs`, `notify`). Core uses each one that is present and its portable path otherwise.
+   */
+  coordination?: { queues?: boolean; logs?: boolean; notify?: boolean };
 }
 
 /** Result of {@link CommunicationBackend.health}. */
@@ -168,6 +173,19 @@ export interface CommunicationBackend {
    */
   pubsub?: NativePubSub;
 
+  /** Native queues (declared in `capabilities.coordination.queues`). */
+  queues?: NativeQueues;
+  /** Native append-only logs: channels, mailboxes and `state.log()` are built on them. */
+  logs?: NativeLogs;
+  /** Cross-process wakeups for queues and logs, so blocking waits need no polling. */
+  notify?: NativeNotify;
+
+  /**
+   * Removes a damaged entry (the only way past `CorruptDataError`) and says what it replaced.
+   * Raises the namespace's version floor like a delete does.
+   */
+  repair?(key: string): Promise<RepairReport>;
+
   /**
    * Change notification: calls `onChange` soon after `key` may have been written by any process
    * (spurious calls are fine). Lets pollers (pub/sub on the log) wake at once instead of waiting
@@ -180,4 +198,140 @@ export interface CommunicationBackend {
 export interface NativePubSub {
   publish(channel: string, json: string): Promise<void>;
   subscribe(channel: string, onMessage: (json: string) => void): Promise<() => Promise<void>>;
+}
+
+/** What {@link CommunicationBackend.repair} did. */
+export interface RepairReport {
+  key: string;
+  /** True when a damaged (or any) entry was removed. */
+  removed: boolean;
+  /** Where the damaged data was and what was wrong with it, when it was damaged. */
+  damage?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native coordination (second wave). Core validates every name and value before calling these.
+// Queue and log names are opaque strings that follow the key grammar (core passes names such
+// as `tasks`, `ch/updates`, `mail/agent-7`, `log/audit`), so a backend may embed them in keys
+// or paths as it embeds keys.
+// ---------------------------------------------------------------------------------------------
+
+/** A job as a native queue hands it to a consumer. */
+export interface ClaimedJob {
+  /** Backend-chosen id, unique within the queue (stable for the job's whole life). */
+  id: string;
+  /** The payload as core serialized it. */
+  json: string;
+  priority: number;
+  /** Per-queue, strictly increasing in enqueue order. */
+  sequence: number;
+  /** Claims so far, this one included. */
+  attempts: number;
+  /** Id of this claim; settle acts only while it is the job's current claim. */
+  leaseId: string;
+  /** Epoch ms (backend clock) when this claim's lease ends unless extended. */
+  leaseUntil: number;
+  /** Epoch ms of the enqueue. */
+  enqueuedAt: number;
+}
+
+/** What a consumer does with a claim. */
+export type SettleAction = { kind: 'ack' } | { kind: 'nack'; delayMs: number } | { kind: 'extend'; leaseMs: number };
+
+/** Job counts of one queue. */
+export interface QueueCounts {
+  /** Visible now and not claimed. */
+  waiting: number;
+  /** Claimed, lease not yet ended. */
+  inFlight: number;
+  /** Not yet visible (delayMs, or a nack's delay). */
+  delayed: number;
+  /** Moved aside after `maxAttempts` claims. */
+  dead: number;
+}
+
+/** A job in any state, for migration, the dashboard and dead letters. */
+export interface QueueJobRecord {
+  id: string;
+  json: string;
+  priority: number;
+  sequence: number;
+  attempts: number;
+  enqueuedAt: number;
+  state: 'waiting' | 'delayed' | 'in-flight' | 'dead';
+  /** When a delayed job becomes visible, or an in-flight lease ends (epoch ms). */
+  visibleAt?: number;
+}
+
+/**
+ * Native queues: one atomic step per claim, whatever the backlog or the number in flight.
+ * Order: highest priority first, then lowest sequence. A claim first returns expired leases and
+ * due delayed jobs to the waiting set (so at-least-once holds without a sweeper process).
+ */
+export interface NativeQueues {
+  /** Adds a job; `delayMs` > 0 keeps it invisible that long. Wakes listeners of the queue. */
+  enqueue(queue: string, job: { json: string; priority: number; delayMs?: number }): Promise<{ id: string; sequence: number }>;
+  /**
+   * Claims the best visible job for `leaseMs` (backend clock), counting an attempt. A job that
+   * already had `maxAttempts` claims is moved to the dead letters instead and the next is tried.
+   */
+  claim(queue: string, options: { leaseMs: number; owner: string; maxAttempts?: number }): Promise<ClaimedJob | null>;
+  /** ack | nack(delayMs) | extend(leaseMs), only while `leaseId` is the job's current claim; else false. */
+  settle(queue: string, id: string, leaseId: string, action: SettleAction): Promise<boolean>;
+  counts(queue: string): Promise<QueueCounts>;
+  /** Jobs in every state, oldest sequence first, paged by sequence. */
+  jobs(queue: string, options: { state?: QueueJobRecord['state']; afterSequence?: number; limit: number }): Promise<QueueJobRecord[]>;
+  /** Dead letter back to waiting (attempts reset to 0) or deleted; false when no such dead letter. */
+  reviveDead(queue: string, id: string, action: 'retry' | 'delete'): Promise<boolean>;
+  /** Names of queues that hold at least one job, in key order. */
+  names(): Promise<string[]>;
+}
+
+/** One record of a native log. */
+export interface LogRecord {
+  /** Strictly increasing per log across processes; readers never see a gap left by a crash. */
+  seq: number;
+  /** Epoch ms of the append (backend clock). */
+  at: number;
+  /** The record as core serialized it. */
+  json: string;
+}
+
+/** How much of a log to drop. */
+export type LogTrim = { before: number } | { keepLast: number } | { olderThanMs: number };
+
+/**
+ * Native append-only logs. Channels (`ch/<name>`), mailboxes (`mail/<agent>`) and user logs
+ * (`log/<name>`) are built on them.
+ */
+export interface NativeLogs {
+  /**
+   * Appends atomically and durably (in order, one seq each); wakes listeners of the log. With
+   * `retention`, records older than `maxAgeMs` / beyond the newest `maxLen` may be trimmed by
+   * this same call (amortized: a backend need not trim on every append).
+   */
+  append(log: string, records: string[], options?: { retention?: { maxAgeMs?: number; maxLen?: number } }): Promise<{ seq: number; at: number }[]>;
+  /** Records with seq > `after`, oldest first, at most `limit`. */
+  read(log: string, options: { after: number; limit: number }): Promise<LogRecord[]>;
+  /** The last seq ever appended (0 for a log that never had a record), even if trimmed since. */
+  lastSeq(log: string): Promise<number>;
+  /** Drops records; returns how many. */
+  trim(log: string, trim: LogTrim): Promise<number>;
+  /** Drops these records (a mailbox's acks); returns how many existed. */
+  remove(log: string, seqs: readonly number[]): Promise<number>;
+  /** Names of logs that hold at least one record and start with `prefix`, in key order. */
+  names(prefix: string): Promise<string[]>;
+}
+
+/** What a wakeup is about. */
+export type WakeTopic = { kind: 'queue'; name: string } | { kind: 'log'; name: string };
+
+/**
+ * Cross-process wakeups. A backend's own `enqueue`, `settle` (nack) and `append` wake the
+ * topic's listeners in every process; spurious wakeups are fine, missed ones are not, so a
+ * waiter re-checks after `listen` resolves.
+ */
+export interface NativeNotify {
+  /** Calls `onWake` soon after `topic` may have changed; returns the function that stops it. */
+  listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>>;
 }

@@ -26,6 +26,7 @@ import { queuesGroup } from './groups/queues.js';
 import { pubsubGroup } from './groups/pubsub.js';
 import { agentsGroup } from './groups/agents.js';
 import { mailboxesGroup } from './groups/mailboxes.js';
+import { versionsGroup } from './groups/versions.js';
 
 export type { ContractTarget, TestApi, WorkerMessage } from './harness.js';
 export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped } from './harness.js';
@@ -46,6 +47,7 @@ export {
   pubsubGroup,
   agentsGroup,
   mailboxesGroup,
+  versionsGroup,
 };
 
 /** Every group, in the order of the spec's promises. */
@@ -53,6 +55,7 @@ export const CONTRACT_GROUPS = [
   roundTripGroup,
   atomicWritesGroup,
   compareAndSetGroup,
+  versionsGroup,
   noLostUpdateGroup,
   locksGroup,
   transactionsGroup,

@@ -31,6 +31,14 @@ const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v
 const str = (v: unknown): string => String(v);
 
 export const tasks: Record<string, Task> = {
+  /** Deletes `key` (if there) and writes it again from this process. */
+  async deleteAndCreate(state, args, emit) {
+    const key = str(args.key);
+    await state.delete(key);
+    const entry = await state.write(key, { by: process.pid });
+    emit('done', { version: entry.version });
+  },
+
   /** `n` atomic increments of `key`. */
   async increment(state, args, emit) {
     for (let i = 0; i < num(args.n, 10); i++) await state.increment(str(args.key));
