@@ -31,16 +31,19 @@ describe.skipIf(!from || !to)('JSONL export and import', () => {
       expect(exported.verify?.differenceCount).toBe(0);
       const lines = readFileSync(join(cwd, 'state.jsonl'), 'utf8').trimEnd().split('\n');
       const header = JSON.parse(lines[0]!) as Record<string, unknown>;
-      expect(header).toMatchObject({ format: 'agent-state-jsonl', version: 1, namespace: source.config.namespace, count: lines.length - 1 });
-      expect(lines.length - 1).toBe(exported.copied);
-      const withTtl = lines.slice(1).map((l) => JSON.parse(l) as { expiresAt?: number; ttlMs?: number }).filter((e) => e.expiresAt !== undefined);
+      const entryLines = lines.slice(1).filter((l) => !l.startsWith('{"family"'));
+      expect(header).toMatchObject({ format: 'agent-state-jsonl', version: 2, namespace: source.config.namespace, count: entryLines.length });
+      expect(entryLines.length).toBe(exported.copied);
+      expect(lines.length - 1 - entryLines.length).toBe(exported.familyItems ?? 0);
+      const withTtl = entryLines.map((l) => JSON.parse(l) as { expiresAt?: number; ttlMs?: number }).filter((e) => e.expiresAt !== undefined);
       expect(withTtl.length).toBe(exported.stats.withTtl);
       expect(withTtl.every((e) => e.ttlMs! > 0)).toBe(true);
 
       const imported = await importState({ cwd, from: 'state.jsonl', toConfig: target.writeConfig(cwd, 'dst') });
       expect(imported.ok).toBe(true);
       expect(imported.copied).toBe(exported.copied);
-      expect(imported.verify?.matched).toBe(exported.copied);
+      expect(imported.verify?.matched).toBe(exported.copied + (exported.familyItems ?? 0));
+      expect(imported.familyItems ?? 0).toBe(exported.familyItems ?? 0);
       const out = await target.open();
       try {
         expect((await out.read('Zeta/item-000002'))?.value).toMatchObject({ text: `${UNICODE} 2` });

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { keyProblem, type JsonValue } from '@agent-state/core';
 import { MigrateError } from '../errors.js';
+import type { FamilyItem } from './families.js';
 
 /**
  * The JSONL state format (`export` writes it, `import` reads it): UTF-8, one JSON object per
@@ -11,14 +12,24 @@ import { MigrateError } from '../errors.js';
  *     {"format":"agent-state-jsonl","version":1,"namespace":"my-team","source":{"backend":"file",...},"exportedAt":1763740000000,"count":2}
  *     {"key":"tasks/42","value":{"status":"assigned"}}
  *     {"key":"session/7","value":"x","expiresAt":1763740060000,"ttlMs":60000,"version":3}
+ *
+ * Version 2 adds, after the entries, one line per job of a native queue and per record of a
+ * native log (backends that keep them outside their keys):
+ *
+ *     {"family":"queue","name":"work","job":{"payload":{"n":1},"priority":10,"state":"waiting","attempts":1}}
+ *     {"family":"log","name":"mail/bob","record":{"from":"alice","message":"hi"},"at":1763740000000}
+ *
+ * Version 1 files (entries only) are read as they are.
  */
 export const JSONL_FORMAT = 'agent-state-jsonl';
-export const JSONL_VERSION = 1;
+export const JSONL_VERSION = 2;
+/** Every version `import` reads. */
+export const JSONL_READABLE_VERSIONS: readonly number[] = [1, 2];
 
 /** Line 1 of a JSONL state file. */
 export interface JsonlHeader {
   format: typeof JSONL_FORMAT;
-  version: typeof JSONL_VERSION;
+  version: number;
   /** The namespace the entries were exported from. */
   namespace: string;
   /** The backend they were exported from: `{ backend, namespace, source }`. */
@@ -27,6 +38,23 @@ export interface JsonlHeader {
   exportedAt: number;
   /** Number of entry lines, when known. */
   count?: number;
+  /** Number of native queue job and log record lines (version 2). */
+  familyItems?: number;
+}
+
+/** A line of a native queue job or log record, with its line number. */
+export interface NumberedFamilyItem {
+  line: number;
+  item: FamilyItem;
+}
+
+/** A family item as a line (with its newline). */
+export function familyLine(item: FamilyItem): string {
+  if (item.family === 'queue') {
+    const { json, ...job } = item.job;
+    return `${JSON.stringify({ family: 'queue', name: item.name, job: { payload: JSON.parse(json) as JsonValue, ...job } })}\n`;
+  }
+  return `${JSON.stringify({ family: 'log', name: item.name, record: JSON.parse(item.record.json) as JsonValue, at: item.record.at })}\n`;
 }
 
 /** One entry line. */
@@ -60,14 +88,19 @@ export function parseHeader(text: string | undefined, file: string): JsonlHeader
   if (header['format'] !== JSONL_FORMAT) {
     fail(file, 1, `expected a header with "format":"${JSONL_FORMAT}", got ${JSON.stringify(header['format'] ?? null)}`);
   }
-  if (header['version'] !== JSONL_VERSION) fail(file, 1, `unsupported version ${JSON.stringify(header['version'] ?? null)} (this tool reads version ${JSONL_VERSION})`);
+  if (!JSONL_READABLE_VERSIONS.includes(header['version'] as number)) {
+    fail(file, 1, `unsupported version ${JSON.stringify(header['version'] ?? null)} (this tool reads versions ${JSONL_READABLE_VERSIONS.join(', ')})`);
+  }
   if (typeof header['namespace'] !== 'string') fail(file, 1, 'the header has no "namespace" string');
   return header as unknown as JsonlHeader;
 }
 
 /** Parses and checks one entry line; `BAD_INPUT` naming the file and line otherwise. */
 export function parseEntry(text: string, file: string, line: number): NumberedEntry {
-  const o = parseObject(text, file, line);
+  return parseEntryObject(parseObject(text, file, line), file, line);
+}
+
+function parseEntryObject(o: Record<string, unknown>, file: string, line: number): NumberedEntry {
   const key = o['key'];
   const problem = keyProblem(key);
   if (problem !== null) fail(file, line, `"key": ${problem}`);
@@ -83,8 +116,35 @@ export function parseEntry(text: string, file: string, line: number): NumberedEn
   return { line, entry, json: JSON.stringify(entry.value) };
 }
 
+const JOB_STATES = ['waiting', 'delayed', 'in-flight', 'dead'];
+const NAME = /^[A-Za-z0-9._\-:@+=,]{1,128}(\/[A-Za-z0-9._\-:@+=,]{1,128})?$/;
+
+/** Parses and checks one family line (version 2). */
+export function parseFamilyItem(o: Record<string, unknown>, file: string, line: number): NumberedFamilyItem {
+  const name = o['name'];
+  if (typeof name !== 'string' || !NAME.test(name)) fail(file, line, `"name": expected a queue or log name, got ${JSON.stringify(name ?? null)}`);
+  if (o['family'] === 'queue') {
+    const job = o['job'] as Record<string, unknown> | null;
+    if (!job || typeof job !== 'object' || !('payload' in job)) fail(file, line, 'a queue line needs "job" with a "payload"');
+    if (typeof job['priority'] !== 'number' || !Number.isInteger(job['priority'])) fail(file, line, '"job.priority" must be a whole number');
+    if (!JOB_STATES.includes(job['state'] as string)) fail(file, line, `"job.state" must be one of ${JOB_STATES.join(', ')}`);
+    const attempts = typeof job['attempts'] === 'number' ? job['attempts'] : 0;
+    const visibleAt = typeof job['visibleAt'] === 'number' ? job['visibleAt'] : undefined;
+    return {
+      line,
+      item: { family: 'queue', name, job: { json: JSON.stringify(job['payload']), priority: job['priority'], attempts, state: job['state'] as 'waiting', ...(visibleAt !== undefined && { visibleAt }) } },
+    };
+  }
+  if (o['family'] === 'log') {
+    if (!('record' in o)) fail(file, line, 'a log line needs a "record"');
+    const at = typeof o['at'] === 'number' ? o['at'] : 0;
+    return { line, item: { family: 'log', name, record: { json: JSON.stringify(o['record']), at } } };
+  }
+  fail(file, line, `"family" must be "queue" or "log", got ${JSON.stringify(o['family'] ?? null)}`);
+}
+
 /** The header and every entry of a file, checked line by line, streamed. */
-export async function* readJsonl(file: string): AsyncGenerator<JsonlHeader | NumberedEntry> {
+export async function* readJsonl(file: string): AsyncGenerator<JsonlHeader | NumberedEntry | NumberedFamilyItem> {
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let n = 0;
   try {
@@ -95,7 +155,8 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlHeader | Num
         continue;
       }
       if (text.trim() === '') continue;
-      yield parseEntry(text, file, n);
+      const o = parseObject(text, file, n);
+      yield 'family' in o ? parseFamilyItem(o, file, n) : parseEntryObject(o, file, n);
     }
   } catch (error) {
     if (error instanceof MigrateError) throw error;

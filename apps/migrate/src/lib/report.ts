@@ -52,7 +52,10 @@ export interface MigrationReport {
   /** Problems `--force` overrode. */
   warnings: string[];
   resumed: boolean;
+  /** Entries copied (keys), plus native queue jobs and log records in `familyItems`. */
   copied: number;
+  /** Native queue jobs and log records copied (they live outside the keys). */
+  familyItems?: number;
   skippedExpired: number;
   bytes: number;
   /** Whole run, in ms. */

@@ -19,6 +19,8 @@ export interface ScanStats {
   liveJobLeases: number;
   /** The first few of those jobs' keys. */
   liveJobLeaseKeys: string[];
+  /** Native queue jobs and log records (outside the keys; absent when the backend has none). */
+  native?: { queues: number; jobs: number; deadLetters: number; logs: number; records: number };
 }
 
 /** An accumulator of {@link ScanStats}, fed entry by entry. */

@@ -105,3 +105,12 @@ export async function compareDigests(
 function iterate<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {
   return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
 }
+
+/** Folds the comparison of native queues and logs (by position) into a key report. */
+export function addFamilyDifferences(report: VerifyReport, families: { checked: number; differences: Difference[] }): void {
+  report.checked += families.checked;
+  report.matched += families.checked - families.differences.length;
+  report.differenceCount += families.differences.length;
+  for (const d of families.differences) if (report.differences.length < MAX_REPORTED) report.differences.push(d);
+  report.ok = report.differenceCount === 0;
+}

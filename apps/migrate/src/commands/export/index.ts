@@ -4,12 +4,13 @@ import { MigrateError } from '../../errors.js';
 import { checkpointPath, readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint } from '../../lib/checkpoint.js';
 import { endpointId, openEndpoint, resolveEndpoint } from '../../lib/endpoint.js';
 import { prepareValue, remainingTtl } from '../../lib/entries.js';
-import { JSONL_FORMAT, JSONL_VERSION, entryLine, readJsonl, type JsonlEntry, type JsonlHeader } from '../../lib/jsonl.js';
+import { JSONL_FORMAT, JSONL_VERSION, entryLine, familyLine, readJsonl, type JsonlEntry, type JsonlHeader } from '../../lib/jsonl.js';
+import { compareFamilyLists, nativeFamiliesOf, readFamilies, scanFamilies, type FamilyItem, type NativeFamilies } from '../../lib/families.js';
 import { DEFAULT_BATCH_SIZE, emptyReport, finishReport, recordCopy, type CommonOptions, type MigrationReport } from '../../lib/report.js';
 import { Scanner } from '../../lib/scan.js';
 import { listNamespace } from '../../lib/source.js';
 import { SourceGuard, assertSourceIdle } from '../../lib/source-guard.js';
-import { compareDigests, sourceDigests, type KeyDigest } from '../../lib/verify.js';
+import { addFamilyDifferences, compareDigests, sourceDigests, type KeyDigest } from '../../lib/verify.js';
 import { checksum } from '../../lib/entries.js';
 
 /** Options of {@link exportState}. */
@@ -54,6 +55,8 @@ export async function exportState(options: ExportOptions): Promise<MigrationRepo
     const scanner = new Scanner();
     for await (const entry of listNamespace(source)) scanner.add(entry);
     const stats = scanner.stats;
+    const families = nativeFamiliesOf(source);
+    await scanFamilies(families, scanner);
     const report = emptyReport('export', endpointId(from), { file }, stats, options.dryRun === true);
     if (options.dryRun) return finishReport(report, startedAt);
     report.warnings = await assertSourceIdle(source, stats, options.force === true);
@@ -77,8 +80,13 @@ export async function exportState(options: ExportOptions): Promise<MigrationRepo
         checkpoint = { ...checkpoint, phase: 'verifying' };
       }
       if (checkpoint.phase === 'copying') {
-        checkpoint = await copyToPartial(source, partial, checkpoint, checkpointFile, options, stats.entries, () => guard.check());
-        const header: JsonlHeader = { format: JSONL_FORMAT, version: JSONL_VERSION, namespace: from.namespace, source: endpointId(from), exportedAt: checkpoint.startedAt, count: checkpoint.copied };
+        const copied = await copyToPartial(source, families, partial, checkpoint, checkpointFile, options, stats.entries, () => guard.check());
+        checkpoint = copied.checkpoint;
+        report.familyItems = copied.familyItems;
+        const header: JsonlHeader = {
+          format: JSONL_FORMAT, version: JSONL_VERSION, namespace: from.namespace, source: endpointId(from), exportedAt: checkpoint.startedAt, count: checkpoint.copied,
+          ...(copied.familyItems > 0 && { familyItems: copied.familyItems }),
+        };
         assemble(file, header, partial);
         checkpoint = { ...checkpoint, phase: 'verifying' };
         writeCheckpoint(checkpointFile, checkpoint);
@@ -89,6 +97,7 @@ export async function exportState(options: ExportOptions): Promise<MigrationRepo
         report.verify = await compareDigests(sourceDigests(listNamespace(source)), fileDigests(file), (checked) =>
           options.onProgress?.({ phase: 'verify', done: checked, total: stats.entries }),
         );
+        if (families.queues || families.logs) addFamilyDifferences(report.verify, await compareFamilyLists(fileFamilyItems(file), families));
       }
       removeCheckpoint(checkpointFile);
     } finally {
@@ -102,14 +111,16 @@ export async function exportState(options: ExportOptions): Promise<MigrationRepo
 
 async function copyToPartial(
   source: Parameters<typeof listNamespace>[0],
+  families: NativeFamilies,
   partial: string,
   start: Checkpoint,
   checkpointFile: string,
   options: ExportOptions,
   total: number,
   check: () => void,
-): Promise<Checkpoint> {
+): Promise<{ checkpoint: Checkpoint; familyItems: number }> {
   let checkpoint = start;
+  let familyItems = 0;
   const fd = openSync(partial, existsSync(partial) ? 'r+' : 'w');
   try {
     // Lines written after the last checkpoint are cut off: they are written again below.
@@ -155,10 +166,25 @@ async function copyToPartial(
       if (lines.length >= (options.batchSize ?? DEFAULT_BATCH_SIZE)) flush();
     }
     flush();
+    // Native queue jobs and log records follow the entries, written whole and never
+    // checkpointed: a resumed run cuts them off with everything after the last entry batch and
+    // writes them again.
+    for await (const item of readFamilies(families)) {
+      check();
+      const chunk = Buffer.from(familyLine(item));
+      writeSync(fd, chunk, 0, chunk.length, position);
+      position += chunk.length;
+      familyItems++;
+    }
   } finally {
     closeSync(fd);
   }
-  return checkpoint;
+  return { checkpoint, familyItems };
+}
+
+/** The native queue jobs and log records of a JSONL file. */
+async function* fileFamilyItems(file: string): AsyncGenerator<FamilyItem> {
+  for await (const item of readJsonl(file)) if ('item' in item) yield item.item;
 }
 
 /** Header + the partial file's lines → `<file>.tmp` → renamed to `<file>`. */

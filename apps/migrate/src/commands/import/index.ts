@@ -14,10 +14,11 @@ import {
   type CommonOptions,
   type MigrationReport,
 } from '../../lib/report.js';
+import { FamilyWriter, clearFamilies, compareFamilyLists, familiesAreEmpty, nativeFamiliesOf, orderForWrite, type FamilyItem } from '../../lib/families.js';
 import { Scanner } from '../../lib/scan.js';
 import { listNamespace } from '../../lib/source.js';
 import { TargetSession } from '../../lib/target-session.js';
-import { compareDigests, sortDigests, targetDigests, type KeyDigest } from '../../lib/verify.js';
+import { addFamilyDifferences, compareDigests, sortDigests, targetDigests, type KeyDigest } from '../../lib/verify.js';
 
 /** Options of {@link importState}. */
 export interface ImportOptions extends CommonOptions {
@@ -58,7 +59,12 @@ export async function importState(options: ImportOptions): Promise<MigrationRepo
   let header: JsonlHeader | undefined;
   let sorted = true;
   let previous: string | undefined;
+  const familyItems: FamilyItem[] = [];
   for await (const item of readJsonl(file)) {
+    if ('item' in item) {
+      familyItems.push(item.item);
+      continue;
+    }
     if (!('entry' in item)) {
       header = item;
       continue;
@@ -73,6 +79,13 @@ export async function importState(options: ImportOptions): Promise<MigrationRepo
   let target: StateClient | undefined;
   try {
     target = await openEndpoint(to, cwd);
+    const targetFamilies = nativeFamiliesOf(target);
+    if (familyItems.some((i) => (i.family === 'queue' ? !targetFamilies.queues : !targetFamilies.logs))) {
+      throw new MigrateError('USAGE', `${file} holds native queue jobs or log records, and the ${target.backendName} target keeps them as coordination keys: importing between the two layouts is not supported yet`);
+    }
+    if (!options.resume && !options.overwrite && !(await familiesAreEmpty(targetFamilies))) {
+      throw new MigrateError('TARGET_NOT_EMPTY', `the target namespace ${JSON.stringify(target.namespace)} on ${target.backendName} holds queue jobs or log records: pass --overwrite to replace its contents`);
+    }
     const session = await TargetSession.open({
       state: target,
       checkpointFile,
@@ -101,8 +114,14 @@ export async function importState(options: ImportOptions): Promise<MigrationRepo
         const { key, value } = item.entry;
         await session.add({ key, value: prepareValue(key, value), json: item.json, ...(ttlMs !== undefined && { ttlMs }) }, item.line);
       }
+      await session.flush();
+      if (options.resume || options.overwrite) await clearFamilies(targetFamilies);
+      const writer = new FamilyWriter(targetFamilies);
+      for (const item of await orderForWrite(familyItems)) await writer.add(item);
+      await writer.flush();
+      report.familyItems = writer.written;
       await session.finishCopy();
-      recordCopy(report, copyStartedAt, session.copied - copiedBefore);
+      recordCopy(report, copyStartedAt, session.copied - copiedBefore + writer.written);
     }
     Object.assign(report, { copied: session.copied, skippedExpired: session.skippedExpired, bytes: session.bytes });
 
@@ -111,6 +130,7 @@ export async function importState(options: ImportOptions): Promise<MigrationRepo
       report.verify = await compareDigests(sorted ? expected : await sortDigests(expected), targetDigests(listNamespace(target)), (checked) =>
         options.onProgress?.({ phase: 'verify', done: checked, total: scanner.stats.entries }),
       );
+      addFamilyDifferences(report.verify, await compareFamilyLists(familyItems, targetFamilies));
     }
     await session.complete();
     return finishReport(report, startedAt);

@@ -13,12 +13,13 @@ import {
   type CommonOptions,
   type MigrationReport,
 } from '../../lib/report.js';
+import { FamilyWriter, assertSameLayout, clearFamilies, compareFamilies, familiesAreEmpty, nativeFamiliesOf, orderForWrite, readFamilies, scanFamilies } from '../../lib/families.js';
 import { Scanner } from '../../lib/scan.js';
 import { listNamespace } from '../../lib/source.js';
 import { SourceGuard, assertSourceIdle } from '../../lib/source-guard.js';
 import { switchBackend } from '../../lib/switch-backend.js';
 import { TargetSession } from '../../lib/target-session.js';
-import { compareDigests, sourceDigests, targetDigests } from '../../lib/verify.js';
+import { addFamilyDifferences, compareDigests, sourceDigests, targetDigests } from '../../lib/verify.js';
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions extends CommonOptions {
@@ -71,6 +72,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
       if (scanner.stats.entries % 1_000 === 0) options.onProgress?.({ phase: 'scan', done: scanner.stats.entries });
     }
     const stats = scanner.stats;
+    const sourceFamilies = nativeFamiliesOf(source);
+    await scanFamilies(sourceFamilies, scanner);
     const report = emptyReport('migrate', endpointId(from), endpointId(to), stats, options.dryRun === true);
     // Dry run: the target is not even opened (opening a file or SQLite store may create it).
     if (options.dryRun) return finishReport(report, startedAt);
@@ -82,6 +85,13 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
       if (a.target === b.target) throw new MigrateError('USAGE', `the source and the target are the same store (${a.target}, namespace ${JSON.stringify(from.namespace)})`);
     }
 
+    const targetFamilies = nativeFamiliesOf(target);
+    assertSameLayout(sourceFamilies, targetFamilies, (message) => {
+      throw new MigrateError('USAGE', message);
+    });
+    if (!options.resume && !options.overwrite && !(await familiesAreEmpty(targetFamilies))) {
+      throw new MigrateError('TARGET_NOT_EMPTY', `the target namespace ${JSON.stringify(target.namespace)} on ${target.backendName} holds queue jobs or log records: pass --overwrite to replace its contents`);
+    }
     const guard = await SourceGuard.acquire(source, { to: `${to.backend}:${to.namespace}`, startedAt, pid: process.pid }, options.lockTtlMs, options.resume === true);
     try {
       const session = await TargetSession.open({
@@ -111,8 +121,19 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
           }
           await session.add({ key: entry.key, value: prepareValue(entry.key, entry.value), ...(ttlMs !== undefined && { ttlMs }) }, entry.key);
         }
+        await session.flush();
+        // Native queues and logs (outside the keys): copied whole after the keys. A run killed
+        // in this phase is resumed by clearing what reached the target and copying them again.
+        if (options.resume || options.overwrite) await clearFamilies(targetFamilies);
+        const writer = new FamilyWriter(targetFamilies);
+        for (const item of await orderForWrite(readFamilies(sourceFamilies))) {
+          guard.check();
+          await writer.add(item);
+        }
+        await writer.flush();
+        report.familyItems = writer.written;
         await session.finishCopy();
-        recordCopy(report, copyStartedAt, session.copied - copiedBefore);
+        recordCopy(report, copyStartedAt, session.copied - copiedBefore + writer.written);
       }
       Object.assign(report, { copied: session.copied, skippedExpired: session.skippedExpired, bytes: session.bytes });
 
@@ -120,6 +141,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
         report.verify = await compareDigests(sourceDigests(listNamespace(source)), targetDigests(listNamespace(target)), (checked) =>
           options.onProgress?.({ phase: 'verify', done: checked, total: stats.entries }),
         );
+        addFamilyDifferences(report.verify, await compareFamilies(sourceFamilies, targetFamilies));
       }
       await session.complete();
     } finally {
