@@ -16,8 +16,9 @@ import {
   type JsonValue,
   type ListPageRequest,
   type LockLease,
+  type RepairReport,
 } from '@agent-state/core';
-import { checksumOf, rowToEntry } from './rows.js';
+import { checksumOf, damageOf, rowLocation, rowToEntry } from './rows.js';
 import type { Scope } from './scope.js';
 
 /** Above every character a key may hold (keys are ASCII), so `prefix + HIGH` bounds a prefix range. */
@@ -67,9 +68,9 @@ export function writeEntry(s: Scope, key: string, value: JsonValue, options: Bac
   const checksum = checksumOf(json);
   const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
   let version: number | undefined;
-  if (ifVersion === undefined) version = s.st.upsert.get(s.namespace, key, json, checksum, now, expiresAt);
-  else if (ifVersion === 'absent') version = s.st.insertIfAbsent.get(s.namespace, key, json, checksum, now, expiresAt);
-  else version = s.st.updateIfVersion.get(json, checksum, now, expiresAt, s.namespace, key, ifVersion, now);
+  if (ifVersion === undefined) version = s.st.upsert.get(s.namespace, key, json, s.namespace, checksum, now, expiresAt);
+  else if (ifVersion === 'absent') version = s.st.insertIfAbsent.get(s.namespace, key, json, s.namespace, checksum, now, expiresAt);
+  else version = s.st.updateIfVersion.get(json, checksum, now, expiresAt, s.namespace, key, ifVersion, now, now);
   if (version !== undefined) return makeEntry(key, value, version, now, expiresAt);
   // The check failed: look again under the write lock, where nothing can change in between.
   if (!locked) return s.immediate(() => writeEntry(s, key, value, options, now, true));
@@ -92,13 +93,13 @@ export function deleteEntry(s: Scope, key: string, options: BackendDeleteOptions
     deleteAny(s, key, now);
     return false;
   }
-  if (s.st.deleteIfVersion.get(s.namespace, key, ifVersion, now) !== undefined) return true;
+  if (s.st.deleteIfVersion.get(s.namespace, key, ifVersion, now, now) !== undefined) return true;
   if (!locked) return s.immediate(() => deleteEntry(s, key, options, now, true));
   throw conflict(s, key, ifVersion, now);
 }
 
 function deleteAny(s: Scope, key: string, now: number): boolean {
-  const row = s.st.deleteEntry.get(s.namespace, key);
+  const row = s.st.deleteEntry.get(s.namespace, key, now);
   if (row === undefined) return false;
   const expiresAt = row[0];
   return expiresAt === null || expiresAt > now;
@@ -116,7 +117,24 @@ function conflict(s: Scope, key: string, expected: ExpectedVersion, now: number)
  */
 export function incrementEntry(s: Scope, key: string, by: number, now: number): number {
   const json = JSON.stringify(by);
-  return JSON.parse(s.st.increment.get(s.namespace, key, json, checksumOf(json), now, by, by)!) as number;
+  return JSON.parse(s.st.increment.get(s.namespace, key, json, s.namespace, checksumOf(json), now, by, by)!) as number;
+}
+
+/**
+ * Removes the entry of `key` whatever it holds (the only way past a damaged one) and says what
+ * was wrong with it. The delete raises the version floor like any delete (schema trigger).
+ */
+export function repairEntry(s: Scope, key: string, now: number): RepairReport {
+  return s.immediate(() => {
+    const row = s.st.rawEntry.get(s.namespace, key);
+    if (row === undefined) return { key, removed: false };
+    const [json, checksum, expiresAt] = row;
+    s.st.removeEntry.run(s.namespace, key);
+    const damage = damageOf(json, checksum);
+    const live = expiresAt === null || expiresAt > now;
+    if (damage !== undefined) return { key, removed: true, damage: `${rowLocation(s.path, s.namespace, key)}: ${damage}` };
+    return { key, removed: live };
+  });
 }
 
 /** Removes up to `limit` expired entries and the expired lock rows of the namespace. */

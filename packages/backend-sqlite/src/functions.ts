@@ -5,11 +5,13 @@
  */
 import type Database from 'better-sqlite3';
 import { CorruptDataError, InvalidValueError } from '@agent-state/core';
-import { checksumOf, rowLocation } from './rows.js';
+import { checksumOf, damageOf, rowLocation } from './rows.js';
 
 /**
  * `agent_state_add(namespace, key, value, checksum, by)` → the JSON text of `value + by`, after
  * checking the stored value against its checksum and that it holds a number.
+ * `agent_state_intact(namespace, key, value, checksum, expires_at, now)` → 1 for an expired or
+ * undamaged row; a CorruptDataError for a live damaged one (guards every overwrite and delete).
  * `agent_state_checksum(text)` → the checksum of `text` (see rows.ts).
  */
 export function registerFunctions(db: Database.Database, path: string): void {
@@ -28,6 +30,12 @@ export function registerFunctions(db: Database.Database, path: string): void {
     const next = value + (by as number);
     if (!Number.isFinite(next)) throw new InvalidValueError('by', by, `increment of ${String(key)} would leave a number JSON cannot hold`);
     return JSON.stringify(next);
+  });
+  db.function('agent_state_intact', { deterministic: true }, (namespace: unknown, key: unknown, json: unknown, checksum: unknown, expiresAt: unknown, now: unknown) => {
+    if (expiresAt !== null && (expiresAt as number) <= (now as number)) return 1;
+    const damage = damageOf(json, checksum);
+    if (damage !== undefined) throw new CorruptDataError(rowLocation(path, String(namespace), String(key)), damage);
+    return 1;
   });
   db.function('agent_state_checksum', { deterministic: true }, (text: unknown) => checksumOf(String(text)));
 }

@@ -33,3 +33,15 @@ export function rowToEntry(key: string, row: EntryRow, path: string, namespace: 
   }
   return makeEntry(key, value, version, updatedAt, expiresAt);
 }
+
+/** What is wrong with a stored value (checksum mismatch, not JSON), or undefined when it is sound. */
+export function damageOf(json: unknown, checksum: unknown): string | undefined {
+  if (typeof json !== 'string') return 'the value is not text';
+  if (checksum !== null) return checksumOf(json) === checksum ? undefined : 'the value does not match its checksum';
+  try {
+    JSON.parse(json);
+    return undefined;
+  } catch {
+    return 'the value is not valid JSON';
+  }
+}

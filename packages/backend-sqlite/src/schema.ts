@@ -1,6 +1,6 @@
 /**
- * The database schema, created and upgraded with `PRAGMA user_version` migrations. A later issue
- * (queues, messages as tables) adds a migration at the end of {@link MIGRATIONS}; nothing else
+ * The database schema, created and upgraded with `PRAGMA user_version` migrations (the store's
+ * format version). A new format adds a migration at the end of {@link MIGRATIONS}; nothing else
  * changes. The namespace is a column, so one file holds every namespace.
  *
  * Keys follow the key grammar (ASCII only), so SQLite's BINARY collation (UTF-8 byte order) is
@@ -8,8 +8,7 @@
  * characters above U+FFFF against U+E000–U+FFFF, which keys cannot contain.)
  */
 import type Database from 'better-sqlite3';
-import { BackendUnavailableError } from '@agent-state/core';
-import { BACKEND_NAME } from './errors.js';
+import { InvalidConfigError } from '@agent-state/core';
 
 /** Migration `i` moves the database from `user_version` i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -43,6 +42,74 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, resource)
   ) WITHOUT ROWID;
   `,
+  // 2: the version floor (versions never repeat per key) and the native coordination tables.
+  `
+  -- One row per namespace: the highest version any entry of the namespace had when it was
+  -- deleted or expired away. A new key starts above it, so no key ever gets a version again.
+  CREATE TABLE namespaces (
+    namespace     TEXT    NOT NULL PRIMARY KEY,
+    version_floor INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  -- Every way a row leaves (delete, sweep of expired rows, a transaction's delete, repair, and
+  -- any other tool's DELETE) raises the floor in the same statement.
+  CREATE TRIGGER entries_version_floor AFTER DELETE ON entries BEGIN
+    INSERT INTO namespaces (namespace, version_floor) VALUES (old.namespace, old.version)
+    ON CONFLICT (namespace) DO UPDATE SET version_floor = excluded.version_floor
+      WHERE excluded.version_floor > version_floor;
+  END;
+  -- A first-wave store does not know the versions of keys deleted before this upgrade; the best
+  -- it can do is to start above every version it still holds.
+  INSERT INTO namespaces (namespace, version_floor)
+    SELECT namespace, max(version) FROM entries GROUP BY namespace;
+
+  -- Native queues. state: 0 waiting, 1 delayed (due_at = visible at), 2 in flight (due_at =
+  -- lease end), 3 dead. The partial indexes keep a claim off the in-flight, delayed and dead
+  -- jobs: the best waiting job is the first member of queue_ready, and the timed jobs that are
+  -- due are a range at the start of queue_timed.
+  CREATE TABLE queues (
+    namespace TEXT    NOT NULL,
+    queue     TEXT    NOT NULL,
+    last_seq  INTEGER NOT NULL,           -- the last sequence handed out; never reset
+    wake      INTEGER NOT NULL,           -- bumped by enqueue, nack, retry: what listeners watch
+    PRIMARY KEY (namespace, queue)
+  ) WITHOUT ROWID;
+  CREATE TABLE queue_jobs (
+    namespace   TEXT    NOT NULL,
+    queue       TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,         -- the sequence, also the job id
+    state       INTEGER NOT NULL,
+    priority    INTEGER NOT NULL,
+    due_at      INTEGER,
+    lease_id    TEXT,
+    attempts    INTEGER NOT NULL,
+    enqueued_at INTEGER NOT NULL,
+    payload     TEXT    NOT NULL,
+    PRIMARY KEY (namespace, queue, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX queue_ready ON queue_jobs (namespace, queue, priority DESC, seq) WHERE state = 0;
+  CREATE INDEX queue_timed ON queue_jobs (namespace, queue, due_at) WHERE state IN (1, 2);
+
+  -- Native logs: records keyed by their seq; the log row keeps the last seq across trims, the
+  -- time of the last append (so at never goes backwards within a log) and the retention asked
+  -- for by the last append (for the sweep).
+  CREATE TABLE logs (
+    namespace  TEXT    NOT NULL,
+    log        TEXT    NOT NULL,
+    last_seq   INTEGER NOT NULL,
+    last_at    INTEGER NOT NULL,
+    max_age_ms INTEGER,
+    max_len    INTEGER,
+    PRIMARY KEY (namespace, log)
+  ) WITHOUT ROWID;
+  CREATE TABLE log_records (
+    namespace TEXT    NOT NULL,
+    log       TEXT    NOT NULL,
+    seq       INTEGER NOT NULL,
+    at        INTEGER NOT NULL,
+    json      TEXT    NOT NULL,
+    PRIMARY KEY (namespace, log, seq)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The `user_version` this package writes. */
@@ -63,13 +130,21 @@ export function migrate(db: Database.Database, path: string): void {
     if (version > SCHEMA_VERSION) throw newerSchema(path, version);
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // Said once: the process that ran the upgrade (inside the transaction, so only one does).
+    if (version > 0) {
+      process.stderr.write(
+        `agent-state: upgraded the SQLite store ${path} in place from format ${version} to ${SCHEMA_VERSION}` +
+          (version < 2 ? ' (version floor set above every existing version; native queue and log tables added)' : '') +
+          '\n',
+      );
+    }
   }).immediate();
 }
 
-function newerSchema(path: string, found: number): BackendUnavailableError {
-  return new BackendUnavailableError(
-    BACKEND_NAME,
+function newerSchema(path: string, found: number): InvalidConfigError {
+  return new InvalidConfigError(
     path,
-    `the database has schema version ${found}, newer than this @agent-state/backend-sqlite understands (${SCHEMA_VERSION}); upgrade the package`,
+    '',
+    `the database has format (schema) version ${found}, newer than this @agent-state/backend-sqlite understands (${SCHEMA_VERSION}); upgrade the package`,
   );
 }

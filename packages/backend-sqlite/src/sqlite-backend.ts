@@ -16,9 +16,10 @@ import {
   type JsonValue,
   type ListPageRequest,
   type LockLease,
+  type RepairReport,
 } from '@agent-state/core';
 import { BusyRetry } from './busy.js';
-import { deleteEntry, incrementEntry, listEntries, readEntries, readEntry, sweepExpired, writeEntry } from './entries.js';
+import { deleteEntry, incrementEntry, listEntries, readEntries, readEntry, repairEntry, sweepExpired, writeEntry } from './entries.js';
 import { isBusy } from './errors.js';
 import { extendLock, releaseLock, tryLock } from './lock.js';
 import { configure, connect, type Connection } from './open.js';
@@ -146,6 +147,11 @@ export class SqliteBackend implements CommunicationBackend {
 
   commit(request: CommitRequest): Promise<void> {
     return this.#run((s) => commit(s, request, Date.now()));
+  }
+
+  /** Removes the entry of `key` whatever it holds (the only way past a damaged one); raises the version floor. */
+  repair(key: string): Promise<RepairReport> {
+    return this.#run((s) => repairEntry(s, key, Date.now()));
   }
 
   /** Wakes `onChange` soon after any process commits a write (spurious calls included; see watch.ts). */

@@ -18,6 +18,13 @@ const LIVE = '(expires_at IS NULL OR expires_at > ?)';
 // The same, in an UPSERT's DO UPDATE, for the row already stored.
 const LIVE_OLD = '(entries.expires_at IS NULL OR entries.expires_at > excluded.updated_at)';
 const ENTRY_COLUMNS = 'value, version, checksum, updated_at, expires_at';
+// A new key's version: one above the namespace's floor (parameter: the namespace).
+const FLOOR_PLUS_ONE = 'coalesce((SELECT version_floor FROM namespaces WHERE namespace = ?), 0) + 1';
+// True for an expired or undamaged row; throws CorruptDataError for a live damaged one
+// (functions.ts), so a statement never overwrites or deletes damaged data. Parameter: now.
+const INTACT = 'agent_state_intact(namespace, key, value, checksum, expires_at, ?)';
+// The same in an UPSERT's DO UPDATE, for the row already stored.
+const INTACT_OLD = 'agent_state_intact(entries.namespace, entries.key, entries.value, entries.checksum, entries.expires_at, excluded.updated_at)';
 
 /** The prepared statements of one connection. */
 export interface Statements {
@@ -27,21 +34,29 @@ export interface Statements {
   readVersion: Database.Statement<unknown[], number>;
   /** (namespace, after, prefixLow, prefixHigh, now, limit) → KeyedEntryRow[] in key order. */
   listEntries: Database.Statement<unknown[], KeyedEntryRow>;
-  /** (namespace, key, value, checksum, now, expiresAt) → new version. Creates or overwrites. */
+  /**
+   * (namespace, key, value, namespace, checksum, now, expiresAt) → new version. Creates (above
+   * the namespace's version floor) or overwrites; CorruptDataError over a live damaged row.
+   */
   upsert: Database.Statement<unknown[], number>;
   /** Same parameters → new version (1), or nothing when a live entry exists. */
   insertIfAbsent: Database.Statement<unknown[], number>;
-  /** (value, checksum, now, expiresAt, namespace, key, expectedVersion, now) → new version, or nothing. */
+  /** (value, checksum, now, expiresAt, namespace, key, expectedVersion, now, now) → new version, or nothing. */
   updateIfVersion: Database.Statement<unknown[], number>;
   /**
-   * (namespace, key, byJson, byChecksum, now, by, by) → the new value's JSON text. Adds `by` to a
-   * live number (keeping its TTL and version + 1), or creates the key with `by` at version 1.
+   * (namespace, key, byJson, namespace, byChecksum, now, by, by) → the new value's JSON text. Adds
+   * `by` to a live number (keeping its TTL and version + 1), or creates the key with `by` above
+   * the version floor.
    */
   increment: Database.Statement<unknown[], string>;
-  /** (namespace, key) → expires_at of the deleted row (a row per deleted entry). */
+  /** (namespace, key, now) → expires_at of the deleted row; CorruptDataError for a live damaged row. */
   deleteEntry: Database.Statement<unknown[], [expiresAt: number | null]>;
-  /** (namespace, key, expectedVersion, now) → 1 when the live entry of that version was deleted. */
+  /** (namespace, key, expectedVersion, now, now) → 1 when the live entry of that version was deleted. */
   deleteIfVersion: Database.Statement<unknown[], number>;
+  /** (namespace, key) → the stored row, live or not, unchecked: for repair. */
+  rawEntry: Database.Statement<unknown[], [value: string, checksum: number | null, expiresAt: number | null]>;
+  /** (namespace, key): removes the row whatever it holds (repair). */
+  removeEntry: Database.Statement<unknown[]>;
   /** (namespace, now, limit): removes up to `limit` expired entries. */
   sweepEntries: Database.Statement<unknown[]>;
   /** (namespace, now): removes expired lock rows (their fencing counters stay). */
@@ -68,12 +83,12 @@ export function prepareStatements(db: Database.Database): Statements {
   const newVersionOnConflict = `
     ON CONFLICT (namespace, key) DO UPDATE SET
       value = excluded.value,
-      version = CASE WHEN ${LIVE_OLD} THEN entries.version + 1 ELSE 1 END,
+      version = CASE WHEN ${LIVE_OLD} THEN entries.version + 1 ELSE max(entries.version + 1, excluded.version) END,
       checksum = excluded.checksum,
       updated_at = excluded.updated_at,
       expires_at = excluded.expires_at`;
   const insert = `INSERT INTO entries (namespace, key, value, version, checksum, updated_at, expires_at)
-    VALUES (?, ?, ?, 1, ?, ?, ?)`;
+    VALUES (?, ?, ?, ${FLOOR_PLUS_ONE}, ?, ?, ?)`;
   return {
     readEntry: row(`SELECT ${ENTRY_COLUMNS} FROM entries WHERE namespace = ? AND key = ? AND ${LIVE}`),
     readVersion: one(`SELECT version FROM entries WHERE namespace = ? AND key = ? AND ${LIVE}`),
@@ -82,8 +97,8 @@ export function prepareStatements(db: Database.Database): Statements {
        WHERE namespace = ? AND key > ? AND key >= ? AND key < ? AND ${LIVE}
        ORDER BY key LIMIT ?`,
     ),
-    upsert: one(`${insert} ${newVersionOnConflict} RETURNING version`),
-    // An expired row may be replaced (and restarts at version 1); a live one makes it a no-op.
+    upsert: one(`${insert} ${newVersionOnConflict} WHERE ${INTACT_OLD} RETURNING version`),
+    // An expired row may be replaced (above its old version); a live one makes it a no-op.
     insertIfAbsent: one(
       `${insert} ${newVersionOnConflict}
        WHERE entries.expires_at IS NOT NULL AND entries.expires_at <= excluded.updated_at
@@ -91,25 +106,27 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     updateIfVersion: one(
       `UPDATE entries SET value = ?, version = version + 1, checksum = ?, updated_at = ?, expires_at = ?
-       WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE}
+       WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE} AND ${INTACT}
        RETURNING version`,
     ),
     increment: one(
       `INSERT INTO entries (namespace, key, value, version, checksum, updated_at, expires_at)
-       VALUES (?, ?, ?, 1, ?, ?, NULL)
+       VALUES (?, ?, ?, ${FLOOR_PLUS_ONE}, ?, ?, NULL)
        ON CONFLICT (namespace, key) DO UPDATE SET
          value = CASE WHEN ${LIVE_OLD} THEN agent_state_add(entries.namespace, entries.key, entries.value, entries.checksum, ?)
                       ELSE excluded.value END,
          checksum = CASE WHEN ${LIVE_OLD}
                       THEN agent_state_checksum(agent_state_add(entries.namespace, entries.key, entries.value, entries.checksum, ?))
                       ELSE excluded.checksum END,
-         version = CASE WHEN ${LIVE_OLD} THEN entries.version + 1 ELSE 1 END,
+         version = CASE WHEN ${LIVE_OLD} THEN entries.version + 1 ELSE max(entries.version + 1, excluded.version) END,
          updated_at = excluded.updated_at,
          expires_at = CASE WHEN ${LIVE_OLD} THEN entries.expires_at ELSE NULL END
        RETURNING value`,
     ),
-    deleteEntry: row(`DELETE FROM entries WHERE namespace = ? AND key = ? RETURNING expires_at`),
-    deleteIfVersion: one(`DELETE FROM entries WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE} RETURNING 1`),
+    deleteEntry: row(`DELETE FROM entries WHERE namespace = ? AND key = ? AND ${INTACT} RETURNING expires_at`),
+    deleteIfVersion: one(`DELETE FROM entries WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE} AND ${INTACT} RETURNING 1`),
+    rawEntry: row(`SELECT value, checksum, expires_at FROM entries WHERE namespace = ? AND key = ?`),
+    removeEntry: db.prepare(`DELETE FROM entries WHERE namespace = ? AND key = ?`),
     sweepEntries: db.prepare(
       `DELETE FROM entries WHERE (namespace, key) IN (
          SELECT namespace, key FROM entries

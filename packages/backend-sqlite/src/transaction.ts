@@ -16,10 +16,10 @@ export function commit(s: Scope, request: CommitRequest, now: number): void {
     }
     for (const write of request.writes) {
       if (write.kind === 'delete') {
-        s.st.deleteEntry.get(s.namespace, write.key);
+        s.st.deleteEntry.get(s.namespace, write.key, now);
       } else {
         const expiresAt = write.ttlMs === undefined ? null : now + write.ttlMs;
-        s.st.upsert.get(s.namespace, write.key, write.json, checksumOf(write.json), now, expiresAt);
+        s.st.upsert.get(s.namespace, write.key, write.json, s.namespace, checksumOf(write.json), now, expiresAt);
       }
     }
   });

@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendUnavailableError, CorruptDataError, openState, type StateClient } from '@agent-state/core';
+import { BackendUnavailableError, CorruptDataError, InvalidConfigError, openState, type StateClient } from '@agent-state/core';
+import { SCHEMA_VERSION } from '../src/schema.js';
 import { freshDatabasePath, removeDatabase } from './temp.js';
 
 const paths: string[] = [];
@@ -48,14 +49,15 @@ describe('opening a database that cannot be used', () => {
     }
   });
 
-  it('a database newer than this package is a BackendUnavailableError, not a silent downgrade', async () => {
+  it('a database newer than this package is an InvalidConfigError naming both versions, not a silent downgrade', async () => {
     const path = fresh();
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();
     const error = await open(path).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(BackendUnavailableError);
-    expect((error as Error).message).toMatch(/schema version 99/);
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect((error as Error).message).toMatch(/schema\) version 99/);
+    expect((error as Error).message).toContain(`(${SCHEMA_VERSION})`);
   });
 });
 

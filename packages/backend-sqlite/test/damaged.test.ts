@@ -1,0 +1,105 @@
+/**
+ * Damaged data is never overwritten: where a read gives CorruptDataError, every write path on
+ * that key gives it too and changes nothing; `repair(key)` is the only way past it. Entries are
+ * damaged the way a disk or another tool would: the stored text changed under its checksum.
+ */
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, CorruptDataError, openState, type CommunicationBackend, type StateClient } from '@agent-state/core';
+import { freshDatabasePath, removeDatabase } from './temp.js';
+
+let path: string;
+let state: StateClient;
+let backend: CommunicationBackend;
+beforeEach(async () => {
+  path = freshDatabasePath();
+  state = await openState({ config: { backend: 'sqlite', namespace: 'ns', settings: { database_path: path } }, env: {} });
+  backend = state.backend;
+});
+afterEach(async () => {
+  await state.close();
+  removeDatabase(path);
+});
+
+/** The stored row, read around the backend. */
+function rawRow(key: string): { value: string; version: number } | undefined {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare(`SELECT value, version FROM entries WHERE namespace = 'ns' AND key = ?`).get(key) as { value: string; version: number } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/** Changes the stored text of `key` without its checksum (a flipped byte). */
+function damage(key: string, text: string): void {
+  const db = new Database(path);
+  try {
+    db.prepare(`UPDATE entries SET value = ? WHERE namespace = 'ns' AND key = ?`).run(text, key);
+  } finally {
+    db.close();
+  }
+}
+
+describe('damaged entries are never overwritten', () => {
+  it('write, write with ifVersion, delete, increment, update and commit all fail with CorruptDataError and change nothing', async () => {
+    const written = await state.write('tasks/1', { status: 'done' });
+    damage('tasks/1', '{"status":"dome"}');
+    const before = rawRow('tasks/1');
+    const corrupt = (e: unknown) => e instanceof CorruptDataError && e.message.includes('tasks/1');
+
+    await expect(state.read('tasks/1')).rejects.toSatisfy(corrupt);
+    await expect(state.write('tasks/1', { status: 'new' })).rejects.toSatisfy(corrupt);
+    await expect(state.write('tasks/1', { status: 'cas' }, { ifVersion: written.version })).rejects.toSatisfy(corrupt);
+    await expect(state.delete('tasks/1')).rejects.toSatisfy(corrupt);
+    await expect(state.delete('tasks/1', { ifVersion: written.version })).rejects.toSatisfy(corrupt);
+    await expect(state.increment('tasks/1')).rejects.toSatisfy(corrupt);
+    await expect(state.update('tasks/1', () => ({ status: 'updated' }))).rejects.toSatisfy(corrupt);
+    // A transaction that only writes (no read of its own) still cannot overwrite or delete it.
+    await expect(backend.commit({ reads: [], writes: [{ kind: 'write', key: 'tasks/1', value: 'tx', json: '"tx"' }] })).rejects.toSatisfy(corrupt);
+    await expect(backend.commit({ reads: [], writes: [{ kind: 'delete', key: 'tasks/1' }] })).rejects.toSatisfy(corrupt);
+    await expect(state.transaction((tx) => void tx.write('tasks/1', 'tx'))).rejects.toSatisfy(corrupt);
+
+    expect(rawRow('tasks/1')).toEqual(before);
+  });
+
+  it('a foreign row (NULL checksum) that is not JSON is protected the same way', async () => {
+    const db = new Database(path);
+    db.prepare(`INSERT INTO entries VALUES ('ns', 'foreign/bad', '{oops', 4, NULL, 0, NULL)`).run();
+    db.close();
+    await expect(state.write('foreign/bad', 1)).rejects.toBeInstanceOf(CorruptDataError);
+    await expect(state.delete('foreign/bad')).rejects.toBeInstanceOf(CorruptDataError);
+    expect(rawRow('foreign/bad')).toEqual({ value: '{oops', version: 4 });
+  });
+
+  it('a damaged entry that has expired reads as absent and may be written again', async () => {
+    await state.write('short', 'x', { ttlMs: 30 });
+    damage('short', '"y"');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await state.read('short')).toBeNull();
+    const again = await state.write('short', 'fresh');
+    expect(again.version).toBeGreaterThan(1);
+  });
+
+  it('repair removes the damaged entry, says what was wrong, and raises the version floor', async () => {
+    await state.write('tasks/2', 'a');
+    await state.write('tasks/2', 'b');
+    const seen = (await state.read('tasks/2'))!;
+    damage('tasks/2', '"c"');
+    const report = await backend.repair!('tasks/2');
+    expect(report.key).toBe('tasks/2');
+    expect(report.removed).toBe(true);
+    expect(report.damage).toMatch(/tasks\/2.*checksum/);
+    expect(rawRow('tasks/2')).toBeUndefined();
+    expect(await state.read('tasks/2')).toBeNull();
+    const fresh = await state.write('tasks/2', 'after repair', { ifVersion: 'absent' });
+    expect(fresh.version).toBeGreaterThan(seen.version);
+    await expect(state.write('tasks/2', 'stale', { ifVersion: seen.version })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('repair of a sound entry removes it without a damage note; of an absent key removes nothing', async () => {
+    await state.write('ok', 1);
+    expect(await backend.repair!('ok')).toEqual({ key: 'ok', removed: true });
+    expect(await backend.repair!('never')).toEqual({ key: 'never', removed: false });
+  });
+});
