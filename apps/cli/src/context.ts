@@ -3,7 +3,7 @@
  * write. Tests call command functions directly with their own context (a temp `cwd`, captured
  * output); the bin builds one from the process.
  */
-import type { StateClient } from '@agent-state/core';
+import type { BackendModule, StateClient } from '@agent-state/core';
 
 /** The world a command runs in. */
 export interface CommandContext {
@@ -39,12 +39,7 @@ export function processContext(configFile: string | undefined): CommandContext {
  * the top, so `--help` and `shell-functions` never pay for it.
  */
 export async function withState<T>(ctx: CommandContext, fn: (state: StateClient) => Promise<T>): Promise<T> {
-  const { openState } = await import('@agent-state/core');
-  const state = await openState({
-    cwd: ctx.cwd,
-    env: ctx.env,
-    ...(ctx.configFile !== undefined && { configFile: ctx.configFile }),
-  });
+  const state = await openCliState(ctx);
   let result: T;
   try {
     result = await fn(state);
@@ -55,3 +50,26 @@ export async function withState<T>(ctx: CommandContext, fn: (state: StateClient)
   await state.close();
   return result;
 }
+
+/**
+ * Opens the client with the backend imported here, by a literal name, rather than by core's
+ * `import(name)`: the bundler (scripts/bundle.mjs) then puts each backend in its own chunk that
+ * shares the CLI's one copy of core, and only the configured backend is loaded.
+ */
+async function openCliState(ctx: CommandContext): Promise<StateClient> {
+  const { loadConfig, openState } = await import('@agent-state/core');
+  const where = { cwd: ctx.cwd, env: ctx.env, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
+  const config = loadConfig(where);
+  const load = BACKENDS[config.backend as keyof typeof BACKENDS] as (() => Promise<BackendModule>) | undefined;
+  if (load === undefined) return openState(where);
+  // openState() validates the config again (measured: under 1 ms once yaml and zod are loaded).
+  return openState({ ...where, backend: (await load()).createBackend(config) });
+}
+
+/** The first-party backends the CLI ships with (any other name goes through core's loader). */
+const BACKENDS = {
+  file: () => import('@agent-state/backend-file'),
+  sqlite: () => import('@agent-state/backend-sqlite'),
+  redis: () => import('@agent-state/backend-redis'),
+  firebase: () => import('@agent-state/backend-firebase'),
+} satisfies Record<string, () => Promise<BackendModule>>;
