@@ -15,4 +15,6 @@ export enum ScriptError {
   NotANumber = -5,
   /** `increment` would overflow to Infinity. */
   NotFinite = -6,
+  /** The store's format marker names a newer format than this release writes. */
+  NewerFormat = -8,
 }

@@ -10,7 +10,7 @@ import { corruptEntry } from './errors.js';
 /** Adds `by` to the number at `key` (absent = 0) and returns the new value. */
 export async function increment(ctx: ScriptContext, key: string, by: number): Promise<number> {
   const entryKey = ctx.keys.entry(key);
-  const [code, json] = replyArray(await ctx.script('increment', entryKey, [entryKey, ctx.keys.index, key, String(by)])) as [
+  const [code, json] = replyArray(await ctx.script('increment', entryKey, [entryKey, ctx.keys.index, ctx.keys.meta, key, String(by)])) as [
     number,
     string | undefined,
   ];
@@ -24,7 +24,8 @@ export async function increment(ctx: ScriptContext, key: string, by: number): Pr
       } catch (error) {
         throw corruptEntry(entryKey, 'the value is not JSON', error);
       }
-      // The same error core's portable increment throws.
+      // The same error core's portable increment throws; JSON null is not a number either
+      // (one behaviour on every backend).
       throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
     }
     case ScriptError.NotFinite:

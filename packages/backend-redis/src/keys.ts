@@ -9,6 +9,9 @@
  * agent-state:{team}:idx            sorted set of the namespace's keys (score 0, for list)
  * agent-state:{team}:l:deploy       lease of lock "deploy": '<token> <owner>', expires with it
  * agent-state:{team}:f:deploy       fencing counter of lock "deploy": never expires or resets
+ * agent-state:{team}:meta           hash: 'format' (store format), 'floor' (version floor)
+ * agent-state:{team}:q:<queue>:…    a native queue (see queues.ts)
+ * agent-state:{team}:g:<log>:…      a native log (see logs.ts)
  * ```
  */
 
@@ -33,6 +36,14 @@ export class KeyLayout {
   readonly index: string;
   /** A SCAN MATCH pattern for every key of the namespace. */
   readonly pattern: string;
+  /** The namespace's hash: store format marker and version floor. */
+  readonly meta: string;
+  /** Sorted set of the names of queues that hold jobs (score 0, for `names()`). */
+  readonly queueNames: string;
+  /** Sorted set of the names of logs that hold records (score 0, for `names(prefix)`). */
+  readonly logNames: string;
+  /** The pub/sub channel prefix of wakeups (`<base>wake:q:<queue>`, `<base>wake:g:<log>`). */
+  readonly wakePrefix: string;
 
   constructor(prefix: string, namespace: string, driverKeyPrefix = '') {
     this.base = `${prefix}:{${namespace}}:`;
@@ -40,6 +51,25 @@ export class KeyLayout {
     this.serverEntryPrefix = driverKeyPrefix + this.entryPrefix;
     this.index = `${this.base}idx`;
     this.pattern = `${this.base.replace(GLOB_SPECIAL, '\\$&')}*`;
+    this.meta = `${this.base}meta`;
+    this.queueNames = `${this.base}qnames`;
+    this.logNames = `${this.base}gnames`;
+    this.wakePrefix = driverKeyPrefix + `${this.base}wake:`;
+  }
+
+  /**
+   * The keys of queue `name`: `ready` (sorted set by packed priority/sequence), `timed`
+   * (sorted set by time: delayed jobs and leases), `jobs` (hash id -> job record), `dead`
+   * (sorted set by sequence), `seq` (the queue's sequence counter, a string).
+   */
+  queue(name: string): { ready: string; timed: string; jobs: string; dead: string; seq: string } {
+    const q = `${this.base}q:${name}:`;
+    return { ready: `${q}ready`, timed: `${q}timed`, jobs: `${q}jobs`, dead: `${q}dead`, seq: `${q}seq` };
+  }
+
+  /** The stream that holds log `name` (its last id is the log's last seq, even after trims). */
+  log(name: string): string {
+    return `${this.base}g:${name}`;
   }
 
   /** The hash that stores entry `key`. */

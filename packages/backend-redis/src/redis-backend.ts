@@ -15,6 +15,7 @@ import {
   type JsonValue,
   type ListPageRequest,
   type LockLease,
+  type RepairReport,
 } from '@agent-state/core';
 import { Cluster } from 'ioredis';
 import { Connection } from './connection.js';
@@ -22,12 +23,14 @@ import { replyArray, type ScriptContext } from './context.js';
 import { decodeEntry } from './entry.js';
 import { ScriptError } from './error-code.js';
 import { BACKEND_NAME, corruptEntry, driverError, leaseLost } from './errors.js';
+import { checkFormat } from './format.js';
 import { increment } from './increment.js';
 import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
 import { listPage } from './list.js';
 import { extendLock, leaseValue, releaseLock, tryLock, wholeMs } from './lock.js';
 import { validateOptions, type RedisBackendOptions } from './options.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
+import { repair } from './repair.js';
 import { commit } from './transaction.js';
 
 /** Version sent to a script for "no ifVersion". */
@@ -55,6 +58,12 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     this.#keys = new KeyLayout(this.options.keyPrefix ?? DEFAULT_KEY_PREFIX, context.namespace, conn.client.options.keyPrefix ?? '');
     defineScripts(conn.client);
     await conn.open();
+    try {
+      await checkFormat(this, conn.target);
+    } catch (error) {
+      await conn.close();
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -100,6 +109,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
         location,
         this.keys.index,
         fence ? this.keys.lease(fence.resource) : location,
+        this.keys.meta,
         key,
         options.json,
         options.ifVersion ?? UNCONDITIONAL,
@@ -122,6 +132,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
         location,
         this.keys.index,
         fence ? this.keys.lease(fence.resource) : location,
+        this.keys.meta,
         key,
         options.ifVersion ?? UNCONDITIONAL,
         fence ? leaseValue(fence) : '',
@@ -153,6 +164,10 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
 
   increment(key: string, by: number): Promise<number> {
     return increment(this, key, by);
+  }
+
+  repair(key: string): Promise<RepairReport> {
+    return repair(this, key, (location, fn) => this.#call(location, fn));
   }
 
   /** @internal {@link ScriptContext.script}. */

@@ -8,7 +8,25 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
 /** The scripts this backend runs, by name. */
-export type ScriptName = 'write' | 'delete' | 'acquireLock' | 'extendLock' | 'releaseLock' | 'commit' | 'increment' | 'list';
+export type ScriptName =
+  | 'write'
+  | 'delete'
+  | 'acquireLock'
+  | 'extendLock'
+  | 'releaseLock'
+  | 'commit'
+  | 'increment'
+  | 'list'
+  | 'format'
+  | 'repair'
+  | 'enqueue'
+  | 'claim'
+  | 'settle'
+  | 'queueCounts'
+  | 'reviveDead'
+  | 'append'
+  | 'trimLog'
+  | 'removeRecords';
 
 interface LoadedScript {
   lua: string;

@@ -13,7 +13,7 @@ import { wholeMs } from './lock.js';
 export async function commit(ctx: ScriptContext, request: CommitRequest): Promise<void> {
   const { reads, writes } = request;
   if (writes.length === 0 && reads.length === 0) return;
-  const keys = [ctx.keys.index, ...reads.map((r) => ctx.keys.entry(r.key)), ...writes.map((w) => ctx.keys.entry(w.key))];
+  const keys = [ctx.keys.index, ctx.keys.meta, ...reads.map((r) => ctx.keys.entry(r.key)), ...writes.map((w) => ctx.keys.entry(w.key))];
   const args: (string | number)[] = [keys.length, ...keys, reads.length, writes.length];
   for (const read of reads) args.push(read.version ?? 0);
   for (const write of writes) {
@@ -27,5 +27,5 @@ export async function commit(ctx: ScriptContext, request: CommitRequest): Promis
     const actual = reply[2]!;
     throw new ConflictError(read.key, read.version ?? 'absent', actual === 0 ? 'absent' : actual, 'a transaction read went stale');
   }
-  if (code === ScriptError.Corrupt) throw corruptEntry(keys[reply[1]!] ?? ctx.keys.index);
+  if (code === ScriptError.Corrupt) throw corruptEntry(keys[1 + reply[1]!] ?? ctx.keys.index);
 }

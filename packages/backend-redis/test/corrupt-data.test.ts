@@ -9,6 +9,7 @@ describe('damaged data', () => {
   const admin = new Redis(REDIS_URL);
   let state: StateClient;
   const key = (k: string) => `agent-state:{${ns}}:k:${k}`;
+  const meta = `agent-state:{${ns}}:meta`;
 
   beforeAll(async () => {
     state = await openState({ config: { backend: 'redis', namespace: ns, settings: { redis_url: REDIS_URL } }, env: {} });
@@ -33,32 +34,76 @@ describe('damaged data', () => {
     await assert.rejects(state.list({ prefix: 'bad/' }).next(), isCorrupt(key('bad/json')));
   });
 
-  it('an entry without a readable header is refused by write, update, increment and transactions, and left as is', async () => {
+  it('a value that is not JSON is refused by write, delete, increment, update and transactions, and left as is', async () => {
+    await state.write('bad/json2', 1);
+    await admin.set(key('bad/json2'), '1:1::{not json');
+    await assert.rejects(state.write('bad/json2', 2), isCorrupt(key('bad/json2')));
+    await assert.rejects(state.delete('bad/json2'), isCorrupt(key('bad/json2')));
+    await assert.rejects(state.increment('bad/json2'), isCorrupt(key('bad/json2')));
+    await assert.rejects(state.update('bad/json2', () => 3), isCorrupt(key('bad/json2')));
+    assert.equal(await admin.get(key('bad/json2')), '1:1::{not json', 'never overwritten');
+  });
+
+  it('an entry without a readable header is refused by write, delete, update, increment and transactions, and left as is', async () => {
     await admin.set(key('bad/ver'), 'x:1::1');
     await admin.zadd(`agent-state:{${ns}}:idx`, 0, 'bad/ver');
     await assert.rejects(state.read('bad/ver'), CorruptDataError);
     await assert.rejects(state.write('bad/ver', 2), isCorrupt(key('bad/ver')));
     await assert.rejects(state.increment('bad/ver'), isCorrupt(key('bad/ver')));
+    await assert.rejects(state.delete('bad/ver'), isCorrupt(key('bad/ver')));
     await assert.rejects(state.delete('bad/ver', { ifVersion: 1 }), isCorrupt(key('bad/ver')));
+    await assert.rejects(state.update('bad/ver', () => 3), isCorrupt(key('bad/ver')));
     await assert.rejects(state.transaction((tx) => tx.write('bad/ver', 3)), isCorrupt(key('bad/ver')));
+    await assert.rejects(state.transaction((tx) => tx.delete('bad/ver')), isCorrupt(key('bad/ver')));
     assert.equal(await admin.get(key('bad/ver')), 'x:1::1', 'never overwritten silently');
-    assert.equal(await state.delete('bad/ver'), true, 'an unconditional delete repairs it');
-    assert.equal(await state.read('bad/ver'), null);
   });
 
-  it('a key of another Redis type is a CorruptDataError naming it, and is not overwritten', async () => {
+  it('repair removes a damaged entry, says what was wrong, and raises the version floor past it', async () => {
+    await state.write('fix/me', 'good');
+    await state.write('fix/me', 'good again');
+    await admin.set(key('fix/me'), '2:1::{not json');
+    const report = await state.backend.repair!('fix/me');
+    assert.equal(report.removed, true);
+    assert.match(report.damage ?? '', /not JSON/);
+    assert.equal(await state.read('fix/me'), null);
+    const fresh = await state.write('fix/me', 'new');
+    assert.ok(fresh.version > 2, `version ${fresh.version} after repair must exceed the damaged entry's 2`);
+    await assert.rejects(state.write('fix/me', 'stale', { ifVersion: 2 }), ConflictError);
+  });
+
+  it('repair of an entry whose version is unreadable raises the floor by a wide margin', async () => {
+    const before = Number((await admin.hget(meta, 'floor')) ?? '0');
+    await admin.set(key('fix/header'), 'x:1::1');
+    const report = await state.backend.repair!('fix/header');
+    assert.equal(report.removed, true);
+    assert.ok(Number(await admin.hget(meta, 'floor')) >= before + 2 ** 20);
+  });
+
+  it('repair leaves a healthy or absent entry alone', async () => {
+    const entry = await state.write('fix/healthy', 1);
+    assert.deepEqual(await state.backend.repair!('fix/healthy'), { key: 'fix/healthy', removed: false });
+    assert.equal((await state.read('fix/healthy'))?.version, entry.version);
+    assert.deepEqual(await state.backend.repair!('fix/absent'), { key: 'fix/absent', removed: false });
+  });
+
+  it('a key of another Redis type is a CorruptDataError naming it, is not overwritten, and repair removes it', async () => {
     await admin.hset(key('bad/type'), 'field', 'value');
     await admin.zadd(`agent-state:{${ns}}:idx`, 0, 'bad/type');
     await assert.rejects(state.read('bad/type'), isCorrupt(key('bad/type')));
     await assert.rejects(state.write('bad/type', 1), isCorrupt(key('bad/type')));
     await assert.rejects(state.write('bad/type', 1, { ifVersion: 'absent' }), isCorrupt(key('bad/type')));
+    await assert.rejects(state.delete('bad/type'), isCorrupt(key('bad/type')));
     await assert.rejects(state.list({ prefix: 'bad/type' }).next(), isCorrupt(key('bad/type')));
     assert.deepEqual(await admin.hgetall(key('bad/type')), { field: 'value' });
-    await admin.del(key('bad/type'));
+    const report = await state.backend.repair!('bad/type');
+    assert.equal(report.removed, true);
+    assert.match(report.damage ?? '', /hash/);
+    assert.equal(await admin.exists(key('bad/type')), 0);
+    assert.equal(await admin.zscore(`agent-state:{${ns}}:idx`, 'bad/type'), null);
   });
 
   it('a CAS against a healthy entry still reports the actual version', async () => {
-    await state.write('ok', 1);
-    await assert.rejects(state.write('ok', 2, { ifVersion: 7 }), (e: unknown) => e instanceof ConflictError && e.actual === 1 && e.expected === 7);
+    const written = await state.write('ok', 1);
+    await assert.rejects(state.write('ok', 2, { ifVersion: 7 }), (e: unknown) => e instanceof ConflictError && e.actual === written.version && e.expected === 7);
   });
 });

@@ -19,7 +19,7 @@ describe('key layout and settings', () => {
     return openState({ config: { backend: 'redis', namespace, settings: { redis_url: REDIS_URL, ...settings } }, env: {} });
   }
 
-  it('every key is readable under <prefix>:{<namespace>}: (entry, index, lease, fencing counter)', async () => {
+  it('every key is readable under <prefix>:{<namespace>}: (entry, index, lease, fencing counter, meta)', async () => {
     const ns = freshNamespace('layout');
     dropped.push([ns, 'agent-state']);
     await using state = await open(ns);
@@ -30,6 +30,7 @@ describe('key layout and settings', () => {
       `agent-state:{${ns}}:idx`,
       `agent-state:{${ns}}:k:tasks/42`,
       `agent-state:{${ns}}:l:deploy`,
+      `agent-state:{${ns}}:meta`,
     ]);
     const entry = (await state.read('tasks/42'))!;
     assert.equal(await admin.get(`agent-state:{${ns}}:k:tasks/42`), `1:${entry.updatedAt}::{"status":"assigned"}`);
@@ -62,7 +63,7 @@ describe('key layout and settings', () => {
     assert.equal(await c.read('shared'), null);
     await b.write('shared', 'b');
     assert.equal((await a.read('shared'))?.value, 'a');
-    assert.deepEqual((await namespaceKeys(admin, ns, 'project-b')).sort(), [`project-b:{${ns}}:idx`, `project-b:{${ns}}:k:shared`]);
+    assert.deepEqual((await namespaceKeys(admin, ns, 'project-b')).sort(), [`project-b:{${ns}}:idx`, `project-b:{${ns}}:k:shared`, `project-b:{${ns}}:meta`]);
   });
 
   it('redis_key_prefix with a brace is an InvalidConfigError naming the setting', () => {
@@ -110,7 +111,7 @@ describe('key layout and settings', () => {
       for await (const e of state.list()) keys.push(e.key);
       assert.deepEqual(keys, ['a', 'b']);
       await state.close();
-      assert.equal((await namespaceKeys(admin, ns, 'proj:agent-state')).length, 3);
+      assert.equal((await namespaceKeys(admin, ns, 'proj:agent-state')).length, 4, 'two entries, the index and the meta hash');
     } finally {
       client.disconnect();
     }

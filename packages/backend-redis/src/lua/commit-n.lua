@@ -3,10 +3,11 @@
   write and delete is applied. All checks run before the first change, so the script either
   changes nothing or applies everything (a Lua script runs atomically on the server).
 
-  Keys: variable ("-n"): the caller passes numkeys = 1 + #reads + #writes.
+  Keys: variable ("-n"): the caller passes numkeys = 2 + #reads + #writes.
     KEYS[1]                   index key   <prefix>:{<ns>}:idx
-    KEYS[1 + i]               entry key of read i         (i = 1 .. #reads)
-    KEYS[1 + #reads + j]      entry key of write j        (j = 1 .. #writes, one per key)
+    KEYS[2]                   meta hash   <prefix>:{<ns>}:meta   (field 'floor')
+    KEYS[2 + i]               entry key of read i         (i = 1 .. #reads)
+    KEYS[2 + #reads + j]      entry key of write j        (j = 1 .. #writes, one per key)
 
   ARGV:
     ARGV[1]                   #reads
@@ -18,12 +19,25 @@
   Output:
     {1}                       committed
     {-1, i, actualVersion}    CONFLICT on read i (actualVersion 0 = absent); nothing written
-    {-4, p}                   CORRUPT: KEYS[1 + p] holds a damaged entry; nothing written
+    {-4, p}                   CORRUPT: KEYS[2 + p] holds a damaged entry (a read, a write or a
+                              delete of it); nothing written
 
-  Entry format, clock and expiry as in write-3.lua (server TIME, PXAT expiresAt-1).
+  Entry format, clock, expiry and the version floor as in write-4.lua and delete-4.lua: a
+  delete raises the floor to the deleted version, a new key starts above the floor, a write
+  with a TTL raises the floor to its own version.
 ]]
 local nReads = tonumber(ARGV[1])
 local nWrites = tonumber(ARGV[2])
+
+-- True when the value after a readable header is not JSON, as a read would find (so a change
+-- never overwrites what a read reports as damaged). cjson accepts a few non-JSON number forms
+-- (Infinity, NaN, hex) that JSON.parse refuses; nesting deeper than cjson's limit is not damage.
+local function jsonDamaged(key)
+  local body = string.match(redis.call('GET', key), '^%d+:%d+:%d*:(.*)$')
+  if not body then return true end
+  local ok, err = pcall(cjson.decode, body)
+  return not ok and not string.find(tostring(err), 'nested', 1, true)
+end
 
 -- The live version of an entry key: 0 when absent, nil when damaged.
 local function versionOf(key)
@@ -34,41 +48,46 @@ local function versionOf(key)
 end
 
 for i = 1, nReads do
-  local actual = versionOf(KEYS[1 + i])
+  local actual = versionOf(KEYS[2 + i])
   if not actual then return {-4, i} end
   if actual ~= tonumber(ARGV[2 + i]) then return {-1, i, actual} end
 end
 
 local versions = {}
 for j = 1, nWrites do
-  local base = 2 + nReads + 4 * (j - 1)
-  if ARGV[base + 2] == 'w' then
-    local current = versionOf(KEYS[1 + nReads + j])
-    if not current then return {-4, nReads + j} end
-    versions[j] = current
-  end
+  local current = versionOf(KEYS[2 + nReads + j])
+  if not current or (current > 0 and jsonDamaged(KEYS[2 + nReads + j])) then return {-4, nReads + j} end
+  versions[j] = current
 end
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local floor = tonumber(redis.call('HGET', KEYS[2], 'floor') or '0')
+local newFloor = floor
 
 for j = 1, nWrites do
-  local key = KEYS[1 + nReads + j]
+  local key = KEYS[2 + nReads + j]
   local base = 2 + nReads + 4 * (j - 1)
   local member = ARGV[base + 1]
+  local version = versions[j]
   if ARGV[base + 2] == 'd' then
-    redis.call('DEL', key)
-    redis.call('ZREM', KEYS[1], member)
+    if version > 0 then
+      redis.call('DEL', key)
+      redis.call('ZREM', KEYS[1], member)
+      if version > newFloor then newFloor = version end
+    end
   else
-    local version = versions[j]
+    local nextVersion = (version == 0 and floor or version) + 1
     local ttl = ARGV[base + 4]
     if ttl ~= '' then
       local expiresAt = now + tonumber(ttl)
-      redis.call('SET', key, (version + 1) .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[base + 3], 'PXAT', expiresAt - 1)
+      redis.call('SET', key, nextVersion .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[base + 3], 'PXAT', expiresAt - 1)
+      if nextVersion > newFloor then newFloor = nextVersion end
     else
-      redis.call('SET', key, (version + 1) .. ':' .. now .. '::' .. ARGV[base + 3])
+      redis.call('SET', key, nextVersion .. ':' .. now .. '::' .. ARGV[base + 3])
     end
     if version == 0 then redis.call('ZADD', KEYS[1], 0, member) end
   end
 end
+if newFloor > floor then redis.call('HSET', KEYS[2], 'floor', newFloor) end
 return {1}

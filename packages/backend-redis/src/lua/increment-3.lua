@@ -1,11 +1,14 @@
 --[[
   Adds a number to a numeric entry in one round trip (core's nativeIncrement).
-  An absent (or expired) key, or one holding JSON null, counts as 0, like core's portable path.
-  The entry keeps its expiry (KEEPTTL and the same expiresAt), as `update` does.
+  An absent (or expired) key counts as 0 and starts at the version floor + 1 (write-4.lua); a
+  key holding JSON null is refused (INVALID_VALUE on every backend), like any other non-number.
+  The entry keeps its expiry (KEEPTTL and the same expiresAt), as `update` does; an entry with
+  an expiry raises the floor to its new version, as a TTL write does.
 
   Input:
     KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   ('<ver>:<upd>:<exp>:<json>', see write-3.lua)
     KEYS[2] index key      <prefix>:{<ns>}:idx
+    KEYS[3] meta hash      <prefix>:{<ns>}:meta      (field 'floor': the version floor)
 
     ARGV[1] key            the user key (index member)
     ARGV[2] by             the amount, a finite number as JSON text
@@ -13,7 +16,7 @@
   Output:
     {1, json}              the new value, as the JSON text stored (shortest round-trip form)
     {-4}                   CORRUPT: the stored entry is damaged, left as is
-    {-5, json}             NOT_A_NUMBER: the stored value (json) is not a number; left as is
+    {-5, json}             NOT_A_NUMBER: the stored value (json, also 'null') is not a number; left as is
     {-6}                   NOT_FINITE: the sum overflows to Infinity; left as is
 ]]
 local stored = redis.call('GET', KEYS[1])
@@ -25,11 +28,11 @@ if stored then
   version = tonumber(ver)
   if not version then return {-4} end
   expiresAt = exp
-  if value ~= 'null' then
-    -- JSON numbers never look like Lua's hex or inf forms; anything else is not a number.
-    current = tonumber(value)
-    if not current or not string.find(value, '^%-?%d') then return {-5, value} end
-  end
+  -- JSON numbers never look like Lua's hex or inf forms; anything else is not a number.
+  current = tonumber(value)
+  if not current or not string.find(value, '^%-?%d') then return {-5, value} end
+else
+  version = tonumber(redis.call('HGET', KEYS[3], 'floor') or '0')
 end
 
 local sum = current + tonumber(ARGV[2])
@@ -49,5 +52,9 @@ if json == '-0' then json = '0' end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('SET', KEYS[1], (version + 1) .. ':' .. now .. ':' .. expiresAt .. ':' .. json, 'KEEPTTL')
-if version == 0 then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+if not stored then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
+if expiresAt ~= '' then
+  local floor = tonumber(redis.call('HGET', KEYS[3], 'floor') or '0')
+  if version + 1 > floor then redis.call('HSET', KEYS[3], 'floor', version + 1) end
+end
 return {1, json}

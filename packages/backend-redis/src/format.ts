@@ -1,0 +1,50 @@
+/**
+ * The store format marker (`<base>meta` field `format`) and the in-place upgrade of a
+ * first-wave store (`format-2.lua`): a store without the marker gets its version floor set
+ * above every existing entry's version, one index page per call, then the marker.
+ */
+import { InvalidConfigError } from '@agent-state/core';
+import { replyArray, type ScriptContext } from './context.js';
+import { ScriptError } from './error-code.js';
+
+/**
+ * The format this release writes. 1 = the first wave (no marker); 2 = the version floor and
+ * the native queue and log layouts.
+ */
+export const STORE_FORMAT = 2;
+
+/** Index members read per upgrade call: bounds how long one call holds the server. */
+const UPGRADE_PAGE = 1_000;
+
+/**
+ * Checks the marker, upgrading a first-wave store in place (said once on stderr, by the client
+ * that did it). A store of a newer format is refused with `InvalidConfigError` naming both.
+ */
+export async function checkFormat(ctx: ScriptContext, target: string): Promise<void> {
+  let after = '';
+  let max = 0;
+  for (;;) {
+    const reply = replyArray(
+      await ctx.script('format', ctx.keys.meta, [ctx.keys.meta, ctx.keys.index, STORE_FORMAT, after, UPGRADE_PAGE, ctx.keys.serverEntryPrefix, max]),
+    ) as [number, (string | number)?, number?];
+    const [code] = reply;
+    if (code === ScriptError.NewerFormat) {
+      throw new InvalidConfigError(
+        'config',
+        'communication.backend',
+        `the Redis store ${target} namespace ${ctx.keys.base} has format ${String(reply[1])}, newer than format ${STORE_FORMAT} this release of @agent-state/backend-redis reads; upgrade the package`,
+      );
+    }
+    if (code === 0) {
+      after = String(reply[1]);
+      max = Number(reply[2]);
+      continue;
+    }
+    if (code === 2) {
+      process.stderr.write(
+        `agent-state: upgraded the Redis store ${ctx.keys.base} at ${target} to format ${STORE_FORMAT} in place (version floor set to ${String(reply[1])}, above every existing version)\n`,
+      );
+    }
+    return;
+  }
+}

@@ -1,0 +1,53 @@
+--[[
+  Checks the store's format marker on open and, for a store without one (a first-wave store, or
+  a new namespace), sets it, upgrading in place: the version floor is set above every existing
+  entry's version. Runs one page of the index per call, so no call blocks the server for long;
+  the client calls again with the last member seen until the marker is set. Idempotent and
+  crash-safe: the marker is written last, after the floor, so an upgrade cut short starts over.
+
+  Input:
+    KEYS[1] meta hash      <prefix>:{<ns>}:meta   (fields 'format', 'floor')
+    KEYS[2] index key      <prefix>:{<ns>}:idx
+
+    ARGV[1] format         the format this client writes (a positive integer)
+    ARGV[2] after          '' to start, else the last index member of the previous page
+    ARGV[3] page           members per call
+    ARGV[4] entry prefix   '<prefix>:{<ns>}:k:' as the server sees it
+    ARGV[5] max so far     highest version found by the previous pages ('0' to start)
+
+  Output:
+    {1}                    the store has this format (or an older one this client reads): ready
+    {-8, format}           NEWER_FORMAT: the store was written by a newer release; untouched
+    {0, last, max}         a full page was read: call again with after = last, max so far = max
+    {2, floor}             upgraded a store that held entries: marker set, floor = floor
+    {3}                    a new namespace: marker set
+
+  Entry keys are read without being declared (as list-1.lua does): they share KEYS[2]'s slot.
+]]
+local format = redis.call('HGET', KEYS[1], 'format')
+if format then
+  if tonumber(format) > tonumber(ARGV[1]) then return {-8, format} end
+  return {1}
+end
+
+local min = ARGV[2] == '' and '-' or ('(' .. ARGV[2])
+local page = tonumber(ARGV[3])
+local max = tonumber(ARGV[5])
+local members = redis.call('ZRANGEBYLEX', KEYS[2], min, '+', 'LIMIT', 0, page)
+for _, member in ipairs(members) do
+  local header = redis.pcall('GETRANGE', ARGV[4] .. member, 0, 63)
+  if type(header) == 'string' and header ~= '' then
+    local version = tonumber(string.match(header, '^(%d+):'))
+    if version and version > max then max = version end
+  end
+end
+if #members == page then return {0, members[#members], max} end
+
+local floor = tonumber(redis.call('HGET', KEYS[1], 'floor') or '0')
+if max > floor then
+  floor = max
+  redis.call('HSET', KEYS[1], 'floor', floor)
+end
+redis.call('HSET', KEYS[1], 'format', ARGV[1])
+if ARGV[2] == '' and #members == 0 then return {3} end
+return {2, floor}
