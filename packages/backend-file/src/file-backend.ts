@@ -6,6 +6,7 @@
 import { accessSync, constants, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import {
   BackendUnavailableError,
+  CorruptDataError,
   InvalidValueError,
   assertLeaseHeld,
   assertVersion,
@@ -22,7 +23,10 @@ import {
   type JsonValue,
   type ListPageRequest,
   type LockLease,
+  type RepairReport,
 } from '@agent-state/core';
+import { freshVersion, openFormat, raiseFloor } from './floor.js';
+import { removeDamaged } from './repair.js';
 import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
 import { DIR_MODE, errnoOf } from './fs-io.js';
 import { listPage } from './list.js';
@@ -77,6 +81,8 @@ export class FileBackend implements CommunicationBackend {
     }
     // Roll forward (or discard) what processes that died mid-commit left behind.
     recoverAbandoned(store);
+    const upgraded = await openFormat(store);
+    if (upgraded !== undefined) process.stderr.write(`${upgraded}\n`);
     this.#nextScan = Date.now() + RECOVERY_SCAN_MS;
     this.#store = store;
     this.#watches = new Watches(store.dirs);
@@ -142,7 +148,7 @@ export class FileBackend implements CommunicationBackend {
       const previous = store.readDoc(files);
       const live = liveOnly(previous, now);
       assertVersion(key, options.ifVersion, live?.version ?? null);
-      const version = (live?.version ?? 0) + 1;
+      const version = live ? live.version + 1 : freshVersion(store, previous?.version);
       const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
       store.putDoc(files, encodeDoc(key, options.json, version, now, expiresAt), previous);
       return makeEntry(key, JSON.parse(options.json) as JsonValue, version, now, expiresAt);
@@ -152,11 +158,15 @@ export class FileBackend implements CommunicationBackend {
   async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
     const store = this.#s();
     this.#tick();
-    return this.#underKey(key, options.fence, (files) => {
+    return this.#underKey(key, options.fence, async (files) => {
       const previous = store.readDoc(files);
       const live = liveOnly(previous, Date.now());
       assertVersion(key, options.ifVersion, live?.version ?? null);
-      if (previous) store.removeDoc(files, previous);
+      if (previous) {
+        // The floor first: a crash in between leaves it high, never the key re-creatable low.
+        await raiseFloor(store, previous.version);
+        store.removeDoc(files, previous);
+      }
       return live !== undefined;
     });
   }
@@ -169,10 +179,12 @@ export class FileBackend implements CommunicationBackend {
       const now = Date.now();
       const previous = store.readDoc(files);
       const live = liveOnly(previous, now);
-      const current = live?.value ?? 0;
+      // Absent (or expired) counts as 0; anything but a number, JSON null included, is refused.
+      const current = live ? live.value : 0;
       if (typeof current !== 'number') throw new InvalidValueError(key, current, 'increment expected the key to hold a number');
       const next = current + by;
-      store.putDoc(files, encodeDoc(key, JSON.stringify(next), (live?.version ?? 0) + 1, now, live?.expiresAt ?? null), previous);
+      const version = live ? live.version + 1 : freshVersion(store, previous?.version);
+      store.putDoc(files, encodeDoc(key, JSON.stringify(next), version, now, live?.expiresAt ?? null), previous);
       return next;
     });
   }
@@ -202,6 +214,27 @@ export class FileBackend implements CommunicationBackend {
     return releaseLock(this.#s(), lease);
   }
 
+  /**
+   * Removes a damaged document: the only way past its `CorruptDataError`. The damaged bytes are
+   * kept aside as `backups/<key>.json#damaged-<id>`; the floor is raised above the version the
+   * damaged text still shows, its backups, or (when neither tells) every version on disk.
+   * A healthy or absent key is left alone (`removed: false`).
+   */
+  async repair(key: string): Promise<RepairReport> {
+    const store = this.#s();
+    this.#tick();
+    return this.#underKey(key, undefined, async (files) => {
+      try {
+        store.readDoc(files);
+        return { key, removed: false };
+      } catch (error) {
+        if (!(error instanceof CorruptDataError)) throw error;
+        const kept = await removeDamaged(store, files);
+        return { key, removed: true, damage: `${error.message}; the damaged file was moved to ${kept}` };
+      }
+    });
+  }
+
   async commit(request: CommitRequest): Promise<void> {
     const store = this.#s();
     this.#tick();
@@ -212,7 +245,7 @@ export class FileBackend implements CommunicationBackend {
    * Runs the synchronous `fn` holding the key's mutex and, for a fenced call, the lease's mutex
    * first (leases before keys, everywhere, so no two callers wait on each other in a cycle).
    */
-  async #underKey<T>(key: string, fence: LockLease | undefined, fn: (files: KeyFiles) => T): Promise<T> {
+  async #underKey<T>(key: string, fence: LockLease | undefined, fn: (files: KeyFiles) => T | Promise<T>): Promise<T> {
     const store = this.#s();
     const owner = mutexOwner(nonce());
     const files = store.layout.data(key);
@@ -223,7 +256,7 @@ export class FileBackend implements CommunicationBackend {
       try {
         // Checked with both held: the lease cannot change, and cannot have run out while waiting.
         if (fence && lease) assertLeaseHeld(fence, leaseOf(readLease(store, lease)), Date.now());
-        return fn(files);
+        return await fn(files);
       } finally {
         store.mutexes.release(files.mutex);
       }

@@ -162,6 +162,11 @@ export class Mutexes {
     }
   }
 
+  /** {@link tryAcquire}, then {@link acquire} when someone holds it. */
+  async acquireOrWait(path: string, dir: string, owner: string): Promise<void> {
+    if (!this.tryAcquire(path, dir, owner)) await this.acquire(path, dir, owner);
+  }
+
   /** Waits until the mutex no longer holds `holder` (released, or recovered from a dead holder). */
   async waitWhileHeld(path: string, holder: string): Promise<void> {
     let backoff: Backoff | undefined;

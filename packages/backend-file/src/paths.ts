@@ -40,6 +40,14 @@ export class Layout {
   readonly backupsDir: string;
   /** Write-ahead intent records of transactions. */
   readonly txDir: string;
+  /** The namespace's version floor (see floor.ts) and its mutex. */
+  readonly floorFile: string;
+  readonly floorMutex: string;
+  /** The store's format marker. */
+  readonly formatFile: string;
+  /** Native queues (see queues.ts) and logs (see logs.ts). */
+  readonly queuesDir: string;
+  readonly logsDir: string;
   readonly #data: Map<string, KeyFiles> = new Map();
   readonly #locks: Map<string, KeyFiles> = new Map();
   readonly #backups: Map<string, KeyFiles> = new Map();
@@ -50,6 +58,11 @@ export class Layout {
     this.dataDir = join(this.namespaceDir, 'data');
     this.locksDir = join(this.namespaceDir, 'locks');
     this.backupsDir = join(this.namespaceDir, 'backups');
+    this.floorFile = join(this.namespaceDir, 'floor');
+    this.floorMutex = join(this.namespaceDir, '#floor.lock');
+    this.formatFile = join(this.namespaceDir, 'store.json');
+    this.queuesDir = join(this.namespaceDir, 'queues');
+    this.logsDir = join(this.namespaceDir, 'logs');
     // A shared transaction directory holds one subfolder per store, so stores never replay
     // each other's intents.
     this.txDir = transactionDir
@@ -65,6 +78,15 @@ export class Layout {
   /** The files of a lock resource's lease. */
   lock(resource: string): KeyFiles {
     return cached(this.#locks, this.locksDir, resource);
+  }
+
+  /**
+   * The directory of a native queue or log named `name` (key grammar) under `base`: its segments
+   * as directories, then `#q` / `#log` (a name no segment can take, so the queue `a` and the
+   * queue `a/b` never collide).
+   */
+  family(base: string, name: string, leaf: '#q' | '#log'): string {
+    return `${dirOf(base, name)}/${leaf}`;
   }
 
   /** Where backup `version` of `key` goes. */

@@ -39,6 +39,7 @@ import {
   staleHolder,
   unlinkQuiet,
 } from './mutex.js';
+import { freshVersion, raiseFloor } from './floor.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 
@@ -75,6 +76,14 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
     };
     for (const read of request.reads) assertVersion(read.key, read.version ?? 'absent', live(read.key)?.version ?? null);
     if (request.writes.length === 0) return;
+    // Versions never repeat: deleted entries raise the floor before anything changes, and
+    // keys without a live document start above it (floor.ts).
+    const gone = request.writes.filter((w) => w.kind === 'delete').map((w) => previous.get(w.key)?.version ?? 0);
+    if (gone.length > 0) await raiseFloor(store, Math.max(...gone));
+    const fresh = (key: string): number => {
+      const doc = live(key);
+      return doc ? doc.version + 1 : freshVersion(store, previous.get(key)?.version);
+    };
 
     // Documents of a multi-key commit name it, so a reader can tell one still being applied.
     const tag = request.writes.length > 1 ? id : undefined;
@@ -82,7 +91,7 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
       const files = store.layout.data(w.key);
       const text =
         w.kind === 'write'
-          ? encodeDoc(w.key, w.json, (live(w.key)?.version ?? 0) + 1, now, w.ttlMs === undefined ? null : now + w.ttlMs, tag)
+          ? encodeDoc(w.key, w.json, fresh(w.key), now, w.ttlMs === undefined ? null : now + w.ttlMs, tag)
           : undefined;
       return { files, text };
     });

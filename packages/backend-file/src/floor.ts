@@ -1,0 +1,130 @@
+/**
+ * The namespace's version floor: versions never repeat for a key (contract.md, "Versions never
+ * repeat"). When an entry goes (delete, a transaction's delete, repair) the floor is raised to
+ * its version first; a key written while it has no live document starts above
+ * `max(floor, version of the expired document still there)`. One 512-byte record per namespace
+ * (`<namespace>/floor`), rewritten under its own mutex, which is always the LAST mutex a caller
+ * takes (after every key mutex), so it can never be part of a wait cycle.
+ *
+ * The store's format marker (`<namespace>/store.json`) lives here too: a first-wave store has no
+ * floor, so the first open of the new code sets the floor above every version on disk (live or
+ * expired documents and backups), then writes the marker: an idempotent in-place upgrade.
+ */
+import { readdirSync } from 'node:fs';
+import { InvalidConfigError } from '@agent-state/core';
+import { errnoOf, ioError, readIfExists, replaceFile } from './fs-io.js';
+import { mutexOwner, nonce } from './mutex.js';
+import { readRecord, writeRecord } from './record-file.js';
+import type { Store } from './store.js';
+
+/** The on-disk format this code writes. 1 = first wave (no marker, no floor). */
+export const STORE_FORMAT = 2;
+
+interface FloorRecord {
+  floor: number;
+}
+
+/** The current floor (0 when none was ever recorded). */
+export function readFloor(store: Store): number {
+  const record = readRecord<FloorRecord>(store.layout.floorFile, 'version floor');
+  return record && Number.isInteger(record.floor) ? record.floor : 0;
+}
+
+/** Raises the floor to at least `version` (never lowers it); durable before it returns. */
+export async function raiseFloor(store: Store, version: number): Promise<void> {
+  if (version <= 0) return;
+  const { floorFile, floorMutex, namespaceDir } = store.layout;
+  if (readFloor(store) >= version) return; // the floor only grows: no mutex needed to see it is high enough
+  await store.mutexes.acquireOrWait(floorMutex, namespaceDir, mutexOwner(nonce()));
+  try {
+    if (readFloor(store) < version) writeRecord(floorFile, { floor: version }, store.durable, 'version floor');
+  } finally {
+    store.mutexes.release(floorMutex);
+  }
+}
+
+/** The version for a key that has no live document: above the floor and the expired document. */
+export function freshVersion(store: Store, expiredVersion: number | undefined): number {
+  return Math.max(readFloor(store), expiredVersion ?? 0) + 1;
+}
+
+/**
+ * Checks the format marker and upgrades a first-wave store in place. Returns a message for
+ * stderr when it upgraded, `undefined` otherwise.
+ */
+export async function openFormat(store: Store): Promise<string | undefined> {
+  const marker = store.layout.formatFile;
+  const text = readIfExists(marker);
+  if (text !== undefined) {
+    let format: unknown;
+    try {
+      format = (JSON.parse(text) as { format?: unknown }).format;
+    } catch {
+      format = undefined;
+    }
+    if (typeof format === 'number' && format > STORE_FORMAT) {
+      throw new InvalidConfigError(
+        'file backend',
+        'communication.settings.directory',
+        `the store ${store.layout.namespaceDir} has format ${format}, newer than this version understands (${STORE_FORMAT}); upgrade @agent-state/backend-file`,
+      );
+    }
+    if (format === STORE_FORMAT) return undefined;
+  }
+  const highest = highestVersionOnDisk(store);
+  await raiseFloor(store, highest);
+  try {
+    replaceFile(`${marker}#${nonce()}.tmp`, marker, store.layout.namespaceDir, `${JSON.stringify({ format: STORE_FORMAT })}\n`, store.durable);
+  } catch (error) {
+    throw ioError(marker, 'write format marker', error);
+  }
+  return highest > 0 || text === undefined && hasEntries(store.layout.dataDir)
+    ? `agent-state file backend: upgraded ${store.layout.namespaceDir} to format ${STORE_FORMAT} (version floor set to ${highest}, above every version on disk)`
+    : undefined;
+}
+
+/** The highest version of any document, staged document or backup of the namespace. */
+export function highestVersionOnDisk(store: Store): number {
+  return Math.max(highestVersionUnder(store.layout.dataDir, 'data'), highestVersionUnder(store.layout.backupsDir, 'backups'));
+}
+
+function hasEntries(dir: string): boolean {
+  try {
+    return readdirSync(dir).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The highest version of any document (data) or backup (`…json#<v>`) under `dir`. */
+function highestVersionUnder(dir: string, kind: 'data' | 'backups'): number {
+  let highest = 0;
+  const walk = (path: string): void => {
+    let names;
+    try {
+      names = readdirSync(path, { withFileTypes: true });
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR') return;
+      throw ioError(path, 'read directory', error);
+    }
+    for (const entry of names) {
+      const full = `${path}/${entry.name}`;
+      if (entry.isDirectory()) {
+        walk(full);
+        continue;
+      }
+      if (kind === 'backups') {
+        const m = /\.json#(\d+)$/.exec(entry.name);
+        if (m) highest = Math.max(highest, Number(m[1]));
+        continue;
+      }
+      if (!entry.name.endsWith('.json') && !entry.name.endsWith('.tmp')) continue;
+      const text = readIfExists(full) ?? '';
+      // Read the number straight from the text: a damaged document still shows its version.
+      const m = /"version":(\d+)/.exec(text);
+      if (m) highest = Math.max(highest, Number(m[1]));
+    }
+  };
+  walk(dir);
+  return highest;
+}
