@@ -129,7 +129,7 @@ export class WorkerProcess {
 }
 
 /** The compiled worker script beside this file (tests that run from `src` use `dist`). */
-function workerPath(): string {
+export function workerPath(): string {
   const here = fileURLToPath(new URL('./worker.js', import.meta.url));
   if (existsSync(here)) return here;
   const built = here.replace(/[\\/]src[\\/]contract[\\/]worker\.js$/, '/dist/contract/worker.js');

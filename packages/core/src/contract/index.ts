@@ -27,6 +27,7 @@ import { pubsubGroup } from './groups/pubsub.js';
 import { agentsGroup } from './groups/agents.js';
 import { mailboxesGroup } from './groups/mailboxes.js';
 import { versionsGroup } from './groups/versions.js';
+import { propertiesGroup } from './groups/properties.js';
 
 export type { ContractTarget, TestApi, WorkerMessage } from './harness.js';
 export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped } from './harness.js';
@@ -48,6 +49,7 @@ export {
   agentsGroup,
   mailboxesGroup,
   versionsGroup,
+  propertiesGroup,
 };
 
 /** Every group, in the order of the spec's promises. */
@@ -65,6 +67,7 @@ export const CONTRACT_GROUPS = [
   pubsubGroup,
   agentsGroup,
   mailboxesGroup,
+  propertiesGroup,
   badInputGroup,
   unavailableGroup,
   lifecycleGroup,

@@ -30,7 +30,58 @@ export function isWhole(value: unknown): boolean {
 const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
 const str = (v: unknown): string => String(v);
 
+/** One operation of the property group, run the same way in the test process and in a worker. */
+export type PropertyOp =
+  | { kind: 'write'; key: string; value: unknown; ifVersion?: number | 'absent'; ttlMs?: number }
+  | { kind: 'delete'; key: string; ifVersion?: number }
+  | { kind: 'increment'; key: string; by: number }
+  | { kind: 'read'; key: string }
+  | { kind: 'tx'; from: string; to: string; deleteFrom: boolean };
+
+/** What an operation gave: its result, or the code of the StateError it threw. */
+export type PropertyResult = { ok: true; result: unknown } | { ok: false; code: string; message: string };
+
+/** Runs one {@link PropertyOp}; a StateError becomes `{ ok: false, code }`, anything else throws. */
+export async function runPropertyOp(state: StateClient, op: PropertyOp): Promise<PropertyResult> {
+  try {
+    switch (op.kind) {
+      case 'write': {
+        const options = { ...(op.ifVersion !== undefined && { ifVersion: op.ifVersion }), ...(op.ttlMs !== undefined && { ttlMs: op.ttlMs }) };
+        return { ok: true, result: await state.write(op.key, op.value as never, options) };
+      }
+      case 'delete':
+        return { ok: true, result: await state.delete(op.key, op.ifVersion !== undefined ? { ifVersion: op.ifVersion } : undefined) };
+      case 'increment':
+        return { ok: true, result: await state.increment(op.key, op.by) };
+      case 'read':
+        return { ok: true, result: await state.read(op.key) };
+      case 'tx':
+        await state.transaction(async (tx) => {
+          const from = await tx.read(op.from);
+          tx.write(op.to, { copy: from?.value ?? null });
+          if (op.deleteFrom && op.from !== op.to) tx.delete(op.from);
+        });
+        return { ok: true, result: null };
+    }
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return { ok: false, code, message: (error as Error).message };
+    throw error;
+  }
+}
+
 export const tasks: Record<string, Task> = {
+  /** Runs property-group operations read as JSON lines from stdin, one result line each, until stdin ends. */
+  async rpc(state, _args, emit) {
+    const { createInterface } = await import('node:readline');
+    emit('ready');
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (!line.trim()) continue;
+      const { id, op } = JSON.parse(line) as { id: number; op: PropertyOp };
+      emit('result', { id, ...(await runPropertyOp(state, op)) });
+    }
+  },
+
   /** Deletes `key` (if there) and writes it again from this process. */
   async deleteAndCreate(state, args, emit) {
     const key = str(args.key);
