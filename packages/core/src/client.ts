@@ -2,22 +2,25 @@ import type { ResolvedConfig } from './config/load.js';
 import { Agents } from './coordination/agents.js';
 import { RESERVED_PREFIX } from './coordination/layout.js';
 import { Mailbox } from './coordination/mailbox.js';
+import { Log } from './coordination/log.js';
 import {
-  Subscription,
+  ChannelFollower,
   checkSubscribe,
   publish,
+  subscriptionOf,
   type ChannelMessage,
   type PublishOptions,
   type SubscribeOptions,
-  type Unsubscribe,
+  type Subscription,
 } from './coordination/pubsub.js';
 import { Queue, type QueueOptions } from './coordination/queue.js';
-import { InvalidValueError, LockLostError, StateClosedError } from './errors.js';
+import { assertSignal, blockingWait } from './coordination/wait.js';
+import { InvalidValueError, LockLostError, NotSupportedError, StateClosedError, TimeoutError } from './errors.js';
 import { Lock } from './lock.js';
 import { lockOwnerId, newClientId } from './owner.js';
 import { retryOnConflict, waitForLock } from './retry.js';
 import { Transaction } from './transaction.js';
-import type { CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease } from './types.js';
+import type { CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
 import {
   assertExpectedVersion,
   assertKey,
@@ -61,6 +64,21 @@ export interface LockOptions {
   waitMs?: number;
 }
 
+/** Options of {@link StateClient.waitFor}. */
+export interface WaitForOptions {
+  /** How long to wait before `TimeoutError`; default 30 000 ms. */
+  timeoutMs?: number;
+  /** Aborting it rejects the wait with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** The identity of a lease, enough to release it from a stateless server. */
+export interface LeaseRef {
+  resource: string;
+  token: number;
+  owner: string;
+}
+
 /** Options of {@link StateClient.transaction} and {@link StateClient.update}. */
 export interface RetryOptions {
   /** Re-runs on conflict before giving up with `ConflictError`; default 10 (update: 100). */
@@ -77,6 +95,9 @@ const LIST_PAGE = 256;
 const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_TX_RETRIES = 10;
 const DEFAULT_UPDATE_RETRIES = 100;
+const DEFAULT_WAIT_FOR_MS = 30_000;
+/** `waitFor` without `backend.watch` re-reads the key at most this far apart. */
+const WAIT_FOR_POLL_MS = 100;
 
 /**
  * The client every agent uses: one API over any backend. Validates every input before I/O,
@@ -89,7 +110,7 @@ export class StateClient implements AsyncDisposable {
   #closed: Promise<void> | undefined;
   #lockCount = 0;
   #agents: Agents | undefined;
-  readonly #subscriptions = new Set<Subscription>();
+  readonly #subscriptions = new Set<ChannelFollower>();
 
   /** @internal Use `openState()`. */
   constructor(
@@ -230,7 +251,9 @@ export class StateClient implements AsyncDisposable {
     if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidValueError('by', by, 'expected a finite number');
     if (this.backend.increment && this.backend.capabilities.nativeIncrement) return this.backend.increment(key, by);
     const entry = await this.update<number>(key, (current) => {
-      const value = current?.value ?? 0;
+      // Absent counts as 0; anything else that is not a number (JSON null included) is refused,
+      // the same on every backend.
+      const value = current === null ? 0 : current.value;
       if (typeof value !== 'number') {
         throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
       }
@@ -256,6 +279,115 @@ export class StateClient implements AsyncDisposable {
       return this.backend.tryLock(resource, { ttlMs, owner });
     });
     return new Lock(this.backend, lease, ttlMs, (op) => this.guard(op));
+  }
+
+  /**
+   * Takes every lock in `resources` or none: in sorted order (so two callers with overlapping
+   * sets never deadlock), each with its own lease and fencing token, within one `waitMs` for all
+   * of them. On `LockTimeoutError` (or any error) the locks taken so far are released first.
+   * Returns the locks in sorted resource order.
+   */
+  async lockMany(resources: readonly string[], options?: LockOptions): Promise<Lock[]> {
+    this.guard('lock');
+    if (!Array.isArray(resources) || resources.length === 0) {
+      throw new InvalidValueError('resources', resources, 'expected a non-empty array of resource names');
+    }
+    resources.forEach((r, i) => assertKey(r, `resources[${i}]`));
+    assertOptions(options, 'options', ['ttlMs', 'waitMs']);
+    assertPositive(options?.ttlMs, 'options.ttlMs');
+    assertPositive(options?.waitMs, 'options.waitMs', { allowZero: true });
+    const sorted = [...new Set(resources)].sort();
+    const ttlMs = options?.ttlMs ?? this.config.lockTtlMs;
+    const waitMs = options?.waitMs ?? DEFAULT_WAIT_MS;
+    const deadline = performance.now() + waitMs;
+    const held: Lock[] = [];
+    try {
+      for (const resource of sorted) {
+        const owner = lockOwnerId(this.clientId, ++this.#lockCount);
+        const remaining = Math.max(0, deadline - performance.now());
+        const lease = await waitForLock(resource, remaining, () => {
+          this.guard('lock');
+          return this.backend.tryLock(resource, { ttlMs, owner });
+        });
+        held.push(new Lock(this.backend, lease, ttlMs, (op) => this.guard(op)));
+      }
+      return held;
+    } catch (error) {
+      // All or none: give back what was taken (a lease that lapsed meanwhile is already free).
+      await Promise.allSettled(held.map((lock) => lock.release()));
+      throw error;
+    }
+  }
+
+  /**
+   * Frees a lease known only by its identity (a stateless server releasing for its caller).
+   * `LockLostError` if that lease is no longer held.
+   */
+  async releaseLease(lease: LeaseRef): Promise<void> {
+    this.guard('release a lock');
+    const ref = this.#leaseRef(lease, 'lease');
+    await this.backend.releaseLock({ ...ref, expiresAt: Number.MAX_SAFE_INTEGER });
+  }
+
+  /**
+   * Extends a lease known only by its identity to now + `ttlMs`; returns the new lease.
+   * `LockLostError` if it is no longer held.
+   */
+  async extendLease(lease: LeaseRef, ttlMs: number): Promise<LockLease> {
+    this.guard('extend a lock');
+    const ref = this.#leaseRef(lease, 'lease');
+    if (ttlMs === undefined) throw new InvalidValueError('ttlMs', ttlMs, 'expected a number > 0');
+    assertPositive(ttlMs, 'ttlMs');
+    return this.backend.extendLock({ ...ref, expiresAt: Number.MAX_SAFE_INTEGER }, ttlMs);
+  }
+
+  /**
+   * Resolves with the first entry of `key` (or `null` when absent) for which `predicate` is
+   * true: checked at once and after every change of `key` (the backend's `watch` where it has
+   * one, else re-reads at most 100 ms apart). `TimeoutError` after `timeoutMs`; an aborted
+   * `signal` rejects with its reason; an error thrown by `predicate` rejects with it.
+   */
+  async waitFor<T extends JsonValue = JsonValue>(
+    key: string,
+    predicate: (entry: Entry<T> | null) => boolean,
+    options?: WaitForOptions,
+  ): Promise<Entry<T> | null> {
+    this.guard('wait for a key');
+    assertKey(key);
+    if (typeof predicate !== 'function') throw new InvalidValueError('predicate', predicate, 'expected a function');
+    assertOptions(options, 'options', ['timeoutMs', 'signal']);
+    assertPositive(options?.timeoutMs, 'options.timeoutMs', { allowZero: true });
+    assertSignal(options?.signal);
+    const timeoutMs = options?.timeoutMs ?? DEFAULT_WAIT_FOR_MS;
+    const watch = this.backend.watch?.bind(this.backend);
+    const result = await blockingWait<{ entry: Entry<T> | null }>({
+      check: async () => {
+        this.guard('wait for a key');
+        const entry = await this.read<T>(key);
+        return predicate(entry) ? { entry } : undefined;
+      },
+      listen: async (onWake) => {
+        const stop = watch?.(key, onWake);
+        return async () => stop?.();
+      },
+      waitMs: timeoutMs,
+      // watch covers writes; the timer also covers a TTL running out.
+      maxRecheckMs: watch ? 1_000 : WAIT_FOR_POLL_MS,
+      signal: options?.signal,
+    });
+    if (!result) throw new TimeoutError(`waitFor(${JSON.stringify(key)})`, timeoutMs);
+    return result.entry;
+  }
+
+  /**
+   * Removes a damaged entry, the only way past `CorruptDataError`, and says what it replaced.
+   * `NotSupportedError` on a backend without repair.
+   */
+  async repair(key: string): Promise<RepairReport> {
+    this.guard('repair');
+    assertKey(key);
+    if (!this.backend.repair) throw new NotSupportedError(this.backend.name, 'repair');
+    return this.backend.repair(key);
   }
 
   /**
@@ -287,7 +419,7 @@ export class StateClient implements AsyncDisposable {
     return this.#newTransaction();
   }
 
-  /** A priority queue with leases (`enqueue`, `dequeue`, `ack`, `nack`, `size`). */
+  /** A priority queue with leases (`enqueue`, `dequeue`, `ack`, `nack`, `extend`, `counts`, dead letters). */
   queue(name: string, options?: QueueOptions): Queue {
     this.guard('open a queue');
     return new Queue(this, name, options);
@@ -299,23 +431,34 @@ export class StateClient implements AsyncDisposable {
   }
 
   /**
-   * Calls `handler` for every message published on `channel` after this resolves, in order.
-   * Returns the function that stops it; `close()` stops every subscription too.
+   * Calls `handler` for every message published on `channel` after this resolves (or, with
+   * `after`, every retained one with a greater sequence first), one at a time, in order.
+   * Returns a {@link Subscription}: `close()`, `closed`, `await using`, and callable as the old
+   * unsubscribe function. `close()` of the client stops every subscription too.
    */
   async subscribe<T extends JsonValue = JsonValue>(
     channel: string,
     handler: (message: T, meta: ChannelMessage<T>) => void | Promise<void>,
     options?: SubscribeOptions,
-  ): Promise<Unsubscribe> {
+  ): Promise<Subscription> {
     this.guard('subscribe');
     checkSubscribe(channel, handler, options);
-    const subscription = new Subscription(this, channel, (m) => handler(m.message as T, m as ChannelMessage<T>), options ?? {});
-    await subscription.start();
-    this.#subscriptions.add(subscription);
-    return async () => {
-      this.#subscriptions.delete(subscription);
-      await subscription.stop();
-    };
+    const follower: ChannelFollower = new ChannelFollower(
+      this,
+      channel,
+      (m) => handler(m.message as T, m as ChannelMessage<T>),
+      options ?? {},
+      () => this.#subscriptions.delete(follower),
+    );
+    await follower.start();
+    this.#subscriptions.add(follower);
+    return subscriptionOf(follower);
+  }
+
+  /** The append-only log `name`: `append`, `read`, `follow`, `trim`, `lastSeq`. */
+  log<T extends JsonValue = JsonValue>(name: string): Log<T> {
+    this.guard('open a log');
+    return new Log<T>(this, name);
   }
 
   /** The agent registry: `register`, `heartbeat`, `list`. */
@@ -357,6 +500,17 @@ export class StateClient implements AsyncDisposable {
 
   #newTransaction(): Transaction {
     return new Transaction(this.backend, this.config.maxValueBytes, (op) => this.guard(op));
+  }
+
+  #leaseRef(lease: unknown, field: string): LeaseRef {
+    const l = lease as Partial<LeaseRef> | null;
+    if (!l || typeof l !== 'object') throw new InvalidValueError(field, lease, 'expected { resource, token, owner }');
+    assertKey(l.resource, `${field}.resource`);
+    if (typeof l.token !== 'number' || !Number.isInteger(l.token) || l.token <= 0) {
+      throw new InvalidValueError(`${field}.token`, l.token, 'expected a positive whole number');
+    }
+    if (typeof l.owner !== 'string' || l.owner.length === 0) throw new InvalidValueError(`${field}.owner`, l.owner, 'expected an owner id');
+    return { resource: l.resource, token: l.token, owner: l.owner };
   }
 
   #fence(fence: Lock | LockLease | undefined): LockLease | undefined {

@@ -1,4 +1,4 @@
-import { LockLostError } from './errors.js';
+import { LockLostError, isStateError } from './errors.js';
 import type { CommunicationBackend, LockLease } from './types.js';
 import { assertPositive } from './validate.js';
 
@@ -9,6 +9,7 @@ import { assertPositive } from './validate.js';
 export class Lock implements AsyncDisposable {
   #lease: LockLease;
   #released = false;
+  #lost = false;
 
   /** @internal Created by `StateClient.lock`. */
   constructor(
@@ -63,7 +64,26 @@ export class Lock implements AsyncDisposable {
     this.#released = true;
   }
 
+  /**
+   * For `await using`: releases the lock. A lock that was already lost (its lease ran out, or
+   * another holder took it over) has nothing left to release, so disposal does not throw
+   * `LockLostError`: it would otherwise hide the error of the block's body (the runtime wraps
+   * a dispose error as `SuppressedError(disposeError, bodyError)`, so `catch (e)` no longer sees
+   * the body's error as `e`). Check {@link Lock.lost} after the block, or call `release()`
+   * yourself, to learn that the lease was lost. Any other error (the backend unreachable) is
+   * thrown, and the runtime keeps the body's error as its `suppressed`.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.release();
+    try {
+      await this.release();
+    } catch (error) {
+      if (!isStateError(error, 'LOCK_LOST')) throw error;
+      this.#lost = true;
+    }
+  }
+
+  /** True once disposal found the lease already lost (expired or taken over). */
+  get lost(): boolean {
+    return this.#lost;
   }
 }

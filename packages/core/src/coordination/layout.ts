@@ -11,6 +11,12 @@
  * - `@agents/<agentId>`            registry record with the last heartbeat
  * - `@mail/<agentId>/seq`          last message number of a mailbox
  * - `@mail/<agentId>/m/<n>`        a message waiting for its receiver's ack
+ * - `@log/<name>/seq`              last record number of a user log (`state.log(name)`)
+ * - `@log/<name>/m/<n>`            a record `{ at, record }` until trimmed
+ *
+ * Channels, mailboxes and user logs are one family, logs: the log `ch/<channel>` lives under
+ * `@ch/<channel>/…`, `mail/<agent>` under `@mail/<agent>/…`, `log/<name>` under `@log/<name>/…`
+ * (see {@link logKeys}). Backends with native coordination keep their own layout instead.
  */
 
 /** Top-level segments reserved for coordination. */
@@ -53,3 +59,15 @@ export const mailKeys = (agentId: string) => ({
   messages: `@mail/${agentId}/m/`,
   message: (n: number) => `@mail/${agentId}/m/${pad(n, 15)}`,
 });
+
+/** Keys of the portable log `name` (`ch/x`, `mail/x`, `log/x`): `@<name>/seq`, `@<name>/m/<n>`. */
+export const logKeys = (name: string) => ({
+  seq: `@${name}/seq`,
+  messages: `@${name}/m/`,
+  message: (n: number) => `@${name}/m/${pad(n, 15)}`,
+});
+
+/** Log names core hands the logs family. */
+export const channelLog = (channel: string) => `ch/${channel}`;
+export const mailLog = (agentId: string) => `mail/${agentId}`;
+export const userLog = (name: string) => `log/${name}`;

@@ -2,31 +2,35 @@ import type { StateClient } from '../client.js';
 import { InvalidValueError } from '../errors.js';
 import type { JsonValue } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
-import { channelKeys } from './layout.js';
+import { families } from './families.js';
+import { channelLog } from './layout.js';
+import { blockingWait } from './wait.js';
 
 /** Options of {@link StateClient.subscribe}. */
 export interface SubscribeOptions {
-  /** Poll interval while messages flow, in ms (default 5); it backs off to `idlePollMs` when quiet. */
-  pollMs?: number;
-  /** Poll interval once the channel is quiet (default 100 ms). */
-  idlePollMs?: number;
   /**
-   * Receives errors: a handler that threw (the subscription then stops) or a failed poll (it
-   * retries). Without it, a handler error is re-thrown asynchronously, like an unhandled 'error'.
+   * Receives a handler's error or a failed read of the channel; the subscription goes on with
+   * the next message. Without it, such an error ends the subscription and rejects `closed`.
    */
   onError?: (error: unknown) => void;
+  /** Replay retained messages with a sequence greater than this first (default: only new ones). */
+  after?: number;
+  /** Longest pause between two reads when no wakeup arrives, in ms (default: the backend's; ≤ 1 000). */
+  idlePollMs?: number;
+  /** @deprecated Kept so first-wave callers still validate; wakeups make it unnecessary. */
+  pollMs?: number;
 }
 
 /** Options of {@link StateClient.publish}. */
 export interface PublishOptions {
-  /** How long a message stays readable for slow subscribers; default 60 000 ms. */
+  /** How long a message stays readable for slow subscribers and `after` replays; default 60 000 ms. */
   retentionMs?: number;
 }
 
 /** A delivered message. */
 export interface ChannelMessage<T extends JsonValue = JsonValue> {
   channel: string;
-  /** Position in the channel: strictly increasing, in publish (commit) order. */
+  /** Position in the channel: strictly increasing, global per channel, in publish (commit) order. */
   sequence: number;
   message: T;
   publishedAt: number;
@@ -37,192 +41,171 @@ export interface ChannelMessage<T extends JsonValue = JsonValue> {
 /** Unsubscribes; resolves once no more messages will be delivered. */
 export type Unsubscribe = () => Promise<void>;
 
-const DEFAULT_RETENTION_MS = 60_000;
-
 /**
- * Appends `message` to the channel's log: the counter and the message are written in one
- * transaction, so every number up to the counter exists (until retention) and commit order is
- * publish order.
+ * A running subscription. Callable as the first wave's unsubscribe function; `close()` does the
+ * same; `closed` settles when it ends: resolves after `close()` (or the client's), rejects with
+ * the error that ended it. `closed` is already handled, so ignoring it never makes an unhandled
+ * rejection.
  */
-export async function publish(
-  state: StateClient,
-  channel: string,
-  message: JsonValue,
-  options?: PublishOptions,
-): Promise<{ sequence: number }> {
-  state.guard('publish');
+export interface Subscription {
+  (): Promise<void>;
+  readonly channel: string;
+  /** Stops delivery; resolves once the handler will not be called again. */
+  close(): Promise<void>;
+  readonly closed: Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The record a channel's log holds (the first wave's message shape). */
+interface ChannelRecord {
+  message: JsonValue;
+  publishedAt: number;
+  publisher: string;
+}
+
+const DEFAULT_RETENTION_MS = 60_000;
+const PAGE = 256;
+
+/** Validates publish arguments; returns the record's JSON. */
+function checkPublish(state: StateClient, channel: unknown, message: unknown, options: unknown): { json: string; retentionMs: number } {
   assertSegment(channel, 'channel');
   assertOptions(options, 'options', ['retentionMs']);
-  assertPositive(options?.retentionMs, 'options.retentionMs');
+  const o = options as PublishOptions | undefined;
+  assertPositive(o?.retentionMs, 'options.retentionMs');
   serializeValue(message, state.config.maxValueBytes, 'message');
-  const publishedAt = Date.now();
-  const native = state.backend.pubsub;
-  if (native) {
-    const sequence = nextNativeSequence(state);
-    await native.publish(channel, JSON.stringify({ message, publishedAt, publisher: state.clientId, sequence }));
-    return { sequence };
-  }
-  const keys = channelKeys(channel);
-  const sequence = await state.transaction(
-    async (tx) => {
-      const n = (((await tx.read(keys.seq))?.value as number | undefined) ?? 0) + 1;
-      tx.write(keys.seq, n);
-      tx.write(keys.message(n), { message, publishedAt, publisher: state.clientId }, { ttlMs: options?.retentionMs ?? DEFAULT_RETENTION_MS });
-      return n;
-    },
-    { maxRetries: 10_000 },
-  );
-  return { sequence };
+  const record: ChannelRecord = { message: message as JsonValue, publishedAt: Date.now(), publisher: state.clientId };
+  return { json: JSON.stringify(record), retentionMs: o?.retentionMs ?? DEFAULT_RETENTION_MS };
 }
 
-const nativeSequences = new WeakMap<StateClient, number>();
-
-/** On a native channel, `sequence` counts per publishing client. */
-function nextNativeSequence(state: StateClient): number {
-  const n = (nativeSequences.get(state) ?? 0) + 1;
-  nativeSequences.set(state, n);
-  return n;
-}
-
-/** A subscriber following one channel's log (or the backend's native channel). */
-export class Subscription {
-  #cursor = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #stopped = false;
-  #running: Promise<void> | undefined;
-  #delay: number;
-
-  constructor(
-    private readonly state: StateClient,
-    readonly channel: string,
-    private readonly handler: (message: ChannelMessage) => void | Promise<void>,
-    private readonly options: SubscribeOptions,
-  ) {
-    this.#delay = options.pollMs ?? 5;
-  }
-
-  #unwatch: (() => void) | (() => Promise<void>) | undefined;
-  #chain: Promise<void> = Promise.resolve();
-  #wokenWhileRunning = false;
-
-  /** Reads the current position, so only messages published from now on are delivered. */
-  async start(): Promise<void> {
-    const native = this.state.backend.pubsub;
-    if (native) {
-      this.#unwatch = await native.subscribe(this.channel, (json) => {
-        // Deliver strictly one at a time, in arrival order, even if the handler is async.
-        this.#chain = this.#chain.then(() => this.#deliverNative(json));
-      });
-      return;
-    }
-    const seqKey = channelKeys(this.channel).seq;
-    this.#cursor = ((await this.state.read(seqKey))?.value as number | undefined) ?? 0;
-    // A backend that can tell when the counter changes wakes the poller at once.
-    this.#unwatch = this.state.backend.watch?.(seqKey, () => this.#wake());
-    this.#schedule();
-  }
-
-  /** Stops delivery; waits for a delivery in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#unwatch?.();
-    await this.#running;
-    await this.#chain;
-  }
-
-  async #deliverNative(json: string): Promise<void> {
-    if (this.#stopped) return;
-    const { message, publishedAt, publisher, sequence } = JSON.parse(json) as Omit<ChannelMessage, 'channel'>;
-    try {
-      await this.handler({ channel: this.channel, sequence, message, publishedAt, publisher });
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  #fail(error: unknown): void {
-    this.#stopped = true;
-    void this.#unwatch?.();
-    if (this.options.onError) this.options.onError(error);
-    else
-      setImmediate(() => {
-        throw error;
-      });
-  }
-
-  #wake(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#wokenWhileRunning = true;
-      return;
-    }
-    clearTimeout(this.#timer);
-    this.#delay = 0;
-    this.#schedule();
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.#poll().finally(() => {
-        this.#running = undefined;
-        if (this.#wokenWhileRunning) {
-          this.#wokenWhileRunning = false;
-          this.#delay = 0;
-        }
-        this.#schedule();
-      });
-    }, this.#delay);
-  }
-
-  async #poll(): Promise<void> {
-    const keys = channelKeys(this.channel);
-    const fast = this.options.pollMs ?? 5;
-    const idle = this.options.idlePollMs ?? 100;
-    let head: number;
-    try {
-      head = ((await this.state.read(keys.seq))?.value as number | undefined) ?? 0;
-    } catch (error) {
-      if (this.#stopped || this.state.closed) return;
-      this.options.onError?.(error);
-      this.#delay = idle;
-      return;
-    }
-    if (head <= this.#cursor) {
-      this.#delay = Math.min(idle, Math.ceil(this.#delay * 1.5));
-      return;
-    }
-    this.#delay = fast;
-    try {
-      for await (const entry of this.state.list({ prefix: keys.messages, after: keys.message(this.#cursor) })) {
-        const sequence = Number(entry.key.slice(keys.messages.length));
-        if (sequence > head) break;
-        const { message, publishedAt, publisher } = entry.value as { message: JsonValue; publishedAt: number; publisher: string };
-        if (this.#stopped) return;
-        this.#cursor = sequence;
-        try {
-          await this.handler({ channel: this.channel, sequence, message, publishedAt, publisher });
-        } catch (error) {
-          this.#fail(error);
-          return;
-        }
-      }
-      // Messages between the cursor and head that expired before we read them are gone: move on.
-      this.#cursor = Math.max(this.#cursor, head);
-    } catch (error) {
-      if (this.#stopped || this.state.closed) return;
-      this.options.onError?.(error);
-    }
-  }
+/**
+ * Appends `message` to the channel's log `ch/<channel>` (retained `retentionMs`); the log's seq
+ * is the message's sequence, global per channel.
+ */
+export async function publish(state: StateClient, channel: string, message: JsonValue, options?: PublishOptions): Promise<{ sequence: number }> {
+  state.guard('publish');
+  const { json, retentionMs } = checkPublish(state, channel, message, options);
+  const [appended] = await families(state).logs.append(channelLog(channel), [json], { retention: { maxAgeMs: retentionMs } });
+  return { sequence: appended!.seq };
 }
 
 /** Validates subscribe arguments. */
 export function checkSubscribe(channel: unknown, handler: unknown, options: unknown): void {
   assertSegment(channel, 'channel');
   if (typeof handler !== 'function') throw new InvalidValueError('handler', handler, 'expected a function');
-  assertOptions(options, 'options', ['pollMs', 'idlePollMs', 'onError']);
+  assertOptions(options, 'options', ['onError', 'after', 'idlePollMs', 'pollMs']);
   const o = options as SubscribeOptions | undefined;
-  assertPositive(o?.pollMs, 'options.pollMs');
+  if (o?.onError !== undefined && typeof o.onError !== 'function') throw new InvalidValueError('options.onError', o.onError, 'expected a function');
+  assertPositive(o?.after, 'options.after', { allowZero: true, integer: true });
   assertPositive(o?.idlePollMs, 'options.idlePollMs');
+  assertPositive(o?.pollMs, 'options.pollMs');
+}
+
+/**
+ * Follows one channel's log: reads after its cursor, delivers one message at a time in order,
+ * then waits for the log's wakeup (bounded re-checks). Errors go to `onError` or end it.
+ */
+export class ChannelFollower {
+  #cursor = 0;
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+  #abort = new AbortController();
+  #closed: Promise<void>;
+  #settle!: { resolve: () => void; reject: (e: unknown) => void };
+
+  constructor(
+    private readonly state: StateClient,
+    readonly channel: string,
+    private readonly handler: (message: ChannelMessage) => void | Promise<void>,
+    private readonly options: SubscribeOptions,
+    private readonly onEnd: () => void,
+  ) {
+    this.#closed = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
+    this.#closed.catch(() => undefined);
+  }
+
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /** Fixes the start position (now, or `after`), then starts delivering. */
+  async start(): Promise<void> {
+    const log = channelLog(this.channel);
+    this.#cursor = this.options.after ?? (await families(this.state).logs.lastSeq(log));
+    this.#loop = this.#run(log);
+  }
+
+  /** Stops delivery; waits for a delivery in progress. */
+  async stop(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true;
+      this.#abort.abort();
+      this.onEnd();
+    }
+    await this.#loop;
+    this.#settle.resolve();
+  }
+
+  async #run(log: string): Promise<void> {
+    const f = families(this.state);
+    const maxRecheckMs = Math.min(this.options.idlePollMs ?? f.logWake.maxRecheckMs, f.logWake.maxRecheckMs);
+    while (!this.#stopped) {
+      let page: { seq: number; at: number; json: string }[] | undefined;
+      try {
+        page = await blockingWait({
+          check: async () => {
+            const records = await f.logs.read(log, { after: this.#cursor, limit: PAGE });
+            return records.length > 0 ? records : undefined;
+          },
+          listen: (onWake) => f.logWake.listen({ kind: 'log', name: log }, onWake),
+          // Each wait is bounded; the loop goes on until close().
+          waitMs: 60_000,
+          maxRecheckMs,
+          signal: this.#abort.signal,
+        });
+      } catch (error) {
+        if (this.#stopped || this.state.closed) return;
+        if (!this.#report(error)) return;
+        await new Promise((r) => setTimeout(r, maxRecheckMs));
+        continue;
+      }
+      for (const record of page ?? []) {
+        if (this.#stopped) return;
+        this.#cursor = record.seq;
+        const { message, publishedAt, publisher } = JSON.parse(record.json) as ChannelRecord;
+        try {
+          await this.handler({ channel: this.channel, sequence: record.seq, message, publishedAt, publisher });
+        } catch (error) {
+          if (!this.#report(error)) return;
+        }
+      }
+    }
+  }
+
+  /** Hands `error` to onError (true: go on) or ends the subscription with it (false). */
+  #report(error: unknown): boolean {
+    if (this.options.onError) {
+      try {
+        this.options.onError(error);
+        return true;
+      } catch (thrown) {
+        error = thrown;
+      }
+    }
+    this.#stopped = true;
+    this.#abort.abort();
+    this.onEnd();
+    this.#settle.reject(error);
+    return false;
+  }
+}
+
+/** Wraps a follower as the public {@link Subscription}: a callable object. */
+export function subscriptionOf(follower: ChannelFollower): Subscription {
+  const close = (): Promise<void> => follower.stop();
+  return Object.assign(close, {
+    channel: follower.channel,
+    close,
+    closed: follower.closed,
+    [Symbol.asyncDispose]: close,
+  }) as Subscription;
 }

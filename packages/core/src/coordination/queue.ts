@@ -1,9 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { StateClient } from '../client.js';
-import { ConflictError, InvalidValueError, isStateError } from '../errors.js';
-import type { Entry, JsonValue } from '../types.js';
+import { InvalidValueError } from '../errors.js';
+import type { ClaimedJob, JsonValue, QueueCounts, QueueJobRecord, SettleAction } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
-import { MAX_PRIORITY, NAMED_PRIORITIES, jobId, queueKeys, type NamedPriority } from './layout.js';
+import { families } from './families.js';
+import { MAX_PRIORITY, NAMED_PRIORITIES, type NamedPriority } from './layout.js';
+import { assertSignal, blockingWait } from './wait.js';
+
+export type { JobRecord } from './portable/portable-queues.js';
 
 /** Options of {@link Queue.enqueue}. */
 export interface EnqueueOptions {
@@ -17,6 +20,13 @@ export interface EnqueueOptions {
 export interface DequeueOptions {
   /** How long the claimed job stays invisible to other consumers; default 60 000 ms. */
   leaseMs?: number;
+  /**
+   * How long to wait for a job when none is visible, woken by the backend's notification;
+   * default 0 (one look). `null` after it passes.
+   */
+  waitMs?: number;
+  /** Aborting it rejects a waiting `dequeue` with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link StateClient.queue}. */
@@ -25,21 +35,18 @@ export interface QueueOptions {
   maxAttempts?: number;
 }
 
-/** What a job looks like in the store (`@q/<queue>/j/<id>`). */
-export interface JobRecord {
-  payload: JsonValue;
+/** A job that reached `maxAttempts`, as {@link Queue.deadLetters} lists it. */
+export interface DeadLetter<T extends JsonValue = JsonValue> {
+  id: string;
+  payload: T;
   priority: number;
   sequence: number;
-  /** How many times the job was claimed. */
   attempts: number;
   enqueuedAt: number;
-  /** Epoch ms before which no consumer may claim it (delay, or the current lease). */
-  visibleAt: number;
-  /** The current claim, if any. */
-  lease: { id: string; owner: string; until: number } | null;
 }
 
 const DEFAULT_LEASE_MS = 60_000;
+const DEAD_PAGE = 256;
 
 /** Resolves a named or numeric priority; throws `InvalidValueError` for anything else. */
 export function resolvePriority(priority: unknown, field = 'options.priority'): number {
@@ -49,11 +56,20 @@ export function resolvePriority(priority: unknown, field = 'options.priority'): 
   throw new InvalidValueError(field, priority, `expected 'high', 'normal', 'low' or a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
 }
 
+function assertId(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
+    throw new InvalidValueError(field, value, 'expected an id returned by enqueue or dequeue');
+  }
+}
+
 /**
  * A claimed job. Invisible to other consumers until its lease ends; `ack` removes it, `nack`
- * returns it (after `delayMs`). Unacked, it comes back when the lease ends (at-least-once).
+ * returns it (after `delayMs`), `extend` keeps it longer. Unacked, it comes back when the lease
+ * ends (at-least-once). Each returns `false` once the claim is no longer current (the lease
+ * ended and another consumer claimed the job, or it was settled already).
  */
 export class Job<T extends JsonValue = JsonValue> {
+  /** @internal Created by {@link Queue.dequeue}. */
   constructor(
     private readonly queue: Queue,
     readonly id: string,
@@ -62,36 +78,34 @@ export class Job<T extends JsonValue = JsonValue> {
     readonly sequence: number,
     /** How many times this job has been claimed, this claim included. */
     readonly attempts: number,
-    /** Id of this claim; ack and nack act only while it is the job's current claim. */
+    /** Id of this claim; ack, nack and extend act only while it is the job's current claim. */
     readonly leaseId: string,
+    /** Epoch ms when this claim's lease ends unless extended (backend clock). */
+    readonly leaseUntil: number,
   ) {}
 
-  /** Removes the job. Harmless twice, and a no-op (false) once another consumer re-claimed it. */
+  /** Removes the job. Harmless twice (false), and false once another consumer re-claimed it. */
   ack(): Promise<boolean> {
-    return this.queue.settle(this.id, this.leaseId, null);
+    return this.queue.ack(this.id, this.leaseId);
   }
 
   /** Gives the job back, visible again after `delayMs` (default 0). */
   nack(options?: { delayMs?: number }): Promise<boolean> {
-    assertOptions(options, 'options', ['delayMs']);
-    assertPositive(options?.delayMs, 'options.delayMs', { allowZero: true });
-    return this.queue.settle(this.id, this.leaseId, options?.delayMs ?? 0);
+    return this.queue.nack(this.id, this.leaseId, options);
   }
 
   /** Keeps the job invisible for `leaseMs` more from now. False if the claim was lost. */
   extend(leaseMs: number): Promise<boolean> {
-    assertPositive(leaseMs, 'leaseMs');
-    return this.queue.settle(this.id, this.leaseId, -leaseMs);
+    return this.queue.extend(this.id, this.leaseId, leaseMs);
   }
 }
 
 /**
- * A priority queue with leases, built on the contract (compare-and-set on one key per job), so
- * it works the same on every backend and across processes.
+ * A priority queue with leases: highest priority first, then enqueue order. Uses the backend's
+ * native queues when it has them (one atomic step per claim), else the portable queues on the
+ * key contract; the behaviour is the same, across processes.
  */
 export class Queue {
-  readonly #keys: ReturnType<typeof queueKeys>;
-
   /** @internal Use `state.queue(name)`. */
   constructor(
     private readonly state: StateClient,
@@ -101,7 +115,6 @@ export class Queue {
     assertSegment(name, 'queue');
     assertOptions(options, 'options', ['maxAttempts']);
     assertPositive(options.maxAttempts, 'options.maxAttempts', { integer: true });
-    this.#keys = queueKeys(name);
   }
 
   /** Adds a job; returns its id and sequence number. */
@@ -110,112 +123,117 @@ export class Queue {
     assertOptions(options, 'options', ['priority', 'delayMs']);
     const priority = resolvePriority(options?.priority);
     assertPositive(options?.delayMs, 'options.delayMs', { allowZero: true });
-    serializeValue(payload, this.state.config.maxValueBytes, 'payload');
-    const sequence = await this.state.increment(this.#keys.seq);
-    const id = jobId(priority, sequence);
-    const now = Date.now();
-    const record: JobRecord = {
-      payload,
-      priority,
-      sequence,
-      attempts: 0,
-      enqueuedAt: now,
-      visibleAt: now + (options?.delayMs ?? 0),
-      lease: null,
-    };
-    await this.state.write(this.#keys.job(id), record as unknown as JsonValue, { ifVersion: 'absent' });
-    return { id, sequence };
+    const json = serializeValue(payload, this.state.config.maxValueBytes, 'payload');
+    const delayMs = options?.delayMs;
+    return families(this.state).queues.enqueue(this.name, { json, priority, ...(delayMs !== undefined && delayMs > 0 && { delayMs }) });
   }
 
   /**
-   * Claims the visible job with the highest priority (then the lowest sequence), or returns
-   * `null` when none is visible. The claim lasts `leaseMs`.
+   * Claims the visible job with the highest priority (then the lowest sequence) for `leaseMs`.
+   * With `waitMs`, waits that long for one (woken by the backend's notification, with bounded
+   * re-checks for delayed jobs coming due); `null` when none came. An aborted `signal` rejects
+   * with its reason.
    */
   async dequeue<T extends JsonValue = JsonValue>(options?: DequeueOptions): Promise<Job<T> | null> {
     this.state.guard('dequeue');
-    assertOptions(options, 'options', ['leaseMs']);
+    assertOptions(options, 'options', ['leaseMs', 'waitMs', 'signal']);
     assertPositive(options?.leaseMs, 'options.leaseMs');
+    assertPositive(options?.waitMs, 'options.waitMs', { allowZero: true });
+    assertSignal(options?.signal);
     const leaseMs = options?.leaseMs ?? DEFAULT_LEASE_MS;
-    for await (const entry of this.state.list({ prefix: this.#keys.jobs })) {
-      const record = entry.value as unknown as JobRecord;
-      const now = Date.now();
-      if (record.visibleAt > now) continue;
-      if (this.options.maxAttempts !== undefined && record.attempts >= this.options.maxAttempts) {
-        await this.#deadLetter(entry);
-        continue;
-      }
-      const lease = { id: randomBytes(8).toString('hex'), owner: this.state.clientId, until: now + leaseMs };
-      const claimed: JobRecord = { ...record, attempts: record.attempts + 1, visibleAt: lease.until, lease };
-      try {
-        await this.state.write(entry.key, claimed as unknown as JsonValue, { ifVersion: entry.version });
-      } catch (error) {
-        if (isStateError(error, 'CONFLICT')) continue; // another consumer got it first
-        throw error;
-      }
-      const id = entry.key.slice(this.#keys.jobs.length);
-      return new Job<T>(this, id, record.payload as T, record.priority, record.sequence, claimed.attempts, lease.id);
-    }
-    return null;
+    const f = families(this.state);
+    const claim = { leaseMs, owner: this.state.clientId, ...(this.options.maxAttempts !== undefined && { maxAttempts: this.options.maxAttempts }) };
+    const claimed = await blockingWait<ClaimedJob>({
+      check: async () => {
+        this.state.guard('dequeue');
+        return (await f.queues.claim(this.name, claim)) ?? undefined;
+      },
+      listen: (onWake) => f.queueWake.listen({ kind: 'queue', name: this.name }, onWake),
+      waitMs: options?.waitMs ?? 0,
+      maxRecheckMs: f.queueWake.maxRecheckMs,
+      signal: options?.signal,
+    });
+    if (!claimed) return null;
+    return new Job<T>(
+      this,
+      claimed.id,
+      JSON.parse(claimed.json) as T,
+      claimed.priority,
+      claimed.sequence,
+      claimed.attempts,
+      claimed.leaseId,
+      claimed.leaseUntil,
+    );
   }
 
-  /** Jobs not yet acked: waiting, delayed and claimed. */
+  /** Acks job `id` while `leaseId` is its current claim (for stateless consumers, e.g. over HTTP). */
+  ack(id: string, leaseId: string): Promise<boolean> {
+    return this.#settle('ack', id, leaseId, { kind: 'ack' });
+  }
+
+  /** Gives job `id` back (visible again after `delayMs`, default 0) while `leaseId` is its claim. */
+  async nack(id: string, leaseId: string, options?: { delayMs?: number }): Promise<boolean> {
+    assertOptions(options, 'options', ['delayMs']);
+    assertPositive(options?.delayMs, 'options.delayMs', { allowZero: true });
+    return this.#settle('nack', id, leaseId, { kind: 'nack', delayMs: options?.delayMs ?? 0 });
+  }
+
+  /** Extends the claim `leaseId` of job `id` to now + `leaseMs`; false if it is no longer current. */
+  async extend(id: string, leaseId: string, leaseMs: number): Promise<boolean> {
+    if (leaseMs === undefined) throw new InvalidValueError('leaseMs', leaseMs, 'expected a number > 0');
+    assertPositive(leaseMs, 'leaseMs');
+    return this.#settle('extend', id, leaseId, { kind: 'extend', leaseMs });
+  }
+
+  /** Jobs in each state: waiting, in flight, delayed, dead. */
+  async counts(): Promise<QueueCounts> {
+    this.state.guard('count jobs');
+    return families(this.state).queues.counts(this.name);
+  }
+
+  /** Jobs not yet acked and not dead: waiting, delayed and in flight. */
   async size(): Promise<number> {
-    this.state.guard('size');
-    let n = 0;
-    for await (const _ of this.state.list({ prefix: this.#keys.jobs })) n++;
-    return n;
+    const c = await this.counts();
+    return c.waiting + c.inFlight + c.delayed;
   }
 
   /** Jobs that reached `maxAttempts`, oldest first. */
-  async deadLetters(): Promise<(JobRecord & { id: string })[]> {
+  async deadLetters<T extends JsonValue = JsonValue>(): Promise<DeadLetter<T>[]> {
     this.state.guard('list dead letters');
-    const out: (JobRecord & { id: string })[] = [];
-    for await (const e of this.state.list({ prefix: this.#keys.deadPrefix })) {
-      out.push({ ...(e.value as unknown as JobRecord), id: e.key.slice(this.#keys.deadPrefix.length) });
-    }
-    return out;
-  }
-
-  /**
-   * @internal Acts on a claim if it is still current: `null` acks, `>= 0` nacks with that delay,
-   * `< 0` extends the lease by its magnitude.
-   */
-  async settle(id: string, leaseId: string, action: number | null): Promise<boolean> {
-    this.state.guard('settle a job');
-    const key = this.#keys.job(id);
+    const out: DeadLetter<T>[] = [];
+    let afterSequence: number | undefined;
     for (;;) {
-      const entry = await this.state.read(key);
-      const record = entry?.value as unknown as JobRecord | undefined;
-      if (!entry || !record || record.lease?.id !== leaseId) return false;
-      try {
-        if (action === null) {
-          await this.state.delete(key, { ifVersion: entry.version });
-        } else {
-          const now = Date.now();
-          const next: JobRecord =
-            action >= 0
-              ? { ...record, visibleAt: now + action, lease: null }
-              : { ...record, visibleAt: now - action, lease: { ...record.lease, until: now - action } };
-          await this.state.write(key, next as unknown as JsonValue, { ifVersion: entry.version });
-        }
-        return true;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
+      const page: QueueJobRecord[] = await families(this.state).queues.jobs(this.name, {
+        state: 'dead',
+        limit: DEAD_PAGE,
+        ...(afterSequence !== undefined && { afterSequence }),
+      });
+      for (const r of page) {
+        out.push({ id: r.id, payload: JSON.parse(r.json) as T, priority: r.priority, sequence: r.sequence, attempts: r.attempts, enqueuedAt: r.enqueuedAt });
       }
+      if (page.length < DEAD_PAGE) return out;
+      afterSequence = page[page.length - 1]!.sequence;
     }
   }
 
-  async #deadLetter(entry: Entry): Promise<void> {
-    const id = entry.key.slice(this.#keys.jobs.length);
-    try {
-      await this.state.transaction(async (tx) => {
-        const current = await tx.read(entry.key);
-        if (!current || current.version !== entry.version) return;
-        tx.delete(entry.key);
-        tx.write(this.#keys.dead(id), { ...(current.value as object), lease: null } as JsonValue);
-      }, { maxRetries: 0 });
-    } catch (error) {
-      if (!isStateError(error, 'CONFLICT')) throw error;
-    }
+  /** Puts dead letter `id` back in the queue with its attempts reset; false if there is none. */
+  async retryDead(id: string): Promise<boolean> {
+    this.state.guard('retry a dead letter');
+    assertId(id, 'id');
+    return families(this.state).queues.reviveDead(this.name, id, 'retry');
+  }
+
+  /** Deletes dead letter `id`; false if there is none. */
+  async deleteDead(id: string): Promise<boolean> {
+    this.state.guard('delete a dead letter');
+    assertId(id, 'id');
+    return families(this.state).queues.reviveDead(this.name, id, 'delete');
+  }
+
+  async #settle(op: string, id: string, leaseId: string, action: SettleAction): Promise<boolean> {
+    this.state.guard(`${op} a job`);
+    assertId(id, 'id');
+    assertId(leaseId, 'leaseId');
+    return families(this.state).queues.settle(this.name, id, leaseId, action);
   }
 }

@@ -12,6 +12,7 @@ import type {
   JsonValue,
   ListPageRequest,
   LockLease,
+  RepairReport,
 } from '../types.js';
 
 interface StoredEntry {
@@ -26,6 +27,11 @@ interface Store {
   locks: Map<string, LockLease>;
   /** Last fencing token issued per resource; never reset, so tokens only grow. */
   fencing: Map<string, number>;
+  /**
+   * The namespace's version floor: raised to the version of every entry that is deleted or
+   * expires, and a new key starts above it, so a version is never reused for a key (no ABA).
+   */
+  floor: number;
 }
 
 const STORES_KEY = Symbol.for('agent-state.memory.stores');
@@ -37,7 +43,7 @@ function storeFor(namespace: string): Store {
   const registry = (g[STORES_KEY] ??= new Map());
   let store = registry.get(namespace);
   if (!store) {
-    store = { entries: new Map(), locks: new Map(), fencing: new Map() };
+    store = { entries: new Map(), locks: new Map(), fencing: new Map(), floor: 0 };
     registry.set(namespace, store);
   }
   return store;
@@ -89,7 +95,9 @@ export class MemoryBackend implements CommunicationBackend {
     if (options.fence) assertLeaseHeld(options.fence, store.locks.get(options.fence.resource), now);
     const current = this.#live(key, now);
     assertVersion(key, options.ifVersion, current?.version ?? null);
-    return store.entries.delete(key) && current !== undefined;
+    if (!current) return false;
+    this.#remove(key, current);
+    return true;
   }
 
   async list(request: ListPageRequest): Promise<Entry[]> {
@@ -137,13 +145,22 @@ export class MemoryBackend implements CommunicationBackend {
       assertVersion(read.key, read.version ?? 'absent', this.#live(read.key, now)?.version ?? null);
     }
     for (const write of request.writes) {
-      if (write.kind === 'delete') store.entries.delete(write.key);
-      else this.#put(write.key, write.json, this.#live(write.key, now), now, write.ttlMs);
+      if (write.kind === 'delete') {
+        const current = this.#live(write.key, now);
+        if (current) this.#remove(write.key, current);
+      } else this.#put(write.key, write.json, this.#live(write.key, now), now, write.ttlMs);
     }
   }
 
+  /** Memory never holds damaged data; repair removes the entry (raising the floor) and says so. */
+  async repair(key: string): Promise<RepairReport> {
+    const current = this.#live(key, Date.now());
+    if (current) this.#remove(key, current);
+    return { key, removed: current !== undefined };
+  }
+
   #put(key: string, json: string, current: StoredEntry | undefined, now: number, ttlMs: number | undefined): Entry {
-    const stored: StoredEntry = { json, version: (current?.version ?? 0) + 1, updatedAt: now };
+    const stored: StoredEntry = { json, version: (current?.version ?? this.#s().floor) + 1, updatedAt: now };
     if (ttlMs !== undefined) stored.expiresAt = now + ttlMs;
     this.#s().entries.set(key, stored);
     return makeEntry(key, JSON.parse(json) as JsonValue, stored.version, now, stored.expiresAt);
@@ -152,10 +169,17 @@ export class MemoryBackend implements CommunicationBackend {
   #live(key: string, now: number): StoredEntry | undefined {
     const stored = this.#s().entries.get(key);
     if (stored && isExpired(stored.expiresAt, now)) {
-      this.#s().entries.delete(key);
+      this.#remove(key, stored);
       return undefined;
     }
     return stored;
+  }
+
+  /** Deletes an entry and raises the floor to its version. */
+  #remove(key: string, stored: StoredEntry): void {
+    const store = this.#s();
+    store.entries.delete(key);
+    if (stored.version > store.floor) store.floor = stored.version;
   }
 
   #read(key: string, now = Date.now()): Entry | null {
@@ -167,6 +191,16 @@ export class MemoryBackend implements CommunicationBackend {
     if (!this.#store) throw new Error('memory backend used before init or after close');
     return this.#store;
   }
+}
+
+/**
+ * How many records the memory store of `namespace` holds (expired entries still count until
+ * they are next touched): the retention contract test's storage count.
+ */
+export function memoryStoreCount(namespace: string): number {
+  const g = globalThis as unknown as Record<symbol, Registry | undefined>;
+  const store = g[STORES_KEY]?.get(namespace);
+  return store ? store.entries.size + store.locks.size : 0;
 }
 
 /** Creates the in-process memory backend. */

@@ -48,24 +48,60 @@ export function pubsubGroup(t: TestApi, target: ContractTarget): void {
       for (const stop of stops) await stop();
     });
 
-    fixtureTest(t, target, 'a handler that throws stops its subscription and reports through onError', async (f) => {
+    fixtureTest(t, target, 'a handler that throws reaches onError and the subscription goes on with the next message', async (f) => {
       const state = await f.open();
       const errors: unknown[] = [];
-      let calls = 0;
-      await state.subscribe(
+      const got: JsonValue[] = [];
+      const sub = await state.subscribe(
         'boom',
-        () => {
-          calls++;
-          throw new Error('handler failed');
+        (m) => {
+          if (m === 1) throw new Error('handler failed');
+          got.push(m);
         },
         { onError: (e) => errors.push(e) },
       );
       await state.publish('boom', 1);
       await state.publish('boom', 2);
-      await until(() => errors.length === 1, 10_000, 'the error');
-      await sleep(200);
-      assert.equal(calls, 1);
+      await until(() => got.length === 1, 10_000, 'the message after the error');
+      assert.equal(errors.length, 1);
       assert.match(String(errors[0]), /handler failed/);
+      assert.deepEqual(got, [2]);
+      await sub.close();
+      await sub.closed;
+    });
+
+    fixtureTest(t, target, 'without onError a throwing handler ends the subscription and rejects closed, never crashing the process', async (f) => {
+      const state = await f.open();
+      let calls = 0;
+      const sub = await state.subscribe('boom2', () => {
+        calls++;
+        throw new Error('no handler for this');
+      });
+      await state.publish('boom2', 1);
+      await assert.rejects(sub.closed, /no handler for this/);
+      await state.publish('boom2', 2);
+      await sleep(200);
+      assert.equal(calls, 1, 'nothing delivered after the subscription ended');
+      await sub(); // still callable as the old unsubscribe function, harmless after the end
+    });
+
+    fixtureTest(t, target, 'a subscription is an object: close, closed, await using; after replays retained messages', async (f) => {
+      const state = await f.open();
+      const first = await state.publish('objects', 'a');
+      await state.publish('objects', 'b');
+      const replay: { sequence: number; message: JsonValue }[] = [];
+      {
+        await using sub = await state.subscribe('objects', (message, meta) => void replay.push({ sequence: meta.sequence, message }), { after: first.sequence - 1 });
+        await until(() => replay.length >= 2, 10_000, 'the replay');
+        assert.equal(typeof sub.close, 'function');
+      }
+      assert.deepEqual(replay.map((r) => r.message), ['a', 'b']);
+      assert.ok(replay[1]!.sequence > replay[0]!.sequence, 'sequences increase per channel');
+      await state.publish('objects', 'c');
+      await sleep(200);
+      assert.equal(replay.length, 2, 'await using closed the subscription');
+      await assert.rejects(state.subscribe('objects', () => undefined, { after: -1 }), /options\.after/);
+      await assert.rejects(state.subscribe('objects', () => undefined, { onError: 'x' as never }), /options\.onError/);
     });
 
     processTest(
