@@ -21,11 +21,14 @@ import {
   type JsonValue,
   type ListPageRequest,
   type LockLease,
+  type RepairReport,
+  CorruptDataError,
 } from '@agent-state/core';
 import { Connection } from './connection.js';
 import { firstCandidate, ListIndex } from './list-index.js';
 import * as locks from './lock.js';
-import { asEntryNode, liveEntryNode, nextEntryNode, toEntry, type EntryNode } from './nodes.js';
+import { Meta, TOMB_GRACE_MS } from './format.js';
+import { asEntryNode, baseVersion, isTomb, liveEntryNode, liveForChange, nextEntryNode, toEntry, tombOf, type EntryNode } from './nodes.js';
 import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type ResolvedFirebaseOptions } from './options.js';
 import { ENTRIES, NamespacePaths, entryPath, lockPath } from './paths.js';
 import { runTransaction } from './run-transaction.js';
@@ -44,21 +47,32 @@ export class FirebaseBackend implements CommunicationBackend {
   #connection: Connection | undefined;
   #cache: SyncCache | undefined;
   #paths: NamespacePaths | undefined;
+  #meta: Meta | undefined;
+  readonly #source: string;
 
   /** Validates the options and loads the credential; no network I/O until {@link init}. */
   constructor(options: FirebaseBackendOptions = {}, origin?: OptionsOrigin) {
     this.#resolved = resolveOptions(options, process.env, origin);
+    this.#source = origin?.source ?? 'options';
   }
 
   async init(context: BackendInitContext): Promise<void> {
     this.#paths = new NamespacePaths(context.namespace);
     this.#connection = await Connection.open(this.#resolved, this.#paths.root, context.connectTimeoutMs);
     this.#cache = new SyncCache(this.#connection, this.#paths.root);
+    try {
+      this.#meta = await Meta.open(this.#connection, this.#paths.root, this.#cache, this.#source);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
     const connection = this.#connection;
     this.#connection = undefined;
+    this.#meta?.close();
+    this.#meta = undefined;
     this.#cache?.close();
     this.#cache = undefined;
     await connection?.close();
@@ -102,14 +116,14 @@ export class FirebaseBackend implements CommunicationBackend {
     let node: EntryNode;
     if (options.fence) {
       await this.#sc().mirror();
-      node = await fencedWrite(connection, paths, key, { ...options, fence: options.fence });
+      node = await fencedWrite(connection, paths, key, { ...options, fence: options.fence }, () => this.#m().floor);
     } else {
       const location = this.#where(key);
-      this.#sc().warm(entryPath(key));
+      await this.#sc().ready(entryPath(key));
       node = await runTransaction(connection, paths.entry(key), (raw, now) => {
-        const live = liveEntryNode(raw, location, now);
+        const live = liveForChange(raw, location, now);
         assertVersion(key, options.ifVersion, live?.v ?? null);
-        const next = nextEntryNode(live, options.json, now, options.ttlMs);
+        const next = nextEntryNode(baseVersion(raw, live, this.#m().floor), options.json, now, options.ttlMs);
         return { next, result: next };
       });
     }
@@ -125,12 +139,13 @@ export class FirebaseBackend implements CommunicationBackend {
       return fencedDelete(connection, paths, key, { ...options, fence: options.fence });
     }
     const location = this.#where(key);
-    this.#sc().warm(entryPath(key));
+    await this.#sc().ready(entryPath(key));
     return runTransaction(connection, paths.entry(key), (raw, now) => {
-      const live = liveEntryNode(raw, location, now);
+      const live = liveForChange(raw, location, now);
       assertVersion(key, options.ifVersion, live?.v ?? null);
-      if (raw === null) return { keep: true, result: false };
-      return { next: null, result: live !== null };
+      // A tombstone keeps the last version, so the next incarnation starts above it (format.ts).
+      if (!live) return { keep: true, result: false };
+      return { next: tombOf(live.v, now), result: true };
     });
   }
 
@@ -141,30 +156,37 @@ export class FirebaseBackend implements CommunicationBackend {
     const keys = this.#index.keys(root);
     const page: Entry[] = [];
     const expired: string[] = [];
+    const tombs: string[] = [];
     for (let i = firstCandidate(keys, request.prefix, request.after); i < keys.length && page.length < request.limit; i++) {
       const { key, name } = keys[i]!;
       if (request.prefix !== undefined && !key.startsWith(request.prefix)) break;
       const location = `${connection.target}/${entryPath(key)}`;
-      const node = asEntryNode(root.child(`${ENTRIES}/${name}`).val(), location);
-      if (!node) continue;
+      const raw: unknown = root.child(`${ENTRIES}/${name}`).val();
+      const node = asEntryNode(raw, location);
+      if (!node) {
+        if (isTomb(raw) && now - raw.d >= TOMB_GRACE_MS) tombs.push(key);
+        continue;
+      }
       if (isExpired(node.x, now)) expired.push(key);
       else page.push(toEntry(key, node, location));
     }
     await this.#purgeExpired(expired.slice(0, PURGE_PER_LIST));
+    await this.#sweepTombs(tombs.slice(0, PURGE_PER_LIST));
     return page;
   }
 
   async increment(key: string, by: number): Promise<number> {
     const connection = this.#c();
     const location = this.#where(key);
-    this.#sc().warm(entryPath(key));
+    await this.#sc().ready(entryPath(key));
     return runTransaction(connection, this.#p().entry(key), (raw, now) => {
-      const live = liveEntryNode(raw, location, now);
+      const live = liveForChange(raw, location, now);
       const value = live ? toEntry(key, live, location).value : 0;
+      // JSON null included: only an absent key counts as 0.
       if (typeof value !== 'number') throw new InvalidValueError(key, value, 'increment expected the key to hold a number');
       const sum = value + by;
       if (!Number.isFinite(sum)) throw new InvalidValueError('by', by, `the sum ${sum} is not a finite number`);
-      const next: EntryNode = { j: JSON.stringify(sum), v: (live?.v ?? 0) + 1, u: now };
+      const next: EntryNode = { j: JSON.stringify(sum), v: baseVersion(raw, live, this.#m().floor) + 1, u: now };
       // Like update(): an increment keeps the key's expiry.
       if (live?.x !== undefined) next.x = live.x;
       return { next, result: sum };
@@ -197,7 +219,30 @@ export class FirebaseBackend implements CommunicationBackend {
     }
     // The commit runs on the entries node: with the mirror it starts from current data.
     await this.#sc().mirror();
-    return commit(connection, this.#p(), request);
+    return commit(connection, this.#p(), request, () => this.#m().floor);
+  }
+
+  /**
+   * Removes a damaged entry node (the only way past `CorruptDataError`), leaving a tombstone
+   * above every version the node could have had. A healthy or absent entry is left alone.
+   */
+  async repair(key: string): Promise<RepairReport> {
+    const connection = this.#c();
+    const location = this.#where(key);
+    await this.#sc().ready(entryPath(key));
+    return runTransaction<RepairReport>(connection, this.#p().entry(key), (raw, now) => {
+      let damage: string;
+      try {
+        liveForChange(raw, location, now);
+        return { keep: true, result: { key, removed: false } };
+      } catch (error) {
+        if (!(error instanceof CorruptDataError)) throw error;
+        damage = error.message;
+      }
+      const stored = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined;
+      const v = Math.max(typeof stored === 'number' && Number.isSafeInteger(stored) && stored > 0 ? stored : 0, this.#m().floor, 1);
+      return { next: tombOf(v, now), result: { key, removed: true, damage } };
+    });
   }
 
   /**
@@ -209,7 +254,7 @@ export class FirebaseBackend implements CommunicationBackend {
     return this.#sc().watch(entryPath(key), onChange);
   }
 
-  /** Lazy expiry: removes entries that are still expired on the server (others are left alone). */
+  /** Lazy expiry: entries still expired on the server become tombstones (others are left alone). */
   async #purgeExpired(keys: readonly string[]): Promise<void> {
     const connection = this.#c();
     const paths = this.#p();
@@ -218,13 +263,37 @@ export class FirebaseBackend implements CommunicationBackend {
       try {
         await runTransaction(connection, paths.entry(key), (raw, now) => {
           const node = asEntryNode(raw, location);
-          return node && isExpired(node.x, now) ? { next: null, result: undefined } : { skip: true, result: undefined };
+          return node && isExpired(node.x, now) ? { next: tombOf(node.v, now), result: undefined } : { skip: true, result: undefined };
         });
       } catch (error) {
         // Housekeeping only: damaged nodes are reported by reads, not by a listing's cleanup.
         if (!isStateError(error) || error.code === 'BACKEND_UNAVAILABLE') throw error;
       }
     }
+  }
+
+  /**
+   * Removes tombstones older than the grace: the floor is raised to each one's version first, so
+   * the floor never falls below a version whose node is gone (format.ts).
+   */
+  async #sweepTombs(keys: readonly string[]): Promise<void> {
+    const connection = this.#c();
+    const paths = this.#p();
+    for (const key of keys) {
+      const raw: unknown = (await this.#sc().read([entryPath(key)]))[0];
+      if (!isTomb(raw)) continue;
+      await this.#m().raise(raw.v);
+      await runTransaction(connection, paths.entry(key), (current, now) =>
+        isTomb(current) && current.v <= this.#m().floor && now - current.d >= TOMB_GRACE_MS
+          ? { next: null, result: undefined }
+          : { skip: true, result: undefined },
+      );
+    }
+  }
+
+  #m(): Meta {
+    if (!this.#meta) throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open');
+    return this.#meta;
   }
 
   #c(): Connection {

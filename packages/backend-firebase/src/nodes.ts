@@ -16,6 +16,18 @@ export interface EntryNode {
   x?: number;
 }
 
+/**
+ * What a deleted or purged-after-expiry entry leaves for a while: its last version, so that the
+ * key's next incarnation starts above it in the same single-node transaction (see format.ts for
+ * why a plain absent node is not enough on the Realtime Database, and how tombstones go).
+ */
+export interface TombNode {
+  /** The last version the key had. */
+  v: number;
+  /** When it was deleted (server time, epoch ms). */
+  d: number;
+}
+
 /** A lock as stored: the fencing counter and, while held, the lease. */
 export interface LockNode {
   /** Last fencing token issued for the resource; never reset. */
@@ -29,9 +41,14 @@ export interface LockNode {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** Checks the shape of a stored entry node (`null` = absent). */
+/** True for a tombstone node `{v, d}` (no value). */
+export function isTomb(raw: unknown): raw is TombNode {
+  return isObject(raw) && raw.j === undefined && Number.isInteger(raw.v) && (raw.v as number) >= 1 && isTime(raw.d) && Object.keys(raw).length === 2;
+}
+
+/** Checks the shape of a stored entry node (`null` = absent, a tombstone included). */
 export function asEntryNode(raw: unknown, location: string): EntryNode | null {
-  if (raw === null || raw === undefined) return null;
+  if (raw === null || raw === undefined || isTomb(raw)) return null;
   if (
     !isObject(raw) ||
     typeof raw.j !== 'string' ||
@@ -62,9 +79,41 @@ export function toEntry(key: string, node: EntryNode, location: string): Entry {
   return makeEntry(key, value, node.v, node.u, node.x);
 }
 
-/** The node for a write: version one past the live one (1 when absent). */
-export function nextEntryNode(current: EntryNode | null, json: string, now: number, ttlMs: number | undefined): EntryNode {
-  const node: EntryNode = { j: json, v: (current?.v ?? 0) + 1, u: now };
+/**
+ * The live entry node for a step that changes the key: like {@link liveEntryNode}, and also
+ * `CorruptDataError` when its JSON text is damaged, so that damaged data is never overwritten.
+ */
+export function liveForChange(raw: unknown, location: string, now: number): EntryNode | null {
+  const live = liveEntryNode(raw, location, now);
+  if (live) {
+    try {
+      JSON.parse(live.j);
+    } catch (error) {
+      throw new CorruptDataError(location, 'the stored value is not valid JSON', { cause: error });
+    }
+  }
+  return live;
+}
+
+/**
+ * The version a write builds on: the live version, else the highest of the tombstone's or
+ * expired node's version and the namespace floor (so a new incarnation never reuses a version).
+ * `raw` must already have passed {@link liveEntryNode}.
+ */
+export function baseVersion(raw: unknown, live: EntryNode | null, floor: number): number {
+  if (live) return live.v;
+  if (isObject(raw) && Number.isInteger(raw.v)) return Math.max(raw.v as number, floor);
+  return floor;
+}
+
+/** The tombstone a removal leaves: the last version and the time of the removal. */
+export function tombOf(v: number, now: number): TombNode {
+  return { v, d: now };
+}
+
+/** The node for a write: version one past `base` (see {@link baseVersion}). */
+export function nextEntryNode(base: number, json: string, now: number, ttlMs: number | undefined): EntryNode {
+  const node: EntryNode = { j: json, v: base + 1, u: now };
   if (ttlMs !== undefined) node.x = now + ttlMs;
   return node;
 }

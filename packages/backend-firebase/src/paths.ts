@@ -16,7 +16,9 @@
  *
  * ```
  * /<ns>/e/~<key>       { j: value as JSON text, v: version, u: updatedAt, x?: expiresAt }
+ * /<ns>/e/~<key>       { v, d }   a tombstone: the last version of a deleted key (format.ts)
  * /<ns>/l/~<resource>  { c: last fencing token (never reset), o?: owner, x?: lease end }
+ * /<ns>/m              { fmt: store format, f: version floor }
  * ```
  */
 
@@ -24,6 +26,8 @@
 export const ENTRIES = 'e';
 /** Child of the namespace node that holds the lock nodes. */
 export const LOCKS = 'l';
+/** Child of the namespace node that holds the format and the version floor (format.ts). */
+export const META = 'm';
 /** A node outside every namespace, never written: reading it is the round trip of `Connection.sync()`. */
 export const HEALTH_PATH = '~health';
 

@@ -59,6 +59,21 @@ export class SyncCache {
     if (!this.#mirror) this.#listen(relPath);
   }
 
+  /**
+   * Keeps the node at `relPath` synchronized and waits until its listener (or the mirror) has
+   * delivered a value: a transaction then starts from data the server pushed, never from "unknown".
+   */
+  async ready(relPath: string): Promise<void> {
+    const listener = this.#mirror ?? this.#listen(relPath).listener;
+    if (listener.snapshot) return;
+    listener.busy++;
+    try {
+      await this.#wait(listener);
+    } finally {
+      listener.busy--;
+    }
+  }
+
   /** The values of the nodes at `relPaths` (below the namespace), as the server has them now. */
   async read(relPaths: readonly string[]): Promise<unknown[]> {
     if (this.#mirror) {

@@ -23,7 +23,7 @@ import {
   type LockLease,
 } from '@agent-state/core';
 import type { Connection } from './connection.js';
-import { asLockNode, leaseOf, liveEntryNode, nextEntryNode, type EntryNode } from './nodes.js';
+import { asLockNode, baseVersion, leaseOf, liveEntryNode, liveForChange, nextEntryNode, tombOf, type EntryNode } from './nodes.js';
 import { ENTRIES, LOCKS, childName, type NamespacePaths } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 
@@ -51,16 +51,19 @@ export function checkReads(connection: Connection, reads: CommitRequest['reads']
 }
 
 /** Applies a transaction's writes if all its reads still hold; else `ConflictError`, nothing written. */
-export function commit(connection: Connection, paths: NamespacePaths, request: CommitRequest): Promise<void> {
+export function commit(connection: Connection, paths: NamespacePaths, request: CommitRequest, floor: () => number): Promise<void> {
   const where = (key: string): string => `${connection.target}/${ENTRIES}/${childName(key)}`;
   return runTransaction(connection, paths.entries, (raw, now) => {
     const entries = { ...childrenOf(raw, `${connection.target}/${ENTRIES}`) };
     checkReads(connection, request.reads, (name) => entries[name], now);
     for (const write of request.writes) {
       const name = childName(write.key);
-      const live = liveEntryNode(entries[name], where(write.key), now);
-      if (write.kind === 'delete') delete entries[name];
-      else entries[name] = nextEntryNode(live, write.json, now, write.ttlMs);
+      const stored = entries[name];
+      const live = liveForChange(stored, where(write.key), now);
+      // A delete leaves a tombstone with the last version (format.ts).
+      if (write.kind === 'delete') {
+        if (live) entries[name] = tombOf(live.v, now);
+      } else entries[name] = nextEntryNode(baseVersion(stored, live, floor()), write.json, now, write.ttlMs);
     }
     return { next: entries, result: undefined };
   });
@@ -72,7 +75,7 @@ function fenced<R>(
   paths: NamespacePaths,
   key: string,
   fence: LockLease,
-  change: (live: EntryNode | null, stored: unknown, now: number) => { node: EntryNode | null; result: R },
+  change: (live: EntryNode | null, stored: unknown, now: number) => { node: unknown; result: R },
 ): Promise<R> {
   const target = connection.target;
   return runTransaction(connection, paths.root, (raw, now) => {
@@ -83,9 +86,8 @@ function fenced<R>(
     const entries = { ...childrenOf(ns[ENTRIES], `${target}/${ENTRIES}`) };
     const name = childName(key);
     const stored = entries[name];
-    const { node, result } = change(liveEntryNode(stored, `${target}/${ENTRIES}/${name}`, now), stored, now);
-    if (node) entries[name] = node;
-    else delete entries[name];
+    const { node, result } = change(liveForChange(stored, `${target}/${ENTRIES}/${name}`, now), stored, now);
+    if (node !== undefined) entries[name] = node;
     ns[ENTRIES] = entries;
     return { next: ns, result };
   });
@@ -97,10 +99,11 @@ export function fencedWrite(
   paths: NamespacePaths,
   key: string,
   options: BackendWriteOptions & { fence: LockLease },
+  floor: () => number,
 ): Promise<EntryNode> {
-  return fenced(connection, paths, key, options.fence, (live, _stored, now) => {
+  return fenced(connection, paths, key, options.fence, (live, stored, now) => {
     assertVersion(key, options.ifVersion, live?.v ?? null);
-    const node = nextEntryNode(live, options.json, now, options.ttlMs);
+    const node = nextEntryNode(baseVersion(stored, live, floor()), options.json, now, options.ttlMs);
     return { node, result: node };
   });
 }
@@ -112,8 +115,9 @@ export function fencedDelete(
   key: string,
   options: BackendDeleteOptions & { fence: LockLease },
 ): Promise<boolean> {
-  return fenced(connection, paths, key, options.fence, (live) => {
+  return fenced(connection, paths, key, options.fence, (live, _stored, now) => {
     assertVersion(key, options.ifVersion, live?.v ?? null);
-    return { node: null, result: live !== null };
+    // Nothing to delete leaves the node as it is; a delete leaves a tombstone (format.ts).
+    return { node: live ? tombOf(live.v, now) : undefined, result: live !== null };
   });
 }

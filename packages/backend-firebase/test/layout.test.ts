@@ -62,7 +62,7 @@ describe('firebase layout', () => {
     await expect(state.read('bad/key')).rejects.toThrow(/not valid JSON/);
   });
 
-  it('list removes expired entries from the database (lazy expiry)', async () => {
+  it('list turns expired entries into tombstones holding their last version (lazy expiry)', async () => {
     const config = freshConfig();
     const state = await open(config);
     await state.write('ttl/short', 1, { ttlMs: 50 });
@@ -72,7 +72,9 @@ describe('firebase layout', () => {
     for await (const entry of state.list({ prefix: 'ttl/' })) listed.push(entry.key);
     expect(listed).toEqual(['ttl/long']);
     const raw = await db.ref(`${escapeName(config.namespace!)}/e/${childName('ttl/short')}`).once('value');
-    expect(raw.exists()).toBe(false);
+    expect(raw.val()).toMatchObject({ v: 1 });
+    expect(Object.keys(raw.val() as object).sort()).toEqual(['d', 'v']);
+    expect((await state.write('ttl/short', 3)).version).toBe(2);
   });
 
   it('the fencing counter survives release, so tokens keep growing', async () => {

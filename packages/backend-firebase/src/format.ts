@@ -1,0 +1,134 @@
+/**
+ * The namespace's meta node `/<ns>/m = { fmt, f }`: the store format and the version floor.
+ *
+ * Versions never repeat per key. On the Realtime Database the one atomic step is a transaction
+ * on ONE node, which the server accepts when the node's hash is still what the client saw; an
+ * absent node always has the same hash, so a key that went present → absent → present → absent
+ * while a writer's request was in flight would let that writer's "create from absent" through
+ * with a version computed from stale knowledge. So absence is not left ambiguous:
+ *
+ * - a delete (plain, fenced, a transaction's, the purge of an expired entry, repair) replaces the
+ *   entry node with a tombstone `{ v, d }` holding the last version; a write over a tombstone or
+ *   an expired node starts at its version + 1 in the same single-node step (no floor needed);
+ * - a tombstone older than {@link TOMB_GRACE_MS} is removed by whoever meets it (`list`'s lazy
+ *   cleanup), after raising the namespace floor `f` to its version (floor first, so the floor is
+ *   never below a version whose node is gone);
+ * - a write to a truly absent node starts at `f + 1`. The client keeps a listener on the meta
+ *   node and waits for the entry node's listener before such a write; the server pushes the
+ *   floor raise before it removes the tombstone, and one connection delivers in order, so a
+ *   client that sees the node absent already has the raised floor.
+ *
+ * The one case this leaves is a create whose request is held back (a connection outage) for
+ * longer than the grace while the same key is re-created, deleted and swept: documented in the
+ * README. Storage: one small meta node per namespace, plus a tombstone per key deleted in the
+ * last {@link TOMB_GRACE_MS} that nobody listed since.
+ *
+ * Stores made before the floor existed (no meta node) are upgraded on open: the floor is set to
+ * the highest version stored (a max, so repeating it is harmless), then the format is recorded.
+ */
+import { InvalidConfigError } from '@agent-state/core';
+import type { DataSnapshot, Reference } from 'firebase-admin/database';
+import type { Connection } from './connection.js';
+import { ENTRIES, META } from './paths.js';
+import { runTransaction } from './run-transaction.js';
+import type { SyncCache } from './sync-cache.js';
+
+/** The format this code writes: 2 = tombstones + floor + native coordination nodes. */
+export const STORE_FORMAT = 2;
+/** How long a tombstone stays before a sweep folds it into the floor. */
+export const TOMB_GRACE_MS = 10 * 60_000;
+
+interface MetaNode {
+  fmt: number;
+  f: number;
+}
+
+function asMeta(raw: unknown): MetaNode | null {
+  if (raw === null || raw === undefined || typeof raw !== 'object') return null;
+  const m = raw as Partial<MetaNode>;
+  return { fmt: typeof m.fmt === 'number' ? m.fmt : 1, f: typeof m.f === 'number' ? m.f : 0 };
+}
+
+/** The meta node of one namespace, kept current by a listener. */
+export class Meta {
+  readonly #connection: Connection;
+  readonly #ref: Reference;
+  readonly #path: string;
+  #floor = 0;
+
+  private constructor(connection: Connection, root: string) {
+    this.#connection = connection;
+    this.#path = `${root}/${META}`;
+    this.#ref = connection.ref(this.#path);
+  }
+
+  /** Starts the listener, creates or upgrades the meta node, refuses a newer format. */
+  static async open(connection: Connection, root: string, cache: SyncCache, source: string): Promise<Meta> {
+    const meta = new Meta(connection, root);
+    let first: unknown;
+    await connection.bounded(
+      new Promise<void>((resolve, reject) => {
+        meta.#ref.on(
+          'value',
+          (snap) => {
+            first ??= snap.val() ?? null;
+            meta.#floor = asMeta(snap.val())?.f ?? meta.#floor;
+            resolve();
+          },
+          (error: Error) => reject(connection.unavailable(`cannot listen to ${META}: ${error.message}`, error)),
+        );
+      }),
+      'open',
+    );
+    const found = asMeta(first);
+    if (found && found.fmt > STORE_FORMAT) {
+      meta.close();
+      throw new InvalidConfigError(
+        source,
+        'communication.backend',
+        `${connection.target} has store format ${found.fmt}, newer than this client's ${STORE_FORMAT}: upgrade @agent-state/backend-firebase`,
+      );
+    }
+    if (!found || found.fmt < STORE_FORMAT) await meta.#upgrade(await cache.namespace());
+    return meta;
+  }
+
+  /** The floor as this client last heard it (kept current by the listener). */
+  get floor(): number {
+    return this.#floor;
+  }
+
+  /** Raises the floor to at least `version` (a max: concurrent raises never lower it). */
+  async raise(version: number): Promise<void> {
+    if (version <= this.#floor) return;
+    await runTransaction(this.#connection, this.#path, (raw) => {
+      const m = asMeta(raw) ?? { fmt: STORE_FORMAT, f: 0 };
+      if (m.f >= version) return { keep: true, result: undefined };
+      return { next: { ...m, f: version }, result: undefined };
+    });
+  }
+
+  close(): void {
+    this.#ref.off();
+  }
+
+  async #upgrade(namespace: DataSnapshot): Promise<void> {
+    let max = 0;
+    let count = 0;
+    namespace.child(ENTRIES).forEach((child) => {
+      const v: unknown = child.child('v').val();
+      if (typeof v === 'number' && Number.isInteger(v)) max = Math.max(max, v);
+      count++;
+    });
+    const upgraded = await runTransaction(this.#connection, this.#path, (raw) => {
+      const m = asMeta(raw);
+      if (m && m.fmt >= STORE_FORMAT) return { keep: true, result: false };
+      return { next: { fmt: STORE_FORMAT, f: Math.max(m?.f ?? 0, max) }, result: count > 0 };
+    });
+    if (upgraded) {
+      process.stderr.write(
+        `agent-state firebase: upgraded ${this.#connection.target} to store format ${STORE_FORMAT} (version floor ${max} above ${count} stored entries)\n`,
+      );
+    }
+  }
+}
