@@ -65,7 +65,8 @@ export const MIGRATIONS: readonly string[] = [
   -- Native queues. state: 0 waiting, 1 delayed (due_at = visible at), 2 in flight (due_at =
   -- lease end), 3 dead. The partial indexes keep a claim off the in-flight, delayed and dead
   -- jobs: the best waiting job is the first member of queue_ready, and the timed jobs that are
-  -- due are a range at the start of queue_timed.
+  -- due are a range at the start of queue_timed. lease_id stays on a job whose lease ran out
+  -- and that a claim returned to waiting, so its holder may still settle it until the next claim.
   CREATE TABLE queues (
     namespace TEXT    NOT NULL,
     queue     TEXT    NOT NULL,
@@ -88,6 +89,7 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX queue_ready ON queue_jobs (namespace, queue, priority DESC, seq) WHERE state = 0;
   CREATE INDEX queue_timed ON queue_jobs (namespace, queue, due_at) WHERE state IN (1, 2);
+  CREATE INDEX queue_dead ON queue_jobs (namespace, queue, seq) WHERE state = 3;
 
   -- Native logs: records keyed by their seq; the log row keeps the last seq across trims, the
   -- time of the last append (so at never goes backwards within a log) and the retention asked

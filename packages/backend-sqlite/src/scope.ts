@@ -4,12 +4,18 @@
  */
 import type Database from 'better-sqlite3';
 import { registerFunctions } from './functions.js';
+import { prepareLogStatements, type LogStatements } from './logs.js';
+import { prepareQueueStatements, type QueueStatements } from './queues.js';
 import { prepareStatements, type Statements } from './statements.js';
 
 /** One client's view of the database. */
 export interface Scope {
   db: Database.Database;
   st: Statements;
+  /** Native queue statements (queues.ts). */
+  qs: QueueStatements;
+  /** Native log statements (logs.ts). */
+  ls: LogStatements;
   namespace: string;
   /** The database path (or `:memory:`), named by errors. */
   path: string;
@@ -30,6 +36,8 @@ export function createScope(db: Database.Database, namespace: string, path: stri
   return {
     db,
     st: prepareStatements(db),
+    qs: prepareQueueStatements(db),
+    ls: prepareLogStatements(db),
     namespace,
     path,
     immediate: <T>(fn: () => T) => run.immediate(fn) as T,

@@ -22,6 +22,9 @@ import { BusyRetry } from './busy.js';
 import { deleteEntry, incrementEntry, listEntries, readEntries, readEntry, repairEntry, sweepExpired, writeEntry } from './entries.js';
 import { isBusy } from './errors.js';
 import { extendLock, releaseLock, tryLock } from './lock.js';
+import { SqliteLogs, sweepLogs } from './logs.js';
+import { SqliteNotify } from './notify.js';
+import { SqliteQueues, type LocalWake, type Runner } from './queues.js';
 import { configure, connect, type Connection } from './open.js';
 import { resolveOptions, type ResolvedSqliteOptions, type SqliteBackendOptions } from './options.js';
 import { SCHEMA_VERSION, migrate } from './schema.js';
@@ -33,6 +36,8 @@ import { WalWatcher } from './watch.js';
 const SWEEP_INTERVAL_MS = 30_000;
 /** Rows one sweep deletes at most, so it stays a short statement. */
 const SWEEP_LIMIT = 500;
+/** How often a client that appended with an age retention trims the logs past it, in ms. */
+export const LOG_SWEEP_INTERVAL_MS = 1_000;
 
 /**
  * A client's connection to the database: implements the backend contract with prepared
@@ -49,13 +54,35 @@ export class SqliteBackend implements CommunicationBackend {
   #journalMode = 'unknown';
   #nextSweep = 0;
   readonly #watcher: WalWatcher;
+  #logSweep: NodeJS.Timeout | undefined;
+
+  /** Native queues: one write transaction per claim, off the in-flight and delayed jobs (queues.ts). */
+  readonly queues: SqliteQueues;
+  /** Native append-only logs (logs.ts). */
+  readonly logs: SqliteLogs;
+  /** Cross-process wakeups from the WAL watch and per-topic counters (notify.ts). */
+  readonly notify: SqliteNotify;
 
   constructor(options: SqliteBackendOptions) {
     this.#options = resolveOptions(options);
     const persistent = !this.#options.inMemory;
-    this.capabilities = { multiProcess: persistent, persistent, nativeIncrement: true };
+    this.capabilities = {
+      multiProcess: persistent,
+      persistent,
+      nativeIncrement: true,
+      coordination: { queues: true, logs: true, notify: true },
+    };
     this.#busy = new BusyRetry(this.#options.databasePath, this.#options.busyTimeoutMs);
     this.#watcher = new WalWatcher(persistent ? `${this.#options.databasePath}-wal` : undefined);
+    const run: Runner = (work) => this.#run(work);
+    const path = this.#options.databasePath;
+    const wake: LocalWake = (kind, name) => {
+      const scope = this.#scope;
+      if (scope) SqliteNotify.wakeLocal(path, scope.namespace, kind, name);
+    };
+    this.queues = new SqliteQueues(run, wake);
+    this.logs = new SqliteLogs(run, wake, () => this.#startLogSweep());
+    this.notify = new SqliteNotify(() => this.#scope, this.#watcher, path, () => this.#scope?.namespace ?? '');
   }
 
   async init(context: BackendInitContext): Promise<void> {
@@ -80,6 +107,9 @@ export class SqliteBackend implements CommunicationBackend {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#scope = undefined;
+    this.notify.close();
+    if (this.#logSweep) clearInterval(this.#logSweep);
+    this.#logSweep = undefined;
     this.#watcher.close();
     connection?.release();
   }
@@ -164,6 +194,21 @@ export class SqliteBackend implements CommunicationBackend {
     const scope = this.#scope;
     if (!scope) return Promise.reject(new StateClosedError('use the sqlite backend (not open)'));
     return this.#busy.run(work, scope);
+  }
+
+  /** Trims age-retained logs every LOG_SWEEP_INTERVAL_MS while the client is open (never keeps the process alive). */
+  #startLogSweep(): void {
+    if (this.#logSweep || !this.#scope) return;
+    this.#logSweep = setInterval(() => {
+      const scope = this.#scope;
+      if (!scope) return;
+      try {
+        sweepLogs(scope, Date.now());
+      } catch {
+        // Busy or closing: the next round (or the next append) trims instead.
+      }
+    }, LOG_SWEEP_INTERVAL_MS);
+    this.#logSweep.unref();
   }
 
   /**
