@@ -2,7 +2,9 @@
 /**
  * The seed's 50-agent swarm protocol on agent-state. A coordinator starts N agent processes,
  * hands each one a task per cycle through its own queue, announces cycles on a channel, collects
- * one result per agent per cycle from the store, and ends by checking that nothing was lost.
+ * one result per agent per cycle from its mailbox, and ends by checking that nothing was lost.
+ * Nothing polls: agents block in `dequeue({ waitMs })` and `receive({ waitMs })`, the coordinator
+ * in `receive({ waitMs })`, all woken by the backend's own notification.
  *
  *   node swarm.mjs --agents 50 --cycles 5            # backend from project.yml
  *   COMMUNICATION_BACKEND=sqlite node swarm.mjs      # same, on SQLite
@@ -12,46 +14,120 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openState } from '@agent-state/core';
 import { summary } from './stats.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const { values: opts } = parseArgs({
-  options: {
-    agents: { type: 'string', default: '50' },
-    cycles: { type: 'string', default: '5' },
-    interval: { type: 'string', default: '500' },
-    timeout: { type: 'string', default: '20000' },
-    heartbeat: { type: 'string', default: '1000' },
-    config: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    keep: { type: 'boolean', default: false },
-  },
-});
-const agentCount = Number(opts.agents);
-const cycles = Number(opts.cycles);
+const USAGE = `Usage: node swarm.mjs [options]
+
+A coordinator and N agent processes run the seed's swarm protocol on agent-state: a task per
+agent per cycle through the agent's own queue, a shared lock around a counter, cycle
+announcements on a channel, results to the coordinator's mailbox; then a check that nothing
+was lost (exit 1 if anything was).
+
+Options:
+  --agents N        agent processes (default 50; 1 to 500)
+  --cycles N        task cycles (default 5)
+  --interval MS     pause between cycles (default 500)
+  --timeout MS      longest wait for one cycle's results (default 20000; start-up: 3×)
+  --heartbeat MS    agents' heartbeat interval (default 1000)
+  --config FILE     project.yml to use (default: ./project.yml beside this script)
+  --json            print the report as one JSON line instead of the text lines
+  --keep            keep the run's keys in the store (default: removed at the end)
+  -h, --help        print this and exit
+
+The backend comes from project.yml; COMMUNICATION_BACKEND=file|sqlite|redis overrides it.`;
+
+/** One line and the usage on stderr, exit 2 (a bad command line, not a crash). */
+function usageError(message) {
+  process.stderr.write(`swarm: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      agents: { type: 'string', default: '50' },
+      cycles: { type: 'string', default: '5' },
+      interval: { type: 'string', default: '500' },
+      timeout: { type: 'string', default: '20000' },
+      heartbeat: { type: 'string', default: '1000' },
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  }));
+} catch (error) {
+  usageError(error.message.split('\n')[0]);
+}
+if (opts.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+/** A whole number in [min, max] from option `name`, or a usage error naming it. */
+function count(name, min, max) {
+  const n = Number(opts[name]);
+  if (!Number.isInteger(n) || n < min || n > max) usageError(`--${name} must be a whole number from ${min} to ${max}, got "${opts[name]}"`);
+  return n;
+}
+const agentCount = count('agents', 1, 500);
+const cycles = count('cycles', 1, 10_000);
+const intervalMs = count('interval', 0, 3_600_000);
+const timeoutMs = count('timeout', 1, 3_600_000);
+const heartbeatMs = count('heartbeat', 10, 3_600_000);
 const say = opts.json ? () => undefined : (line) => process.stdout.write(`${line}\n`);
 
+const here = dirname(fileURLToPath(import.meta.url));
+// Loaded after the command line is checked, so --help and usage errors need no built core.
+const { openState } = await import('@agent-state/core');
 const state = await openState(opts.config ? { configFile: opts.config } : { cwd: here });
 const { backend, namespace, settings } = state.config;
 const agentConfig = JSON.stringify({ backend, namespace, settings });
 const session = `s-${Date.now()}`;
+const coordinatorId = `coordinator-${session}`;
+const inbox = state.mailbox(coordinatorId);
 const ids = Array.from({ length: agentCount }, (_, i) => `agent-${String(i + 1).padStart(2, '0')}`);
 say(`swarm ${session}: ${agentCount} agents × ${cycles} cycles on the ${backend} backend (${state.config.source})`);
 
-// Start the agents and wait until every one has registered.
+/**
+ * Takes messages from the coordinator's mailbox until `enough()` says so or `ms` pass, handing
+ * each to `onMessage`; waits in `receive({ waitMs })`, so it wakes when mail lands, not on a timer.
+ */
+async function collect(ms, onMessage, enough) {
+  const deadline = performance.now() + ms;
+  while (!enough()) {
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    const mail = await inbox.receive({ waitMs: left });
+    for (const m of mail) onMessage(m.message);
+    if (mail.length > 0) await inbox.ack(mail);
+  }
+  return true;
+}
+
+// Start the agents; each says `ready` in the coordinator's mailbox once registered and subscribed.
 const started = Date.now();
 const children = ids.map((id) =>
-  spawn(process.execPath, [join(here, 'agent.mjs'), id, agentConfig, opts.heartbeat], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  spawn(process.execPath, [join(here, 'agent.mjs'), id, agentConfig, String(heartbeatMs), coordinatorId], { stdio: ['ignore', 'ignore', 'inherit'] }),
 );
-const running = (c) => c.exitCode === null && c.signalCode === null;
-for (;;) {
-  const healthy = (await state.agents.list()).filter((a) => ids.includes(a.agentId) && a.status === 'healthy').length;
-  if (healthy === agentCount) break;
-  if (Date.now() - started > Number(opts.timeout) * 3) throw new Error(`only ${healthy}/${agentCount} agents registered`);
-  await sleep(50);
+const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
+const ready = new Set();
+const allReady = await collect(
+  timeoutMs * 3,
+  (m) => {
+    if (m?.type === 'ready') ready.add(m.agentId);
+  },
+  () => ready.size === agentCount,
+);
+if (!allReady) {
+  for (const c of children) c.kill('SIGKILL');
+  await state.close();
+  throw new Error(`only ${ready.size}/${agentCount} agents started within ${timeoutMs * 3} ms`);
 }
-say(`all ${agentCount} agents registered in ${Date.now() - started} ms`);
+const healthy = (await state.agents.list()).filter((a) => ids.includes(a.agentId) && a.status === 'healthy').length;
+say(`all ${agentCount} agents registered in ${Date.now() - started} ms (${healthy} healthy in the registry)`);
 
 const all = { assignment: [], lock: [], delivery: [] };
 const perCycle = [];
@@ -61,35 +137,38 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
   for (const [i, id] of ids.entries()) {
     await state.queue(`agent-${id}`).enqueue({ session, cycle, taskId: `task-${cycle}-${id}`, resource: i % 5, enqueuedAt: Date.now() });
   }
-  const prefix = `swarm/${session}/results/${cycle}/`;
-  let results = [];
-  while (Date.now() - t0 < Number(opts.timeout)) {
-    results = [];
-    for await (const e of state.list({ prefix })) results.push(e.value);
-    if (results.length >= agentCount) break;
-    await sleep(5);
-  }
+  const results = new Map();
+  await collect(
+    timeoutMs,
+    (m) => {
+      if (m?.type === 'result' && m.cycle === cycle) results.set(m.agentId, m);
+    },
+    () => results.size >= agentCount,
+  );
   const collectionMs = Date.now() - t0;
-  const assignment = results.map((r) => r.assignmentMs);
-  const lock = results.map((r) => r.lockMs);
-  const delivery = results.flatMap((r) => r.deliveryMs);
+  const values = [...results.values()];
+  const assignment = values.map((r) => r.assignmentMs);
+  const lock = values.map((r) => r.lockMs);
+  const delivery = values.flatMap((r) => r.deliveryMs);
   all.assignment.push(...assignment);
   all.lock.push(...lock);
   all.delivery.push(...delivery);
-  const row = { cycle, results: results.length, expected: agentCount, collectionMs, assignment: summary(assignment), lock: summary(lock), delivery: summary(delivery) };
+  const row = { cycle, results: values.length, expected: agentCount, collectionMs, assignment: summary(assignment), lock: summary(lock), delivery: summary(delivery) };
   perCycle.push(row);
   say(
     `cycle ${cycle}: results ${row.results}/${agentCount}, collection ${collectionMs} ms, ` +
       `assignment p50/p99 ${row.assignment.p50}/${row.assignment.p99} ms, lock p99 ${row.lock.p99} ms, delivery p99 ${row.delivery.p99} ms`,
   );
-  if (cycle < cycles) await sleep(Number(opts.interval));
+  if (cycle < cycles && intervalMs > 0) await sleep(intervalMs);
 }
 
 // Shut the agents down through their mailboxes and wait for them to exit.
-await state.mailbox('coordinator').send('broadcast', { command: 'shutdown' });
-const exitDeadline = Date.now() + Number(opts.timeout);
-while (children.some(running) && Date.now() < exitDeadline) await sleep(20);
-for (const c of children) if (running(c)) c.kill('SIGKILL');
+await state.mailbox(coordinatorId).send('broadcast', { command: 'shutdown' });
+const exitTimer = setTimeout(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}, timeoutMs);
+await Promise.all(exited);
+clearTimeout(exitTimer);
 
 // The check: every task has exactly one result, every queue is empty, every lock use counted.
 const problems = [];

@@ -17,6 +17,32 @@ const STORES: Record<string, (dir: string) => string> = {
   sqlite: (dir) => `backend: sqlite\n  settings:\n    database_path: ${join(dir, 'state.db')}`,
 };
 
+describe('the swarm command line', () => {
+  it('--help prints the usage on stdout and exits 0', async () => {
+    const { stdout, stderr } = await run(process.execPath, [swarm, '--help'], { timeout: 30_000 });
+    expect(stdout).toMatch(/^Usage: node swarm\.mjs/);
+    expect(stdout).toContain('--agents N');
+    expect(stderr).toBe('');
+  });
+
+  it.each([
+    [['--bogus'], /^swarm: Unknown option '--bogus'/],
+    [['--agents', 'many'], /^swarm: --agents must be a whole number from 1 to 500, got "many"/],
+  ])('%j prints one line and the usage on stderr, exit 2, no stack trace', async (args, first) => {
+    const error = await run(process.execPath, [swarm, ...args], { timeout: 30_000 }).then(
+      () => undefined,
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(error?.code).toBe(2);
+    const lines = error!.stderr.split('\n');
+    expect(lines[0]).toMatch(first);
+    expect(lines[1]).toBe('');
+    expect(lines[2]).toMatch(/^Usage: node swarm\.mjs/);
+    expect(error!.stderr).not.toMatch(/\n\s+at /);
+    expect(error!.stdout).toBe('');
+  });
+});
+
 describe('the swarm example', () => {
   for (const [backend, block] of Object.entries(STORES)) {
     it(`a coordinator and 8 agent processes run 2 cycles on ${backend} and nothing is lost`, async () => {
