@@ -52,3 +52,5 @@ export { Mailbox } from './coordination/mailbox.js';
 export type { MailMessage, ReceiveOptions } from './coordination/mailbox.js';
 export { NAMED_PRIORITIES, RESERVED_PREFIX, queueKeys, channelKeys, mailKeys, logKeys, jobId, channelLog, mailLog, userLog } from './coordination/layout.js';
 export type { NamedPriority } from './coordination/layout.js';
+export { ACTIVE_MARKER_KEY, SWITCHED_MARKER_KEY, FENCE_REFRESH_MS } from './migration-fence.js';
+export type { OnMigration } from './migration-fence.js';

@@ -1,16 +1,30 @@
 import { StateClient } from './client.js';
 import { loadConfig, type LoadConfigOptions, type ResolvedConfig } from './config/load.js';
 import type { BackendName } from './config/schema.js';
-import { BackendUnavailableError, InvalidConfigError } from './errors.js';
+import { BackendUnavailableError, InvalidConfigError, InvalidValueError } from './errors.js';
 import { createMemoryBackend } from './memory/memory-backend.js';
+import { MigrationFence, fencedBackend, type OnMigration } from './migration-fence.js';
 import { withTimeout } from './timing.js';
+import { assertPositive } from './validate.js';
 import type { CommunicationBackend } from './types.js';
 
 /** Options of {@link openState}: where the config comes from, or a ready backend. */
 export interface OpenStateOptions extends LoadConfigOptions {
   /** A backend instance to use instead of the one the config names (e.g. one built on your own ioredis client). */
   backend?: CommunicationBackend;
+  /**
+   * While `agent-state-migrate` copies this store (or after it switched the project away from
+   * it), writes fail with `MigratingError` (`'fail'`, the default) or wait for the migration to
+   * end (`'wait'`, bounded by `migrationWaitMs`). Reads always work.
+   */
+  onMigration?: OnMigration;
+  /** Bound of a write's wait for a running migration with `onMigration: 'wait'`; default 300 000 ms. */
+  migrationWaitMs?: number;
+  /** @internal The migration tool's own clients pass `false`: they write the markers. */
+  migrationFence?: boolean;
 }
+
+const DEFAULT_MIGRATION_WAIT_MS = 300_000;
 
 /** What a backend package exports so `openState()` can load it by name. */
 export interface BackendModule {
@@ -34,6 +48,10 @@ export const BACKEND_PACKAGES: Record<Exclude<BackendName, 'memory'>, string> = 
  * await state.write('tasks/42', { status: 'assigned', agent: 'agent-7' });
  */
 export async function openState(options: OpenStateOptions = {}): Promise<StateClient> {
+  if (options.onMigration !== undefined && options.onMigration !== 'fail' && options.onMigration !== 'wait') {
+    throw new InvalidValueError('options.onMigration', options.onMigration, "expected 'fail' or 'wait'");
+  }
+  assertPositive(options.migrationWaitMs, 'options.migrationWaitMs');
   const config = loadConfig(options);
   const backend = options.backend ?? (await loadBackend(config));
   const init = backend.init({ namespace: config.namespace, connectTimeoutMs: config.connectTimeoutMs });
@@ -47,7 +65,16 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
     await backend.close().catch(() => undefined);
     throw error;
   }
-  return new StateClient(backend, config);
+  if (options.migrationFence === false) return new StateClient(backend, config);
+  const fence = new MigrationFence(backend, options.onMigration ?? 'fail', options.migrationWaitMs ?? DEFAULT_MIGRATION_WAIT_MS);
+  try {
+    await fence.start();
+  } catch (error) {
+    fence.stop();
+    await backend.close().catch(() => undefined);
+    throw error;
+  }
+  return new StateClient(fencedBackend(backend, fence), config);
 }
 
 /** Imports the backend package named by the config and creates the backend. */

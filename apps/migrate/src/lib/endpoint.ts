@@ -66,7 +66,8 @@ export function resolveEndpoint(spec: EndpointSpec, cwd: string, env: NodeJS.Pro
 export async function openEndpoint(endpoint: Endpoint, cwd: string): Promise<StateClient> {
   // The settings are already substituted and the backend chosen: an empty environment keeps a
   // COMMUNICATION_BACKEND variable from pointing both sides at the same backend.
-  return openState({ config: endpoint.config, cwd, env: {} });
+  // The tool's own clients pass the migration fence: they write its markers.
+  return openState({ config: endpoint.config, cwd, env: {}, migrationFence: false });
 }
 
 /** The identity recorded in markers and checkpoints. */

@@ -1,4 +1,4 @@
-import { isStateError, type Lock, type StateClient } from '@agent-state/core';
+import { FENCE_REFRESH_MS, SWITCHED_MARKER_KEY, isStateError, type Lock, type StateClient } from '@agent-state/core';
 import { MigrateError } from '../errors.js';
 import { MIGRATION_LOCK, SOURCE_MARKER_KEY } from './entries.js';
 import type { ScanStats } from './scan.js';
@@ -64,6 +64,9 @@ export class SourceGuard {
     }
     const guard = new SourceGuard(state, lock, marker, ttlMs);
     await guard.#writeMarker();
+    // Clients see the marker within FENCE_REFRESH_MS (their cached view of it); once that has
+    // passed, every write to the source is refused, so nothing is written behind the copy.
+    await new Promise((r) => setTimeout(r, FENCE_REFRESH_MS + 500));
     guard.#timer = setInterval(() => {
       guard.#refreshing = guard.#refreshing.then(() => guard.#refresh());
     }, Math.max(1_000, Math.floor(ttlMs / 3)));
@@ -76,6 +79,15 @@ export class SourceGuard {
     if (this.#lost !== undefined) {
       throw new MigrateError('LOCK_LOST', `lost the migration lock on the source: ${(this.#lost as Error).message ?? String(this.#lost)}; rerun with --resume`, { cause: this.#lost });
     }
+  }
+
+  /**
+   * After `--switch`: marks the source as switched away from, for good, so a client still
+   * configured for it gets `MigratingError` on every write instead of writing where nobody reads.
+   */
+  async markSwitched(to: string, runId: string): Promise<void> {
+    this.check();
+    await this.state.write(SWITCHED_MARKER_KEY, { to, runId, switchedAt: Date.now() }, { fence: this.lock });
   }
 
   /** Removes the marker and frees the lock. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { JsonValue, StateClient } from '@agent-state/core';
+import { SWITCHED_MARKER_KEY, type JsonValue, type StateClient } from '@agent-state/core';
 import { MigrateError } from '../errors.js';
 import { readCheckpoint, removeCheckpoint, writeCheckpoint, type Checkpoint, type Phase } from './checkpoint.js';
 import { TARGET_PROGRESS_KEY } from './entries.js';
@@ -198,6 +198,8 @@ export class TargetSession {
   /** Done: removes the progress marker from the target and the checkpoint file. */
   async complete(): Promise<void> {
     await this.options.state.delete(TARGET_PROGRESS_KEY);
+    // A store that was once switched away from and is now a migration's target is live again.
+    await this.options.state.delete(SWITCHED_MARKER_KEY);
     removeCheckpoint(this.options.checkpointFile);
   }
 

@@ -144,13 +144,16 @@ export async function migrate(options: MigrateOptions): Promise<MigrationReport>
         addFamilyDifferences(report.verify, await compareFamilies(sourceFamilies, targetFamilies));
       }
       await session.complete();
+      finishReport(report, startedAt);
+      if (options.switch && report.ok) {
+        if (to.source === 'defaults' || to.source === 'config') throw new MigrateError('CONFIG', '--switch: there is no project.yml to rewrite (none found from the working directory)');
+        // The source is marked before project.yml changes: a client that reads the old
+        // project.yml is refused from now on and reopens on the new backend.
+        await guard.markSwitched(`${to.backend}:${to.namespace}`, String(startedAt));
+        report.switched = switchBackend(to.source, to.backend, options.toNamespace !== undefined ? to.namespace : undefined);
+      }
     } finally {
       await guard.release();
-    }
-    finishReport(report, startedAt);
-    if (options.switch && report.ok) {
-      if (to.source === 'defaults' || to.source === 'config') throw new MigrateError('CONFIG', '--switch: there is no project.yml to rewrite (none found from the working directory)');
-      report.switched = switchBackend(to.source, to.backend, options.toNamespace !== undefined ? to.namespace : undefined);
     }
     return report;
   } finally {

@@ -1,0 +1,164 @@
+import { MigratingError, TimeoutError } from './errors.js';
+import type { CommunicationBackend, JsonValue } from './types.js';
+
+/**
+ * The migration fence (issue 14 item 5). `agent-state-migrate` marks its source while it copies
+ * (`@migration/active`, with a TTL it refreshes) and, after `--switch`, for good
+ * (`@migration/switched`). Every client reads both markers when it opens and keeps them fresh
+ * (the backend's change notification where it has one, and a check every second), and refuses
+ * writes while either is set with `MigratingError`, naming the migration and where the data is
+ * going. Reads keep working. With `onMigration: 'wait'` a write waits for a running migration to
+ * end instead (and still fails once the store was switched away from).
+ *
+ * The check on the write path is a look at a cached field: no I/O per call. The cache can be up
+ * to {@link FENCE_REFRESH_MS} old, so the migration tool waits that long (plus a margin) after
+ * setting its marker before it reads the first key: a write that starts after that is refused.
+ */
+export const ACTIVE_MARKER_KEY = '@migration/active';
+/** Set on a source after `--switch`: `{ to, switchedAt, runId }`, no TTL. */
+export const SWITCHED_MARKER_KEY = '@migration/switched';
+/** How stale a client's view of the markers may be. */
+export const FENCE_REFRESH_MS = 1_000;
+
+/** What a client does with a write while a migration copies its store. */
+export type OnMigration = 'fail' | 'wait';
+
+interface Marker {
+  to: string;
+  id: string;
+}
+
+function markerOf(value: JsonValue | undefined): Marker | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const to = typeof value['to'] === 'string' ? value['to'] : 'another store';
+  const id = value['runId'] ?? value['lockToken'] ?? value['startedAt'] ?? 'unknown';
+  return { to, id: String(id) };
+}
+
+/** The fence state of one client; see the module comment. */
+export class MigrationFence {
+  #active: Marker | undefined;
+  #switched: Marker | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #unwatch: (() => void)[] = [];
+  #refreshing: Promise<void> | undefined;
+  #waiters = new Set<() => void>();
+
+  constructor(
+    private readonly backend: CommunicationBackend,
+    private readonly onMigration: OnMigration,
+    /** Bound of a wait for a migration to end (`onMigration: 'wait'`). */
+    private readonly waitMs: number,
+  ) {}
+
+  /** Reads the markers once and starts keeping them fresh. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.#timer = setInterval(() => void this.refresh().catch(() => undefined), FENCE_REFRESH_MS);
+    this.#timer.unref();
+    if (this.backend.watch) {
+      for (const key of [ACTIVE_MARKER_KEY, SWITCHED_MARKER_KEY]) {
+        this.#unwatch.push(this.backend.watch(key, () => void this.refresh().catch(() => undefined)));
+      }
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    for (const stop of this.#unwatch.splice(0)) stop();
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** Re-reads both markers (coalesced: one read in flight at a time). */
+  refresh(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        const [active, switched] = await this.backend.readMany([ACTIVE_MARKER_KEY, SWITCHED_MARKER_KEY]);
+        this.#active = markerOf(active?.value);
+        this.#switched = markerOf(switched?.value);
+        if (!this.#active) for (const wake of this.#waiters) wake();
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  /** Throws (or, for `wait`, returns a promise to await) when writes are fenced now. */
+  check(): Promise<void> | undefined {
+    if (this.#switched) throw new MigratingError(this.#switched.id, this.#switched.to, 'this store was switched away from');
+    if (!this.#active) return undefined;
+    if (this.onMigration === 'fail') throw new MigratingError(this.#active.id, this.#active.to);
+    return this.#waitForEnd();
+  }
+
+  async #waitForEnd(): Promise<void> {
+    const deadline = performance.now() + this.waitMs;
+    while (this.#active) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new TimeoutError(`waiting for migration ${this.#active.id} to ${this.#active.to}`, this.waitMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(left, FENCE_REFRESH_MS));
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#waiters.add(done);
+      });
+      this.#waiters.clear();
+      await this.refresh();
+    }
+    if (this.#switched) throw new MigratingError(this.#switched.id, this.#switched.to, 'this store was switched away from');
+  }
+}
+
+type Fn = (...args: never[]) => unknown;
+
+/** Calls that change data, per surface. Locks are not data (they are never migrated) and stay open. */
+const FENCED: Record<'backend' | 'queues' | 'logs', ReadonlySet<PropertyKey>> = {
+  backend: new Set(['write', 'delete', 'commit', 'increment', 'repair']),
+  queues: new Set(['enqueue', 'claim', 'settle', 'reviveDead']),
+  logs: new Set(['append', 'trim', 'remove']),
+};
+
+/**
+ * The backend as the client sees it: every call that changes data passes the fence first;
+ * everything else is the backend itself (a Proxy: `instanceof`, fields and getters are the
+ * backend's; methods are bound once to it, so private fields keep working).
+ */
+export function fencedBackend(backend: CommunicationBackend, fence: MigrationFence): CommunicationBackend {
+  const close = async () => {
+    fence.stop();
+    await backend.close();
+  };
+  return fencedView(backend, FENCED.backend, fence, (prop, value) => {
+    if (prop === 'close') return close;
+    return (prop === 'queues' || prop === 'logs') && value && typeof value === 'object' ? fencedView(value, FENCED[prop], fence) : value;
+  });
+}
+
+function fencedView<T extends object>(target: T, fenced: ReadonlySet<PropertyKey>, fence: MigrationFence, child?: (prop: PropertyKey, value: unknown) => unknown): T {
+  const cache = new Map<PropertyKey, { from: unknown; to: unknown }>();
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t) as unknown;
+      const hit = cache.get(prop);
+      if (hit && hit.from === value) return hit.to;
+      let to: unknown = value;
+      const special = child?.(prop, value);
+      if (special !== undefined && special !== value) {
+        to = special;
+      } else if (typeof value === 'function') {
+        const fn = value as Fn;
+        to = fenced.has(prop)
+          ? (...args: never[]) => {
+              const wait = fence.check();
+              return wait ? wait.then(() => fn.apply(t, args)) : fn.apply(t, args);
+            }
+          : fn.bind(t);
+      }
+      if (to !== value || typeof value === 'object') cache.set(prop, { from: value, to });
+      return to;
+    },
+  });
+}
