@@ -5,3 +5,5 @@ export { createBackend } from './create-backend.js';
 export { createSqliteBackend, SqliteBackend } from './sqlite-backend.js';
 export type { SqliteBackendOptions, Synchronous } from './options.js';
 export { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_SYNCHRONOUS, DEFAULT_DATABASE_FILE } from './options.js';
+export { storageCounts } from './storage.js';
+export type { StorageCounts } from './storage.js';

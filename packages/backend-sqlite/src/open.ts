@@ -48,6 +48,11 @@ export function connect(options: ResolvedSqliteOptions): Connection {
   return { db, release: () => db.close() };
 }
 
+/** The process's shared `:memory:` database while a client has it open (for storageCounts). */
+export function sharedMemoryDatabase(): Database.Database | undefined {
+  return (globalThis as unknown as Record<symbol, SharedMemory | undefined>)[MEMORY_KEY]?.db;
+}
+
 function connectMemory(): Connection {
   const g = globalThis as unknown as Record<symbol, SharedMemory | undefined>;
   let shared = g[MEMORY_KEY];

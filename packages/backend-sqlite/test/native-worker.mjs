@@ -1,0 +1,39 @@
+// A worker process for the native-family tests: opens the backend on the database given in argv,
+// prints {"type":"ready"}, waits for a "go" line on stdin (so racers start together), runs its
+// task, prints one JSON line per result and exits. Uses the built package (dist/).
+import { createInterface } from 'node:readline';
+import { createSqliteBackend } from '../dist/index.js';
+
+const { databasePath, namespace, task, args } = JSON.parse(process.argv[2]);
+const backend = createSqliteBackend({ databasePath, busyTimeoutMs: 20_000 });
+await backend.init({ namespace, connectTimeoutMs: 20_000 });
+const say = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+
+const lines = createInterface({ input: process.stdin });
+const go = new Promise((resolve) => lines.once('line', resolve));
+
+if (task === 'listen') {
+  // Listen first, then say ready; exit on the first wake.
+  const woke = new Promise((resolve) => {
+    void backend.notify.listen(args.topic, resolve).then(() => say({ type: 'ready' }));
+  });
+  await woke;
+  say({ type: 'woke' });
+} else {
+  say({ type: 'ready' });
+  await go;
+  if (task === 'claim') {
+    const job = await backend.queues.claim(args.queue, { leaseMs: 60_000, owner: `pid-${process.pid}` });
+    say({ type: 'claim', job });
+  } else if (task === 'append') {
+    const seqs = [];
+    for (let i = 0; i < args.count; i++) {
+      const [r] = await backend.logs.append(args.log, [JSON.stringify({ pid: process.pid, i })]);
+      seqs.push(r.seq);
+    }
+    say({ type: 'appended', seqs });
+  }
+}
+lines.close();
+process.stdin.destroy();
+await backend.close();
