@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { CommunicationConfigInput } from '../config/schema.js';
 import { openState } from '../open-state.js';
 import type { StateClient } from '../client.js';
+import { usePortableCoordination } from '../coordination/families.js';
 
 /** The slice of a test runner the suite needs (vitest, jest and node:test all fit). */
 export interface TestApi {
@@ -32,6 +33,17 @@ export interface ContractTarget {
   unavailableConfig?(): CommunicationConfigInput | Promise<CommunicationConfigInput>;
   /** Scale for loops in tests (1 = default); slow backends may lower it. */
   scale?: number;
+  /**
+   * How many records the store of `config` holds now: rows, keys, files, index members, stream
+   * entries (counts, not bytes). Enables the retention group; without it that group is skipped
+   * (and fails under `CI=true`).
+   */
+  storageCount?(config: CommunicationConfigInput): Promise<number>;
+  /**
+   * Every client the suite opens (and every worker) ignores the backend's native queues, logs
+   * and notify and uses core's portable families. Set by `runContractSuite(t, target, { portable: true })`.
+   */
+  portable?: boolean;
 }
 
 /** One test's store: a config and an opener; everything opened is closed after the test. */
@@ -47,13 +59,14 @@ export class Fixture {
   /** Opens a client on this test's store; closed automatically. */
   async open(): Promise<StateClient> {
     const client = await openState({ config: this.config, env: {} });
+    if (this.target.portable) usePortableCoordination(client);
     this.#clients.push(client);
     return client;
   }
 
   /** Starts a worker process running `task` on this test's store. */
   spawn(task: string, args: Record<string, unknown> = {}): WorkerProcess {
-    const child = spawn(process.execPath, [workerPath(), JSON.stringify({ config: this.config, task, args })], {
+    const child = spawn(process.execPath, [workerPath(), JSON.stringify({ config: this.config, task, args, portable: this.target.portable === true })], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, COMMUNICATION_BACKEND: '' },
     });
@@ -176,6 +189,29 @@ export function processTest(
   if (!target.multiProcess) skipTest(t, target, name, 'backend is single-process');
   else if (crash && target.crashSafe === false) skipTest(t, target, name, 'backend is not crash-safe across processes');
   else fixtureTest(t, target, name, fn, timeoutMs);
+}
+
+/**
+ * A test that needs `target.storageCount`: skipped with the reason without it, except under
+ * `CI=true`, where a missing hook is a failure (CI never skips silently).
+ */
+export function storageTest(
+  t: TestApi,
+  target: ContractTarget,
+  name: string,
+  fn: (f: Fixture, count: () => Promise<number>) => Promise<void>,
+  timeoutMs = 120_000,
+): void {
+  const storageCount = target.storageCount;
+  if (!storageCount) {
+    if (process.env.CI === 'true') {
+      t.it(name, () => {
+        throw new Error(`the ${target.name} contract target has no storageCount(config): required under CI=true`);
+      });
+    } else skipTest(t, target, name, 'the target gives no storageCount(config)');
+    return;
+  }
+  fixtureTest(t, target, name, (f) => fn(f, () => storageCount.call(target, f.config)), timeoutMs);
 }
 
 /** Declares a skipped test whose title says why, and notes it for the summary. */

@@ -9,6 +9,22 @@
  * ```
  *
  * It receives the test runner, so core has no run-time dependency on vitest.
+ *
+ * **Both coordination paths.** A backend with native queues, logs or notify runs the whole
+ * suite on its native path, and should also run the coordination groups on core's portable
+ * path (the key-contract implementations every backend without native families uses), so the
+ * portable path stays honest on a real multi-process store:
+ *
+ * ```ts
+ * const target = { name: 'sqlite', multiProcess: true, config: () => ({ … }), storageCount: async (c) => … };
+ * runContractSuite({ describe, it }, target);
+ * runContractSuite({ describe, it }, target, { portable: true }); // COORDINATION_GROUPS only
+ * ```
+ *
+ * With `{ portable: true }` every client the suite opens and every worker process calls
+ * `usePortableCoordination()` first, so the backend's `queues` / `logs` / `notify` are hidden.
+ * The retention group needs `storageCount(config)` (rows, keys, files, index members, stream
+ * entries of the test's store); without it that group is skipped, and fails under `CI=true`.
  */
 import { skipped, type ContractTarget, type TestApi } from './harness.js';
 import { atomicWritesGroup } from './groups/atomic-writes.js';
@@ -28,9 +44,14 @@ import { agentsGroup } from './groups/agents.js';
 import { mailboxesGroup } from './groups/mailboxes.js';
 import { versionsGroup } from './groups/versions.js';
 import { propertiesGroup } from './groups/properties.js';
+import { blockingWaitsGroup } from './groups/blocking-waits.js';
+import { logsGroup } from './groups/logs.js';
+import { lockManyGroup } from './groups/lock-many.js';
+import { retentionGroup } from './groups/retention.js';
 
 export type { ContractTarget, TestApi, WorkerMessage } from './harness.js';
-export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped } from './harness.js';
+export { usePortableCoordination } from '../coordination/families.js';
+export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped, storageTest } from './harness.js';
 export { tasks, checkedValue, isWhole } from './tasks.js';
 export {
   roundTripGroup,
@@ -50,6 +71,10 @@ export {
   mailboxesGroup,
   versionsGroup,
   propertiesGroup,
+  blockingWaitsGroup,
+  logsGroup,
+  lockManyGroup,
+  retentionGroup,
 };
 
 /** Every group, in the order of the spec's promises. */
@@ -67,17 +92,49 @@ export const CONTRACT_GROUPS = [
   pubsubGroup,
   agentsGroup,
   mailboxesGroup,
+  blockingWaitsGroup,
+  logsGroup,
+  lockManyGroup,
+  retentionGroup,
   propertiesGroup,
   badInputGroup,
   unavailableGroup,
   lifecycleGroup,
 ] as const;
 
+/** The groups about queues, channels, mailboxes, logs, waits and locks: what `{ portable: true }` runs. */
+export const COORDINATION_GROUPS = [
+  queuesGroup,
+  pubsubGroup,
+  mailboxesGroup,
+  blockingWaitsGroup,
+  logsGroup,
+  lockManyGroup,
+  retentionGroup,
+] as const;
+
+/** Options of {@link runContractSuite}. */
+export interface ContractSuiteOptions {
+  /**
+   * Run only {@link COORDINATION_GROUPS}, with the backend's native coordination families
+   * hidden, so they exercise core's portable path on this backend.
+   */
+  portable?: boolean;
+}
+
 /** Runs every contract group against `target`, and prints what was skipped and why. */
-export function runContractSuite(t: TestApi, target: ContractTarget): void {
-  t.describe(`${target.name} backend contract`, () => {
-    for (const group of CONTRACT_GROUPS) group(t, target);
-  });
+export function runContractSuite(t: TestApi, target: ContractTarget, options: ContractSuiteOptions = {}): void {
+  if (options.portable) {
+    const portable: ContractTarget = { ...target, name: `${target.name} (portable coordination)`, portable: true };
+    t.describe(`${portable.name} backend contract`, () => {
+      for (const group of COORDINATION_GROUPS) group(t, portable);
+    });
+    target = portable;
+  } else {
+    t.describe(`${target.name} backend contract`, () => {
+      for (const group of CONTRACT_GROUPS) group(t, target);
+    });
+  }
   if (skipped.length > 0) {
     process.stdout.write(`agent-state contract: skipped on ${target.name}:\n  ${skipped.filter((s) => s.startsWith(`${target.name}:`)).join('\n  ')}\n`);
   }

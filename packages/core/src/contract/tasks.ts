@@ -173,23 +173,76 @@ export const tasks: Record<string, Task> = {
     emit('done');
   },
 
-  /** Dequeues and acks until the queue has been empty for `idleMs`; reports the ids it got. */
+  /** Dequeues (blocking) and acks until no job came for `idleMs`; reports the ids it got. */
   async consume(state, args, emit) {
     const queue = state.queue(str(args.queue));
     const ids: string[] = [];
-    let idleSince = Date.now();
     emit('ready');
-    while (Date.now() - idleSince < num(args.idleMs, 1_500)) {
-      const job = await queue.dequeue({ leaseMs: num(args.leaseMs, 30_000) });
-      if (!job) {
-        await sleep(10);
-        continue;
-      }
+    for (;;) {
+      const job = await queue.dequeue({ leaseMs: num(args.leaseMs, 30_000), waitMs: num(args.idleMs, 1_500) });
+      if (!job) break;
       ids.push(job.id);
       await job.ack();
-      idleSince = Date.now();
     }
     emit('done', { ids });
+  },
+
+  /** Waits until key `go` exists, then tries one claim of `queue` (no wait); reports what it got. */
+  async claimOnGo(state, args, emit) {
+    const queue = state.queue(str(args.queue));
+    emit('ready');
+    await state.waitFor(str(args.go), (e) => e !== null, { timeoutMs: 60_000 });
+    const job = await queue.dequeue({ leaseMs: 60_000 });
+    emit('done', { id: job?.id ?? null });
+  },
+
+  /** Enqueues `payload` on `queue` (after `delayMs`). */
+  async enqueue(state, args, emit) {
+    await sleep(num(args.delayMs, 0));
+    const { id } = await state.queue(str(args.queue)).enqueue((args.payload ?? null) as never);
+    emit('done', { id });
+  },
+
+  /** Sends `message` from `from` to `to` (after `delayMs`). */
+  async send(state, args, emit) {
+    await sleep(num(args.delayMs, 0));
+    const ids = await state.mailbox(str(args.from)).send(str(args.to), (args.message ?? null) as never);
+    emit('done', { ids });
+  },
+
+  /** Writes `value` to `key` (after `delayMs`). */
+  async write(state, args, emit) {
+    await sleep(num(args.delayMs, 0));
+    const entry = await state.write(str(args.key), (args.value ?? null) as never);
+    emit('done', { version: entry.version });
+  },
+
+  /** Appends `n` records `{ writer, i }` to log `log`; reports the seqs it got, in order. */
+  async appendLog(state, args, emit) {
+    const log = state.log(str(args.log));
+    emit('ready');
+    const seqs: number[] = [];
+    for (let i = 0; i < num(args.n, 10); i++) seqs.push((await log.append({ writer: str(args.writer), i })).seq);
+    emit('done', { seqs });
+  },
+
+  /**
+   * `n` times: take every lock in `resources` with lockMany, then for each resource bump the
+   * counter `counters/<resource>` by a plain fenced read + write (no CAS), release. Only mutual
+   * exclusion keeps each counter exact, so overlapping holders would lose updates.
+   */
+  async lockManyCounter(state, args, emit) {
+    const resources = args.resources as string[];
+    for (let i = 0; i < num(args.n, 10); i++) {
+      const locks = await state.lockMany(resources, { ttlMs: 30_000, waitMs: 60_000 });
+      for (const lock of locks) {
+        const key = `counters/${lock.resource}`;
+        const current = await state.read<number>(key);
+        await state.write(key, (current?.value ?? 0) + 1, { fence: lock });
+      }
+      for (const lock of locks) await lock.release();
+    }
+    emit('done');
   },
 
   /** Claims one job, reports it, and hangs until killed (a consumer dying mid-job). */

@@ -3,18 +3,22 @@
  * config and runs one task. Usage: node worker.js '{"config":{…},"task":"increment","args":{…}}'.
  * It never calls process.exit: returning must be enough for it to end (the lifecycle promise).
  */
+import { usePortableCoordination } from '../coordination/families.js';
 import { openState } from '../open-state.js';
 import { tasks } from './tasks.js';
 
-const { config, task, args } = JSON.parse(process.argv[2] ?? '{}') as {
+const { config, task, args, portable } = JSON.parse(process.argv[2] ?? '{}') as {
   config: Record<string, unknown>;
   task: string;
   args: Record<string, unknown>;
+  /** Use the portable coordination families even where the backend has native ones. */
+  portable?: boolean;
 };
 const run = tasks[task];
 if (!run) throw new Error(`unknown worker task ${task}`);
 
 const state = await openState({ config, env: {} });
+if (portable) usePortableCoordination(state);
 try {
   await run(state, args ?? {}, (type, data) => process.stdout.write(`${JSON.stringify({ type, ...data })}\n`));
 } finally {

@@ -98,6 +98,82 @@ export function queuesGroup(t: TestApi, target: ContractTarget): void {
       assert.equal(await q.size(), 0);
     });
 
+    fixtureTest(t, target, 'a stateless consumer settles by id and leaseId: ack, nack and extend; a stale leaseId is refused', async (f) => {
+      const [a, b] = [await f.open(), await f.open()];
+      const qa = a.queue('stateless');
+      const qb = b.queue('stateless');
+      await qa.enqueue('one');
+      const job = await qa.dequeue({ leaseMs: 300 });
+      assert.ok(job && typeof job.leaseId === 'string' && job.leaseId.length > 0);
+      assert.equal(await qb.extend(job.id, job.leaseId, 10_000), true, 'extend by id from another client');
+      await sleep(500);
+      assert.equal(await qb.dequeue(), null, 'extended past its first lease');
+      assert.equal(await qb.ack(job.id, 'not-the-lease'), false, 'a wrong leaseId settles nothing');
+      assert.equal(await qb.nack(job.id, job.leaseId), true);
+      const back = await qb.dequeue({ leaseMs: 10_000 });
+      assert.equal(back?.id, job.id);
+      assert.equal(back?.attempts, 2);
+      assert.equal(await qa.ack(job.id, job.leaseId), false, 'the old claim cannot ack the new one');
+      assert.equal(await job.extend(1_000), false);
+      assert.equal(await qa.ack(back!.id, back!.leaseId), true);
+      assert.equal(await qa.ack(back!.id, back!.leaseId), false, 'ack twice is harmless');
+      await assert.rejects(qa.ack('', 'x'), /id/);
+      await assert.rejects(qa.nack('x', 7 as never), /leaseId/);
+      await assert.rejects(qa.extend('x', 'y', 0), /leaseMs/);
+    });
+
+    fixtureTest(t, target, 'counts report waiting, in flight, delayed and dead jobs', async (f) => {
+      const q = (await f.open()).queue('counted', { maxAttempts: 1 });
+      assert.deepEqual(await q.counts(), { waiting: 0, inFlight: 0, delayed: 0, dead: 0 });
+      await q.enqueue('w1');
+      await q.enqueue('w2');
+      await q.enqueue('later', { delayMs: 60_000 });
+      await q.enqueue('poison', { priority: 'high' });
+      const poison = await q.dequeue();
+      assert.equal(poison?.payload, 'poison');
+      await poison!.nack();
+      const w1 = await q.dequeue({ leaseMs: 60_000 });
+      assert.equal(w1?.payload, 'w1', 'the poison job went to the dead letters instead of a second claim');
+      assert.deepEqual(await q.counts(), { waiting: 1, inFlight: 1, delayed: 1, dead: 1 });
+      assert.equal(await q.size(), 3);
+    });
+
+    fixtureTest(t, target, 'a dead letter can be retried with its attempts reset, or deleted', async (f) => {
+      const q = (await f.open()).queue('revive', { maxAttempts: 1 });
+      for (const p of ['a', 'b']) {
+        await q.enqueue(p);
+        await (await q.dequeue())!.nack();
+      }
+      assert.equal(await q.dequeue(), null);
+      const dead = await q.deadLetters();
+      assert.deepEqual(dead.map((d) => d.payload), ['a', 'b']);
+      assert.equal(await q.retryDead(dead[0]!.id), true);
+      assert.equal(await q.deleteDead(dead[1]!.id), true);
+      assert.equal(await q.deleteDead(dead[1]!.id), false, 'no such dead letter any more');
+      assert.deepEqual(await q.deadLetters(), []);
+      const again = await q.dequeue();
+      assert.equal(again?.payload, 'a');
+      assert.equal(again?.attempts, 1, 'attempts start again from zero');
+      await again!.ack();
+      assert.deepEqual(await q.counts(), { waiting: 0, inFlight: 0, delayed: 0, dead: 0 });
+    });
+
+    processTest(
+      t,
+      target,
+      'sixteen processes claiming one job at once: exactly one gets it',
+      async (f) => {
+        const state = await f.open();
+        const { id } = await state.queue('one-job').enqueue({ only: true });
+        const workers = Array.from({ length: 16 }, () => f.spawn('claimOnGo', { queue: 'one-job', go: 'one-job/go' }));
+        await Promise.all(workers.map((w) => w.waitFor('ready')));
+        await state.write('one-job/go', true);
+        const got = (await Promise.all(workers.map((w) => w.waitFor('done')))).map((m) => m.id);
+        assert.deepEqual(got.filter((g) => g !== null), [id], 'exactly one process claimed the job');
+      },
+      { timeoutMs: 180_000 },
+    );
+
     processTest(
       t,
       target,
