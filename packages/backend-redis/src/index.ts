@@ -5,3 +5,5 @@ export { createRedisBackend } from './redis-backend.js';
 export type { RedisBackend } from './redis-backend.js';
 export type { RedisBackendOptions } from './options.js';
 export { createBackend } from './create-backend.js';
+export { storageCount } from './storage-count.js';
+export type { StorageCountOptions } from './storage-count.js';

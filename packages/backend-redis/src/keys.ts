@@ -15,6 +15,8 @@
  * ```
  */
 
+import type { WakeTopic } from '@agent-state/core';
+
 /** Default first segment of every key (`redis_key_prefix`). */
 export const DEFAULT_KEY_PREFIX = 'agent-state';
 
@@ -57,14 +59,15 @@ export class KeyLayout {
     this.wakePrefix = driverKeyPrefix + `${this.base}wake:`;
   }
 
-  /**
-   * The keys of queue `name`: `ready` (sorted set by packed priority/sequence), `timed`
-   * (sorted set by time: delayed jobs and leases), `jobs` (hash id -> job record), `dead`
-   * (sorted set by sequence), `seq` (the queue's sequence counter, a string).
-   */
-  queue(name: string): { ready: string; timed: string; jobs: string; dead: string; seq: string } {
+  /** The keys of queue `name` (see queues.ts). */
+  queue(name: string): { ready: string; delayed: string; inflight: string; jobs: string; dead: string; all: string; seq: string } {
     const q = `${this.base}q:${name}:`;
-    return { ready: `${q}ready`, timed: `${q}timed`, jobs: `${q}jobs`, dead: `${q}dead`, seq: `${q}seq` };
+    return { ready: `${q}ready`, delayed: `${q}delayed`, inflight: `${q}inflight`, jobs: `${q}jobs`, dead: `${q}dead`, all: `${q}all`, seq: `${q}seq` };
+  }
+
+  /** The pub/sub channel that wakes listeners of a queue or a log. */
+  wakeChannel(topic: WakeTopic): string {
+    return `${this.wakePrefix}${topic.kind === 'queue' ? 'q' : 'g'}:${topic.name}`;
   }
 
   /** The stream that holds log `name` (its last id is the log's last seq, even after trims). */

@@ -27,6 +27,9 @@ import { checkFormat } from './format.js';
 import { increment } from './increment.js';
 import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
 import { listPage } from './list.js';
+import { RedisLogs } from './logs.js';
+import { RedisNotify } from './notify.js';
+import { RedisQueues } from './queues.js';
 import { extendLock, leaseValue, releaseLock, tryLock, wholeMs } from './lock.js';
 import { validateOptions, type RedisBackendOptions } from './options.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
@@ -39,12 +42,30 @@ const UNCONDITIONAL = '';
 /** A `CommunicationBackend` on Redis (standalone or Cluster) through ioredis. */
 export class RedisBackend implements CommunicationBackend, ScriptContext {
   readonly name = BACKEND_NAME;
-  readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
+  readonly capabilities: BackendCapabilities = {
+    multiProcess: true,
+    persistent: true,
+    nativeIncrement: true,
+    coordination: { queues: true, logs: true, notify: true },
+  };
+  /** Native queues on sorted sets + Lua (queues.ts). */
+  readonly queues: RedisQueues;
+  /** Native logs on Streams (logs.ts). */
+  readonly logs: RedisLogs;
+  /** Wakeups on pub/sub (notify.ts). */
+  readonly notify: RedisNotify;
   #conn: Connection | undefined;
   #keys: KeyLayout | undefined;
 
   constructor(private readonly options: RedisBackendOptions = {}) {
     validateOptions(options);
+    const call = <T>(location: string, fn: (client: Connection['client']) => Promise<T>): Promise<T> => this.#call(location, fn);
+    this.queues = new RedisQueues(this, call);
+    this.logs = new RedisLogs(this, call);
+    this.notify = new RedisNotify(
+      () => this.#c(),
+      () => this.keys,
+    );
   }
 
   get keys(): KeyLayout {
@@ -67,6 +88,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
   }
 
   async close(): Promise<void> {
+    this.notify.close();
     await this.#conn?.close();
   }
 

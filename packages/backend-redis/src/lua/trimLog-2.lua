@@ -1,0 +1,56 @@
+--[[
+  Drops records of a native log: those with seq < before, all but the newest keepLast, or those
+  older than olderThanMs (server clock).
+
+  Input:
+    KEYS[1] stream         <prefix>:{<ns>}:g:<log>
+    KEYS[2] names          <prefix>:{<ns>}:gnames
+
+    ARGV[1] log            the log name (member of KEYS[2])
+    ARGV[2] kind           'before' | 'keepLast' | 'olderThanMs'
+    ARGV[3] n              the seq, count or age
+
+  Output:
+    removed                how many records went
+
+  The stream key itself stays (empty) so that its last-generated id, the log's lastSeq, is never
+  lost; the log leaves KEYS[2] when it holds no record.
+]]
+-- Drops the records older than `cutoff` (epoch ms), reading at most `budget` of them: records
+-- are in append order and their `at` comes from the server clock, so the first record at or
+-- after `cutoff` bounds the trim. Returns how many went.
+local function trimOlder(key, cutoff, budget)
+  local start = "-"
+  local last = nil
+  while budget > 0 do
+    local entries = redis.call("XRANGE", key, start, "+", "COUNT", 100)
+    for _, entry in ipairs(entries) do
+      if tonumber(entry[2][2]) >= cutoff then
+        return redis.call("XTRIM", key, "MINID", entry[1])
+      end
+      last = entry[1]
+    end
+    if #entries < 100 then break end
+    budget = budget - #entries
+    start = "(" .. last
+  end
+  if not last then return 0 end
+  local seq = tonumber(string.match(last, "^0%-(%d+)$"))
+  return redis.call("XTRIM", key, "MINID", "0-" .. (seq + 1))
+end
+
+local n = tonumber(ARGV[3])
+local removed = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if ARGV[2] == 'before' then
+    removed = redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. n)
+  elseif ARGV[2] == 'keepLast' then
+    removed = redis.call('XTRIM', KEYS[1], 'MAXLEN', '=', n)
+  else
+    local time = redis.call('TIME')
+    local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+    removed = trimOlder(KEYS[1], now - n, math.huge)
+  end
+end
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+return removed

@@ -1,0 +1,98 @@
+/**
+ * Cross-process wakeups (`NativeNotify`) on Redis pub/sub: the queue and log scripts `PUBLISH`
+ * an empty message on the topic's channel (`<base>wake:q:<queue>`, `<base>wake:g:<log>`) in
+ * the same atomic step as the change, and one dedicated subscriber connection per backend
+ * (opened on the first `listen`) fans each message out to that channel's listeners. No polling:
+ * a message can only be missed while the subscriber is disconnected, so every reconnect wakes
+ * every listener once (a spurious wakeup, which the contract allows, instead of a missed one).
+ */
+import { withTimeout, type NativeNotify, type WakeTopic } from '@agent-state/core';
+import { Cluster, type Redis } from 'ioredis';
+import type { Connection } from './connection.js';
+import type { KeyLayout } from './keys.js';
+
+export class RedisNotify implements NativeNotify {
+  #subscriber: Redis | Cluster | undefined;
+  #opening: Promise<Redis | Cluster> | undefined;
+  readonly #listeners = new Map<string, Set<() => void>>();
+  #closed = false;
+
+  constructor(
+    private readonly conn: () => Connection,
+    private readonly keys: () => KeyLayout,
+  ) {}
+
+  async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
+    const subscriber = await this.#open();
+    const channel = this.keys().wakeChannel(topic);
+    let listeners = this.#listeners.get(channel);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(channel, listeners);
+      try {
+        await this.#bounded(subscriber.subscribe(channel));
+      } catch (error) {
+        this.#listeners.delete(channel);
+        throw this.conn().unavailable(error);
+      }
+    }
+    const callback = (): void => onWake();
+    listeners.add(callback);
+    return async () => {
+      const current = this.#listeners.get(channel);
+      if (!current?.delete(callback) || current.size > 0) return;
+      this.#listeners.delete(channel);
+      if (subscriber.status === 'ready') await this.#bounded(subscriber.unsubscribe(channel)).catch(() => undefined);
+    };
+  }
+
+  /** Drops the subscriber connection; listeners are not called again. */
+  close(): void {
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
+  }
+
+  #open(): Promise<Redis | Cluster> {
+    if (this.#closed) return Promise.reject(this.conn().unavailable(new Error('the backend is closed')));
+    if (this.#subscriber) return Promise.resolve(this.#subscriber);
+    this.#opening ??= this.#connect().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #connect(): Promise<Redis | Cluster> {
+    const conn = this.conn();
+    // No keyPrefix on the subscriber: the scripts publish to the exact channel names.
+    const subscriber = conn.client instanceof Cluster ? conn.client.duplicate(undefined, { keyPrefix: '' }) : conn.client.duplicate({ keyPrefix: '', lazyConnect: true });
+    subscriber.on('error', () => undefined); // reported through the calls that fail
+    subscriber.on('message', (channel: string) => {
+      for (const listener of [...(this.#listeners.get(channel) ?? [])]) listener();
+    });
+    let connectedOnce = false;
+    subscriber.on('ready', () => {
+      if (connectedOnce) for (const listeners of [...this.#listeners.values()]) for (const listener of [...listeners]) listener();
+      connectedOnce = true;
+    });
+    try {
+      if (subscriber.status === 'wait') await this.#bounded(subscriber.connect());
+      else if (subscriber.status !== 'ready') await this.#bounded(new Promise<void>((resolve) => subscriber.once('ready', () => resolve())));
+    } catch (error) {
+      subscriber.disconnect();
+      throw conn.unavailable(error);
+    }
+    if (this.#closed) {
+      subscriber.disconnect();
+      throw conn.unavailable(new Error('the backend is closed'));
+    }
+    this.#subscriber = subscriber;
+    return subscriber;
+  }
+
+  #bounded<T>(pending: Promise<T>): Promise<T> {
+    const ms = this.conn().timeoutMs;
+    return withTimeout(pending, ms, () => new Error(`no reply within ${ms} ms`));
+  }
+}
