@@ -29,6 +29,8 @@ export function availableBackends(): { available: TestBackend[]; skipped: string
     else if (b === 'firebase' && !inject('firebaseEmulatorHost')) skipped.push('firebase: no emulator');
     else available.push(b);
   }
+  // Under CI nothing may be skipped silently: a backend that is not there fails the run, saying why.
+  if (process.env['CI'] === 'true' && skipped.length > 0) throw new Error(`CI=true but some backends cannot be tested: ${skipped.join('; ')}`);
   return { available, skipped };
 }
 
