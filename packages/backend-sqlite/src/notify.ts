@@ -16,6 +16,11 @@ import type { WalWatcher } from './watch.js';
 
 /** Safety-net re-check of every listened counter, in ms. */
 export const FALLBACK_MS = 1_000;
+let fallbackMs = FALLBACK_MS;
+/** For tests: a longer fallback proves a wakeup came from the WAL watch, not from the re-check. */
+export function setNotifyFallbackMs(ms: number): void {
+  fallbackMs = ms;
+}
 /** Longest timer armed for a queue's next due job (re-armed at every check). */
 const MAX_DUE_TIMER_MS = 60_000;
 
@@ -58,7 +63,7 @@ export class SqliteNotify implements NativeNotify {
   static wakeLocal(databasePath: string, namespace: string, kind: 'queue' | 'log', name: string): void {
     const set = local.get(`${databasePath}\u0000${namespace}`);
     if (!set) return;
-    for (const notifier of set) notifier.#wakeTopic(`${kind}\u0000${name}`);
+    for (const notifier of set) notifier.#wakeLocal(`${kind}\u0000${name}`);
   }
 
   async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
@@ -95,7 +100,7 @@ export class SqliteNotify implements NativeNotify {
   #start(): void {
     if (this.#unwatch) return;
     this.#unwatch = this.watcher.add(() => this.#scheduleCheck());
-    this.#fallback = setInterval(() => this.#check(), FALLBACK_MS);
+    this.#fallback = setInterval(() => this.#check(), fallbackMs);
     this.#fallback.unref();
     const busKey = this.#busKey + this.#namespace();
     let set = local.get(busKey);
@@ -168,6 +173,14 @@ export class SqliteNotify implements NativeNotify {
       this.#wakeTopic(key);
     }, delay);
     state.dueTimer.unref();
+  }
+
+  /** A wake from this process: re-read first (re-arms a queue's due timer), then wake. */
+  #wakeLocal(key: string): void {
+    const state = this.#topics.get(key);
+    if (!state) return;
+    this.#read(state);
+    this.#wakeTopic(key);
   }
 
   #wakeTopic(key: string): void {

@@ -3,6 +3,7 @@
 // task, prints one JSON line per result and exits. Uses the built package (dist/).
 import { createInterface } from 'node:readline';
 import { createSqliteBackend } from '../dist/index.js';
+import { setNotifyFallbackMs } from '../dist/notify.js';
 
 const { databasePath, namespace, task, args } = JSON.parse(process.argv[2]);
 const backend = createSqliteBackend({ databasePath, busyTimeoutMs: 20_000 });
@@ -13,6 +14,8 @@ const lines = createInterface({ input: process.stdin });
 const go = new Promise((resolve) => lines.once('line', resolve));
 
 if (task === 'listen') {
+  // No safety-net re-check within the test's deadline: a wake can only come from the WAL watch.
+  if (args.noFallback) setNotifyFallbackMs(10 * 60_000);
   // Listen first, then say ready; exit on the first wake.
   const woke = new Promise((resolve) => {
     void backend.notify.listen(args.topic, resolve).then(() => say({ type: 'ready' }));
