@@ -26,6 +26,9 @@ import {
   type RepairReport,
 } from '@agent-state/core';
 import { freshVersion, openFormat, raiseFloor } from './floor.js';
+import { FileLogs } from './logs.js';
+import { FileNotify } from './notify.js';
+import { FileQueues } from './queues.js';
 import { removeDamaged } from './repair.js';
 import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
 import { DIR_MODE, errnoOf } from './fs-io.js';
@@ -45,7 +48,24 @@ const RECOVERY_SCAN_MS = 1_000;
 /** The `file` backend. Create it with {@link createFileBackend}. */
 export class FileBackend implements CommunicationBackend {
   readonly name = 'file';
-  readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
+  readonly capabilities: BackendCapabilities = {
+    multiProcess: true,
+    persistent: true,
+    nativeIncrement: true,
+    coordination: { queues: true, logs: true, notify: true },
+  };
+  /** Native queues: one rename per state change (queues.ts). */
+  readonly queues: FileQueues = new FileQueues(() => this.#s());
+  /** Native logs: a file per record, a `meta` commit point (logs.ts). */
+  readonly logs: FileLogs = new FileLogs(() => this.#s());
+  /** Wakeups by inotify on the files every change touches (notify.ts). */
+  readonly notify: FileNotify = new FileNotify(
+    () => this.#s(),
+    () => {
+      if (!this.#watches) throw new Error('file backend used before init or after close');
+      return this.#watches;
+    },
+  );
   readonly #options: ResolvedFileOptions;
   #store: Store | undefined;
   #watches: Watches | undefined;

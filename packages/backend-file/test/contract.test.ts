@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { runContractSuite } from '@agent-state/core/contract';
+import { storageCountOf } from './storage-count.js';
 
 // The suite runs twice: on the OS temp dir (a disk file system) and on /dev/shm (tmpfs).
 for (const [where, parent] of [
@@ -18,6 +19,8 @@ for (const [where, parent] of [
       cleanup: (config) => rmSync(String(config.settings?.directory), { recursive: true, force: true }),
       // A directory under a regular file can never be created, even by root.
       unavailableConfig: () => ({ backend: 'file', settings: { directory: '/etc/hostname/agent-state', connect_timeout_ms: 1_000 } }),
+      // Every file, lock file and directory of the test's namespace.
+      storageCount: async (config) => storageCountOf(String(config.settings?.directory), config.namespace ?? 'ns'),
     });
   });
 }

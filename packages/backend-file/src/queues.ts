@@ -1,0 +1,486 @@
+/**
+ * Native queues on files: every state change of a job is ONE `rename(2)` of its file, so the
+ * kernel decides every race (two claimers, a claimer and an expiry, an ack and an expiry): the
+ * loser gets ENOENT and moves on. The file's content (payload, priority, enqueue time) never
+ * changes; its place and name carry the state. A queue `q` lives in `queues/<q segments>/#q/`:
+ *
+ * - `seq`                                      last sequence issued (record file, under `#seq.lock`)
+ * - `ready/<pinv>/<sb>/<seq>.<attempts>`        waiting; `pinv` = 999999 - priority (7 digits),
+ *                                               `sb` = seq bucket of {@link SEQ_BUCKET}, so the first
+ *                                               name of the first non-empty bucket is the best job
+ * - `claimed/<hi>/<lo>/<seq>.<leaseId>`         in flight until the end of time bucket `lo`
+ * - `delayed/<hi>/<lo>/<seq>.<attempts>.<pinv>` invisible until the end of time bucket `lo`
+ * - `dead/<seq>.<attempts>.<pinv>`              dead letters
+ * - `ext/<seq>.<leaseId>`                       where an extended claim moved to (record file)
+ * - `tmp/`                                      a job being enqueued
+ *
+ * Time buckets: `lo` = ceil(t / {@link LO_MS}), `hi` = floor(lo / {@link LO_PER_HI}). A claim first
+ * lists only the `hi` buckets that have started and, in them, only the `lo` buckets that have
+ * ended: a bounded listing whatever the number in flight or delayed (they are in later buckets).
+ * A lease therefore ends at the end of its bucket, up to {@link LO_MS} after `now + leaseMs`, and
+ * that end is what the claim reports as `leaseUntil`.
+ *
+ * The lease id is `<attempts>-<pinv>-<lo>-<nonce>`: everything settle needs to find the claimed
+ * file without listing anything. Extend moves the file to a later bucket (one rename) and then
+ * records the new bucket in `ext/`.
+ */
+import { lstatSync, readFileSync, readdirSync, renameSync, rmdirSync, unlinkSync, utimesSync } from 'node:fs';
+import {
+  CorruptDataError,
+  InvalidValueError,
+  compareKeys,
+  type ClaimedJob,
+  type NativeQueues,
+  type QueueCounts,
+  type QueueJobRecord,
+  type SettleAction,
+} from '@agent-state/core';
+import { errnoOf, ioError, writeFileDurable } from './fs-io.js';
+import { mutexOwner, nonce, unlinkQuiet } from './mutex.js';
+import { segmentOfDir } from './paths.js';
+import { readRecord, writeRecord } from './record-file.js';
+import type { Store } from './store.js';
+
+/** Width of a time bucket (ms): lease ends and delays are rounded up to it. */
+export const LO_MS = 128;
+/** Time buckets per upper bucket (so an upper bucket spans 8.192 s). */
+export const LO_PER_HI = 64;
+/** Sequences per ready bucket: a claim reads at most this many names in its last listing. */
+export const SEQ_BUCKET = 256;
+const MAX_PRIORITY = 999_999;
+const LEASE_ID = /^(\d{1,9})-(\d{7})-(\d{1,15})-([0-9a-z]{1,40})$/;
+const JOB_ID = /^[1-9]\d{0,15}$/;
+
+const p7 = (n: number): string => String(n).padStart(7, '0');
+const p12 = (n: number): string => String(n).padStart(12, '0');
+const p16 = (n: number): string => String(n).padStart(16, '0');
+
+/** The immutable content of a job file. */
+interface JobBody {
+  priority: number;
+  enqueuedAt: number;
+  json: string;
+}
+
+/** The directories of one queue. */
+class QueueDirs {
+  readonly root: string;
+  readonly seqFile: string;
+  readonly seqMutex: string;
+  readonly ready: string;
+  readonly claimed: string;
+  readonly delayed: string;
+  readonly dead: string;
+  readonly ext: string;
+  readonly tmp: string;
+  constructor(store: Store, name: string) {
+    this.root = store.layout.family(store.layout.queuesDir, name, '#q');
+    this.seqFile = `${this.root}/seq`;
+    this.seqMutex = `${this.root}/#seq.lock`;
+    this.ready = `${this.root}/ready`;
+    this.claimed = `${this.root}/claimed`;
+    this.delayed = `${this.root}/delayed`;
+    this.dead = `${this.root}/dead`;
+    this.ext = `${this.root}/ext`;
+    this.tmp = `${this.root}/tmp`;
+  }
+}
+
+const loOf = (t: number): number => Math.ceil(t / LO_MS);
+const hiOf = (lo: number): number => Math.floor(lo / LO_PER_HI);
+const bucketDir = (base: string, lo: number): string => `${base}/${p12(hiOf(lo))}/${p12(lo)}`;
+const readyDir = (dirs: QueueDirs, pinv: string, seq: number): string => `${dirs.ready}/${pinv}/${p12(Math.floor(seq / SEQ_BUCKET))}`;
+
+/** Names in `dir` sorted (every name we make is fixed-width digits); [] when it is missing. */
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => !n.startsWith('#')).sort();
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw ioError(dir, 'read queue directory', error);
+  }
+}
+
+/** Removes `dir` if it is empty; anything else (not empty, gone) is fine. */
+function rmdirQuiet(store: Store, dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') throw ioError(dir, 'remove empty queue directory', error);
+  }
+  store.dirs.forget(dir);
+}
+
+/**
+ * Renames `src` to `dir/name` (creating `dir`); false when `src` is gone (another process moved
+ * it first). A directory removed under us (an emptied bucket) is made again.
+ */
+function move(store: Store, src: string, dir: string, name: string): boolean {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      store.dirs.ensure(dir);
+      renameSync(src, `${dir}/${name}`);
+      return true;
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT') throw ioError(src, 'move job', error);
+      if (lstatSync(src, { throwIfNoEntry: false }) === undefined) return false;
+      store.dirs.forget(dir);
+      if (attempt >= 8) throw ioError(`${dir}/${name}`, 'move job (its directory keeps vanishing)', error);
+    }
+  }
+}
+
+function readBody(path: string): JobBody | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    throw ioError(path, 'read job', error);
+  }
+  try {
+    const body = JSON.parse(text) as JobBody;
+    if (typeof body.json !== 'string' || !Number.isInteger(body.priority) || typeof body.enqueuedAt !== 'number') throw new Error('fields');
+    return body;
+  } catch (error) {
+    throw new CorruptDataError(path, 'not an agent-state job file (expected priority, enqueuedAt, json)', { cause: error });
+  }
+}
+
+/** Wakes listeners of the queue (an attribute change of `seq`, seen by inotify). */
+function ring(dirs: QueueDirs): void {
+  const now = new Date();
+  try {
+    utimesSync(dirs.seqFile, now, now);
+  } catch {
+    // no seq file yet: nothing was ever enqueued, nobody to wake for
+  }
+}
+
+/** The `NativeQueues` of a file store. */
+export class FileQueues implements NativeQueues {
+  readonly #dirs = new Map<string, QueueDirs>();
+
+  constructor(private readonly store: () => Store) {}
+
+  dirsOf(queue: string): QueueDirs {
+    let dirs = this.#dirs.get(queue);
+    if (!dirs) {
+      dirs = new QueueDirs(this.store(), queue);
+      if (this.#dirs.size > 10_000) this.#dirs.clear();
+      this.#dirs.set(queue, dirs);
+    }
+    return dirs;
+  }
+
+  async enqueue(queue: string, job: { json: string; priority: number; delayMs?: number }): Promise<{ id: string; sequence: number }> {
+    const { priority, delayMs = 0, json } = job;
+    if (!Number.isInteger(priority) || Math.abs(priority) > MAX_PRIORITY) {
+      throw new InvalidValueError('priority', priority, `expected a whole number from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
+    }
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) throw new InvalidValueError('delayMs', delayMs, 'expected a number >= 0');
+    if (typeof json !== 'string') throw new InvalidValueError('json', json, 'expected the serialized payload');
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    const now = Date.now();
+    // 1. the content, durable, under a private name (nobody lists tmp/ for jobs)
+    store.dirs.ensure(dirs.tmp);
+    const tmp = `${dirs.tmp}/${nonce()}`;
+    const body: JobBody = { priority, enqueuedAt: now, json };
+    try {
+      writeFileDurable(tmp, JSON.stringify(body), store.durable);
+    } catch (error) {
+      throw ioError(tmp, 'write job', error);
+    }
+    // 2. its sequence (the only step under a mutex; the counter write also wakes listeners)
+    let sequence: number;
+    await store.mutexes.acquireOrWait(dirs.seqMutex, dirs.root, mutexOwner(nonce()));
+    try {
+      sequence = (readRecord<{ seq: number }>(dirs.seqFile, 'queue sequence')?.seq ?? 0) + 1;
+      writeRecord(dirs.seqFile, { seq: sequence }, store.durable, 'queue sequence');
+    } finally {
+      store.mutexes.release(dirs.seqMutex);
+    }
+    // 3. one rename makes it a job
+    const pinv = p7(MAX_PRIORITY - priority);
+    const target = delayMs > 0 ? bucketDir(dirs.delayed, loOf(now + delayMs)) : readyDir(dirs, pinv, sequence);
+    const name = delayMs > 0 ? `${p16(sequence)}.0.${pinv}` : `${p16(sequence)}.0`;
+    move(store, tmp, target, name);
+    if (store.durable) store.syncDir(target);
+    if (delayMs > 0) ring(dirs);
+    return { id: String(sequence), sequence };
+  }
+
+  async claim(queue: string, options: { leaseMs: number; owner: string; maxAttempts?: number }): Promise<ClaimedJob | null> {
+    const { leaseMs, maxAttempts } = options;
+    if (typeof leaseMs !== 'number' || !Number.isFinite(leaseMs) || leaseMs <= 0) throw new InvalidValueError('leaseMs', leaseMs, 'expected a number > 0');
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    const now = Date.now();
+    this.#returnDue(store, dirs, dirs.claimed, now);
+    this.#returnDue(store, dirs, dirs.delayed, now);
+    for (let round = 0; round < 1_000; round++) {
+      const bucket = this.#firstReadyBucket(store, dirs);
+      if (!bucket) return null;
+      for (const name of bucket.names) {
+        const dot = name.indexOf('.');
+        const sequence = Number(name.slice(0, dot));
+        const attempts = Number(name.slice(dot + 1));
+        const src = `${bucket.dir}/${name}`;
+        if (maxAttempts !== undefined && attempts >= maxAttempts) {
+          move(store, src, dirs.dead, `${p16(sequence)}.${attempts}.${bucket.pinv}`);
+          continue;
+        }
+        const body = readBody(src);
+        if (!body) continue; // claimed by another process meanwhile
+        const lo = loOf(now + leaseMs);
+        const leaseId = `${attempts + 1}-${bucket.pinv}-${lo}-${nonce()}`;
+        if (!move(store, src, bucketDir(dirs.claimed, lo), `${p16(sequence)}.${leaseId}`)) continue;
+        return {
+          id: String(sequence),
+          json: body.json,
+          priority: body.priority,
+          sequence,
+          attempts: attempts + 1,
+          leaseId,
+          leaseUntil: lo * LO_MS,
+          enqueuedAt: body.enqueuedAt,
+        };
+      }
+    }
+    return null;
+  }
+
+  async settle(queue: string, id: string, leaseId: string, action: SettleAction): Promise<boolean> {
+    if (!JOB_ID.test(id)) return false;
+    const m = LEASE_ID.exec(leaseId);
+    if (!m) return false;
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    const sequence = Number(id);
+    const attempts = Number(m[1]);
+    const pinv = m[2]!;
+    const name = `${p16(sequence)}.${leaseId}`;
+    const extFile = `${dirs.ext}/${name}`;
+    const lo = readRecord<{ lo: number }>(extFile, 'extended lease')?.lo ?? Number(m[3]);
+    const path = `${bucketDir(dirs.claimed, lo)}/${name}`;
+    const now = Date.now();
+    switch (action.kind) {
+      case 'ack': {
+        try {
+          unlinkSync(path);
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT') return false;
+          throw ioError(path, 'ack job', error);
+        }
+        if (lo !== Number(m[3])) unlinkQuiet(extFile);
+        return true;
+      }
+      case 'nack': {
+        const delayMs = action.delayMs;
+        const moved =
+          delayMs > 0
+            ? move(store, path, bucketDir(dirs.delayed, loOf(now + delayMs)), `${p16(sequence)}.${attempts}.${pinv}`)
+            : move(store, path, readyDir(dirs, pinv, sequence), `${p16(sequence)}.${attempts}`);
+        if (!moved) return false;
+        if (lo !== Number(m[3])) unlinkQuiet(extFile);
+        ring(dirs);
+        return true;
+      }
+      case 'extend': {
+        const next = loOf(now + action.leaseMs);
+        if (next <= lo) return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+        if (!move(store, path, bucketDir(dirs.claimed, next), name)) return false;
+        store.dirs.ensure(dirs.ext);
+        writeRecord(extFile, { lo: next }, false, 'extended lease');
+        return true;
+      }
+    }
+  }
+
+  async counts(queue: string): Promise<QueueCounts> {
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    const now = Date.now();
+    let waiting = 0;
+    for (const pinv of listNames(dirs.ready)) for (const sb of listNames(`${dirs.ready}/${pinv}`)) waiting += listNames(`${dirs.ready}/${pinv}/${sb}`).length;
+    const timed = (base: string): { due: number; later: number } => {
+      let due = 0;
+      let later = 0;
+      for (const hi of listNames(base)) {
+        for (const lo of listNames(`${base}/${hi}`)) {
+          const n = listNames(`${base}/${hi}/${lo}`).length;
+          if (Number(lo) * LO_MS <= now) due += n;
+          else later += n;
+        }
+      }
+      return { due, later };
+    };
+    const claimed = timed(dirs.claimed);
+    const delayed = timed(dirs.delayed);
+    void store;
+    return { waiting: waiting + claimed.due + delayed.due, inFlight: claimed.later, delayed: delayed.later, dead: listNames(dirs.dead).length };
+  }
+
+  async jobs(queue: string, options: { state?: QueueJobRecord['state']; afterSequence?: number; limit: number }): Promise<QueueJobRecord[]> {
+    const dirs = this.dirsOf(queue);
+    const now = Date.now();
+    const found: { path: string; sequence: number; attempts: number; state: QueueJobRecord['state']; visibleAt?: number }[] = [];
+    const want = (state: QueueJobRecord['state']): boolean => options.state === undefined || options.state === state;
+    const after = options.afterSequence ?? 0;
+    const add = (path: string, name: string, state: QueueJobRecord['state'], attempts: number, visibleAt?: number): void => {
+      const sequence = Number(name.slice(0, 16));
+      if (sequence > after) found.push({ path, sequence, attempts, state, ...(visibleAt !== undefined && { visibleAt }) });
+    };
+    if (want('waiting') || want('in-flight') || want('delayed')) {
+      for (const pinv of listNames(dirs.ready))
+        for (const sb of listNames(`${dirs.ready}/${pinv}`))
+          for (const name of listNames(`${dirs.ready}/${pinv}/${sb}`)) if (want('waiting')) add(`${dirs.ready}/${pinv}/${sb}/${name}`, name, 'waiting', Number(name.split('.')[1]));
+      for (const [base, kind] of [
+        [dirs.claimed, 'in-flight'],
+        [dirs.delayed, 'delayed'],
+      ] as const) {
+        for (const hi of listNames(base))
+          for (const lo of listNames(`${base}/${hi}`))
+            for (const name of listNames(`${base}/${hi}/${lo}`)) {
+              const end = Number(lo) * LO_MS;
+              const state = end <= now ? 'waiting' : kind;
+              if (!want(state)) continue;
+              const attempts = kind === 'in-flight' ? Number(name.slice(17).split('-')[0]) : Number(name.split('.')[1]);
+              add(`${base}/${hi}/${lo}/${name}`, name, state, attempts, state === 'waiting' ? undefined : end);
+            }
+      }
+    }
+    if (want('dead')) for (const name of listNames(dirs.dead)) add(`${dirs.dead}/${name}`, name, 'dead', Number(name.split('.')[1]));
+    found.sort((a, b) => a.sequence - b.sequence);
+    const out: QueueJobRecord[] = [];
+    for (const f of found) {
+      if (out.length >= options.limit) break;
+      const body = readBody(f.path);
+      if (!body) continue; // moved meanwhile
+      out.push({
+        id: String(f.sequence),
+        json: body.json,
+        priority: body.priority,
+        sequence: f.sequence,
+        attempts: f.attempts,
+        enqueuedAt: body.enqueuedAt,
+        state: f.state,
+        ...(f.visibleAt !== undefined && { visibleAt: f.visibleAt }),
+      });
+    }
+    return out;
+  }
+
+  async reviveDead(queue: string, id: string, action: 'retry' | 'delete'): Promise<boolean> {
+    if (!JOB_ID.test(id)) return false;
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    const prefix = `${p16(Number(id))}.`;
+    for (const name of listNames(dirs.dead)) {
+      if (!name.startsWith(prefix)) continue;
+      const path = `${dirs.dead}/${name}`;
+      if (action === 'delete') {
+        try {
+          unlinkSync(path);
+          return true;
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT') return false;
+          throw ioError(path, 'delete dead letter', error);
+        }
+      }
+      const pinv = name.split('.')[2]!;
+      if (!move(store, path, readyDir(dirs, pinv, Number(id)), `${p16(Number(id))}.0`)) return false;
+      ring(dirs);
+      return true;
+    }
+    return false;
+  }
+
+  async names(): Promise<string[]> {
+    const store = this.store();
+    const out: string[] = [];
+    const walk = (dir: string, prefix: string): void => {
+      for (const name of listNames(dir)) {
+        const segment = segmentOfDir(name);
+        if (segment !== undefined) walk(`${dir}/${name}`, `${prefix}${segment}/`);
+      }
+      let entries: string[];
+      try {
+        entries = readdirSync(dir);
+      } catch {
+        return;
+      }
+      if (entries.includes('#q') && prefix !== '' && holdsJob(`${dir}/#q`)) out.push(prefix.slice(0, -1));
+    };
+    walk(store.layout.queuesDir, '');
+    return out.sort(compareKeys);
+  }
+
+  /** The first ready bucket that has names (empty buckets and priority dirs are removed). */
+  #firstReadyBucket(store: Store, dirs: QueueDirs): { dir: string; pinv: string; names: string[] } | undefined {
+    for (const pinv of listNames(dirs.ready)) {
+      const pdir = `${dirs.ready}/${pinv}`;
+      for (const sb of listNames(pdir)) {
+        const dir = `${pdir}/${sb}`;
+        const jobs = listNames(dir);
+        if (jobs.length > 0) return { dir, pinv, names: jobs };
+        rmdirQuiet(store, dir);
+      }
+      rmdirQuiet(store, pdir);
+    }
+    return undefined;
+  }
+
+  /**
+   * Moves the jobs of every ended time bucket of `base` (expired claims, due delayed jobs) back
+   * to ready, and removes the emptied buckets. Lists only buckets that have started.
+   */
+  #returnDue(store: Store, dirs: QueueDirs, base: string, now: number): void {
+    const nowLo = Math.floor(now / LO_MS); // buckets <= this one have ended
+    for (const hiName of listNames(base)) {
+      const hi = Number(hiName);
+      if (hi > hiOf(nowLo)) break;
+      const hdir = `${base}/${hiName}`;
+      for (const loName of listNames(hdir)) {
+        if (Number(loName) > nowLo) break;
+        const ldir = `${hdir}/${loName}`;
+        for (const name of listNames(ldir)) {
+          const sequence = Number(name.slice(0, 16));
+          let attempts: number;
+          let pinv: string;
+          if (base === dirs.claimed) {
+            const m = LEASE_ID.exec(name.slice(17));
+            if (!m) continue;
+            attempts = Number(m[1]);
+            pinv = m[2]!;
+          } else {
+            const parts = name.split('.');
+            attempts = Number(parts[1]);
+            pinv = parts[2] ?? p7(MAX_PRIORITY);
+          }
+          if (move(store, `${ldir}/${name}`, readyDir(dirs, pinv, sequence), `${p16(sequence)}.${attempts}`) && base === dirs.claimed) {
+            const m = LEASE_ID.exec(name.slice(17));
+            if (m && Number(m[3]) !== Number(loName)) unlinkQuiet(`${dirs.ext}/${name}`);
+          }
+        }
+        rmdirQuiet(store, ldir);
+      }
+      if (hi < hiOf(nowLo)) rmdirQuiet(store, hdir);
+    }
+  }
+}
+
+/** True when the queue directory holds at least one job in any state. */
+function holdsJob(root: string): boolean {
+  const any = (dir: string, depth: number): boolean => {
+    for (const name of listNames(dir)) {
+      if (depth === 0) return true;
+      if (any(`${dir}/${name}`, depth - 1)) return true;
+    }
+    return false;
+  };
+  return any(`${root}/ready`, 2) || any(`${root}/claimed`, 2) || any(`${root}/delayed`, 2) || any(`${root}/dead`, 0);
+}
