@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import { runContractSuite } from '@agent-state/core/contract';
-import { closedPort, dropNamespace, redisConfig } from './helpers/redis.js';
+import { storageCount } from '../src/index.js';
+import { closedPort, dropNamespace, redisConfig, REDIS_URL } from './helpers/redis.js';
 
 runContractSuite({ describe, it }, {
   name: 'redis',
@@ -8,6 +9,8 @@ runContractSuite({ describe, it }, {
   crashSafe: true,
   config: () => redisConfig(),
   cleanup: (config) => dropNamespace(config.namespace!),
+  // Every string key, hash field, sorted-set member and stream entry of the test's namespace.
+  storageCount: (config) => storageCount({ url: REDIS_URL, namespace: config.namespace! }),
   unavailableConfig: async () => ({
     backend: 'redis',
     settings: { redis_host: '127.0.0.1', redis_port: await closedPort(), connect_timeout_ms: 1_000 },
