@@ -119,7 +119,8 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     logger: false,
     // Type errors are refused, not coerced: `"5"` is not a ttl.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    forceCloseConnections: false,
+    // Idle keep-alive connections are closed on stop; requests in flight are finished.
+    forceCloseConnections: 'idle',
     return503OnClosing: true,
   });
 
@@ -346,13 +347,15 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     const signal = requestSignal(req, reply, stopping.signal);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'close', 'x-accel-buffering': 'no' });
     res.write(': connected\n\n');
     const ping = setInterval(() => res.write(': ping\n\n'), pingMs);
     const end = () => {
       clearInterval(ping);
       streams.delete(end);
       if (!res.writableEnded) res.end();
+      // An SSE connection is never reused: close it so it cannot hold up a stop.
+      res.once('finish', () => res.socket?.destroySoon());
     };
     streams.add(end);
     signal.addEventListener('abort', end, { once: true });

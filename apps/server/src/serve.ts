@@ -62,7 +62,14 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const stop = () =>
       (stopping ??= (async () => {
         app.abortAll();
-        await app.fastify.close();
+        // Connections that finish their request while we close become idle keep-alive ones:
+        // close those as they appear, so a client's connection pool never holds the stop up.
+        const sweep = setInterval(() => app.fastify.server.closeIdleConnections(), 50);
+        try {
+          await app.fastify.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await state.close();
       })());
     return { url, port: bound, token, state, app, stop };
