@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { batch } from '../src/commands/batch.js';
+import { batch } from '../src/commands/batch/index.js';
 import type { CommandContext } from '../src/context.js';
 import { makeProject, type Project } from './helpers.js';
 

@@ -59,10 +59,15 @@ describe('exit codes', () => {
       expect(await project.cli(['get', 'nope'])).toEqual({ code: 1, stdout: '', stderr: '' });
     });
 
-    it('a usage error exits 2 with one line', async () => {
-      expectFailure(await project.cli(['get', 'k', '--no-such-option']), 2, 'USAGE');
-      expectFailure(await project.cli(['frobnicate']), 2, 'USAGE');
-      expectFailure(await project.cli(['set', 'k', '1', '--ttl', 'soon']), 2, 'USAGE');
+    it('a usage error exits 2 with one line, then the usage of the command', async () => {
+      const usage = (result: RunResult, command: string) => {
+        expect(result).toMatchObject({ code: 2, stdout: '' });
+        expect(result.stderr).toMatch(new RegExp(`^agent-state: USAGE: [^\\n]+\\nusage: agent-state${command ? ` ${command}` : ""} [^\\n]+\\n$`));
+      };
+      usage(await project.cli(['get', 'k', '--no-such-option']), 'get');
+      usage(await project.cli(['frobnicate']), '');
+      usage(await project.cli(['set', 'k', '1', '--ttl', 'soon']), 'set');
+      usage(await project.cli(['queue', 'pop']), 'queue pop');
     });
 
     it('INVALID_KEY, INVALID_VALUE and CONFLICT exit 10, 11 and 13 and write nothing', async () => {
