@@ -111,6 +111,7 @@ export class StateClient implements AsyncDisposable {
   #lockCount = 0;
   #agents: Agents | undefined;
   readonly #subscriptions = new Set<ChannelFollower>();
+  readonly #closing = new AbortController();
 
   /** @internal Use `openState()`. */
   constructor(
@@ -374,6 +375,7 @@ export class StateClient implements AsyncDisposable {
       // watch covers writes; the timer also covers a TTL running out.
       maxRecheckMs: watch ? 1_000 : WAIT_FOR_POLL_MS,
       signal: options?.signal,
+      closeSignal: this.closeSignal,
     });
     if (!result) throw new TimeoutError(`waitFor(${JSON.stringify(key)})`, timeoutMs);
     return result.entry;
@@ -481,6 +483,7 @@ export class StateClient implements AsyncDisposable {
   /** Releases every connection, timer and handle. Idempotent; later calls → `StateClosedError`. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
+      this.#closing.abort(new StateClosedError('go on waiting'));
       const subscriptions = [...this.#subscriptions];
       this.#subscriptions.clear();
       await Promise.all(subscriptions.map((s) => s.stop()));
@@ -491,6 +494,11 @@ export class StateClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** @internal Aborted by `close()`, so blocking waits end at once with `StateClosedError`. */
+  get closeSignal(): AbortSignal {
+    return this.#closing.signal;
   }
 
   /** Throws `StateClosedError` after `close()`. For extensions built on the client. */

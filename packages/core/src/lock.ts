@@ -77,7 +77,8 @@ export class Lock implements AsyncDisposable {
     try {
       await this.release();
     } catch (error) {
-      if (!isStateError(error, 'LOCK_LOST')) throw error;
+      // By code, not class: a backend built against another copy of core throws its own class.
+      if (!isStateError(error, 'LOCK_LOST') && (error as { code?: unknown } | null)?.code !== 'LOCK_LOST') throw error;
       this.#lost = true;
     }
   }

@@ -29,12 +29,13 @@ export async function waitForLock(
   waitMs: number,
   tryOnce: () => Promise<LockLease | null>,
 ): Promise<LockLease> {
-  const deadline = Date.now() + waitMs;
+  // performance.now(): a wall-clock jump neither ends the wait early nor makes it endless.
+  const deadline = performance.now() + waitMs;
   const backoff = new Backoff(1, 25);
   for (;;) {
     const lease = await tryOnce();
     if (lease) return lease;
-    const remaining = deadline - Date.now();
+    const remaining = deadline - performance.now();
     if (remaining <= 0) throw new LockTimeoutError(resource, waitMs);
     await sleep(Math.min(backoff.next(), remaining));
   }

@@ -27,7 +27,7 @@ export interface LogReadOptions {
 export interface LogFollowOptions {
   /** Start after this seq (default: the last seq now, so only new records). */
   after?: number;
-  /** Aborting it ends the iteration (the `for await` loop simply finishes). */
+  /** Aborting it ends the iteration (the `for await` loop simply finishes); so does `close()`. */
   signal?: AbortSignal;
 }
 
@@ -108,9 +108,11 @@ export class Log<T extends JsonValue = JsonValue> {
           waitMs: FOLLOW_WAIT_MS,
           maxRecheckMs: f.logWake.maxRecheckMs,
           signal,
+          closeSignal: this.state.closeSignal,
         });
       } catch (error) {
-        if (signal?.aborted) return;
+        // An abort or the client's close ends the iteration; anything else is a real failure.
+        if (signal?.aborted || this.state.closed) return;
         throw error;
       }
       for (const r of page ?? []) {

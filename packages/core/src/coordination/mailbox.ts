@@ -112,6 +112,7 @@ export class Mailbox {
       waitMs: options?.waitMs ?? 0,
       maxRecheckMs: f.logWake.maxRecheckMs,
       signal: options?.signal,
+      closeSignal: this.state.closeSignal,
     });
     return got ?? [];
   }

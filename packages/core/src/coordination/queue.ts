@@ -152,6 +152,7 @@ export class Queue {
       waitMs: options?.waitMs ?? 0,
       maxRecheckMs: f.queueWake.maxRecheckMs,
       signal: options?.signal,
+      closeSignal: this.state.closeSignal,
     });
     if (!claimed) return null;
     return new Job<T>(

@@ -18,6 +18,8 @@ export interface BlockingWait<T> {
   /** Longest pause between re-checks when nothing wakes us. */
   maxRecheckMs: number;
   signal?: AbortSignal | undefined;
+  /** The client's close signal: `close()` ends the wait at once with `StateClosedError`. */
+  closeSignal?: AbortSignal | undefined;
 }
 
 /**
@@ -28,7 +30,11 @@ export interface BlockingWait<T> {
  * lost (it is remembered), and re-checks also run on a backoff timer of at most `maxRecheckMs`.
  */
 export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined> {
-  w.signal?.throwIfAborted();
+  const signals = [w.signal, w.closeSignal].filter((s): s is AbortSignal => s !== undefined);
+  const throwIfAborted = (): void => {
+    for (const s of signals) s.throwIfAborted();
+  };
+  throwIfAborted();
   const first = await w.check();
   if (first !== undefined || w.waitMs <= 0) return first;
   const deadline = performance.now() + w.waitMs;
@@ -41,7 +47,7 @@ export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined
   const backoff = new Backoff(5, w.maxRecheckMs);
   try {
     for (;;) {
-      w.signal?.throwIfAborted();
+      throwIfAborted();
       pending = false;
       const result = await w.check();
       if (result !== undefined) return result;
@@ -49,20 +55,22 @@ export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined
       if (remaining <= 0) return undefined;
       if (pending) continue;
       await new Promise<void>((resolve, reject) => {
-        const done = (): void => {
+        const cleanup = (): void => {
           clearTimeout(timer);
-          w.signal?.removeEventListener('abort', onAbort);
+          for (const s of signals) s.removeEventListener('abort', onAbort);
           wake = undefined;
+        };
+        const done = (): void => {
+          cleanup();
           resolve();
         };
-        const onAbort = (): void => {
-          clearTimeout(timer);
-          wake = undefined;
-          reject(w.signal!.reason);
+        const onAbort = (event: Event): void => {
+          cleanup();
+          reject((event.target as AbortSignal).reason);
         };
         const timer = setTimeout(done, Math.min(remaining, backoff.next()));
         wake = done;
-        w.signal?.addEventListener('abort', onAbort, { once: true });
+        for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
       });
     }
   } finally {
