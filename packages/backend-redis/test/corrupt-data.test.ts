@@ -44,6 +44,15 @@ describe('damaged data', () => {
     assert.equal(await admin.get(key('bad/json2')), '1:1::{not json', 'never overwritten');
   });
 
+  it('a value JSON.parse refuses but a lenient parser takes (Infinity) is refused by a write too', async () => {
+    await state.write('bad/inf', 1);
+    await admin.set(key('bad/inf'), '1:1::Infinity');
+    await assert.rejects(state.read('bad/inf'), isCorrupt(key('bad/inf')));
+    await assert.rejects(state.write('bad/inf', 2), isCorrupt(key('bad/inf')));
+    assert.equal(await admin.get(key('bad/inf')), '1:1::Infinity');
+    assert.equal(await admin.eval("return tostring(cjson.decode_invalid_numbers())", 0), 'true', "the server's shared cjson setting is put back");
+  });
+
   it('an entry without a readable header is refused by write, delete, update, increment and transactions, and left as is', async () => {
     await admin.set(key('bad/ver'), 'x:1::1');
     await admin.zadd(`agent-state:{${ns}}:idx`, 0, 'bad/ver');

@@ -31,12 +31,16 @@
   telling anyone, so a write with a TTL raises the floor to its own version at write time.
 ]]
 -- True when the value after a readable header is not JSON, as a read would find (so a change
--- never overwrites what a read reports as damaged). cjson accepts a few non-JSON number forms
--- (Infinity, NaN, hex) that JSON.parse refuses; nesting deeper than cjson's limit is not damage.
+-- never overwrites what a read reports as damaged). cjson is made strict about numbers for this
+-- one call (no Infinity, NaN or hex; its shared setting is put back before the script ends);
+-- nesting deeper than cjson's limit is not damage.
 local function jsonDamaged(key)
   local body = string.match(redis.call('GET', key), '^%d+:%d+:%d*:(.*)$')
   if not body then return true end
+  local lenient = cjson.decode_invalid_numbers()
+  cjson.decode_invalid_numbers(false)
   local ok, err = pcall(cjson.decode, body)
+  cjson.decode_invalid_numbers(lenient)
   return not ok and not string.find(tostring(err), 'nested', 1, true)
 end
 
