@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InvalidConfigError } from '@agent-state/core';
+import { movePortableCoordination } from './upgrade.js';
 
 /** Migration `i` moves the database from `user_version` i to i + 1. */
 export const MIGRATIONS: readonly string[] = [
@@ -131,12 +132,16 @@ export function migrate(db: Database.Database, path: string): void {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw newerSchema(path, version);
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+    // A first-wave store's portable queues, mailboxes and channels move into the native tables.
+    const moved = version > 0 && version < 2 ? movePortableCoordination(db, Date.now()) : undefined;
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     // Said once: the process that ran the upgrade (inside the transaction, so only one does).
     if (version > 0) {
       process.stderr.write(
         `agent-state: upgraded the SQLite store ${path} in place from format ${version} to ${SCHEMA_VERSION}` +
-          (version < 2 ? ' (version floor set above every existing version; native queue and log tables added)' : '') +
+          (moved
+            ? ` (version floor set above every existing version; ${moved.jobs} queued jobs and ${moved.records} mailbox/channel messages moved into the native tables)`
+            : '') +
           '\n',
       );
     }
