@@ -22,15 +22,21 @@ import {
   type ListPageRequest,
   type LockLease,
   type RepairReport,
+  type NativeLogs,
+  type NativeQueues,
   CorruptDataError,
 } from '@agent-state/core';
 import { Connection } from './connection.js';
 import { firstCandidate, ListIndex } from './list-index.js';
 import * as locks from './lock.js';
 import { Meta, TOMB_GRACE_MS } from './format.js';
+import { FirebaseLogs } from './logs.js';
+import { Mirrors } from './mirror.js';
+import { FirebaseNotify } from './notify.js';
+import { FirebaseQueues } from './queues.js';
 import { asEntryNode, baseVersion, isTomb, liveEntryNode, liveForChange, nextEntryNode, toEntry, tombOf, type EntryNode } from './nodes.js';
 import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type ResolvedFirebaseOptions } from './options.js';
-import { ENTRIES, NamespacePaths, entryPath, lockPath } from './paths.js';
+import { ENTRIES, NamespacePaths, entryPath, lockPath, nativePaths } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 import { SyncCache } from './sync-cache.js';
 import { checkReads, commit, fencedDelete, fencedWrite } from './transaction.js';
@@ -41,7 +47,21 @@ const PURGE_PER_LIST = 20;
 /** A `CommunicationBackend` on a Firebase Realtime Database (or an emulator of it). */
 export class FirebaseBackend implements CommunicationBackend {
   readonly name = 'firebase';
-  readonly capabilities: BackendCapabilities = { multiProcess: true, persistent: true, nativeIncrement: true };
+  readonly capabilities: BackendCapabilities = {
+    multiProcess: true,
+    persistent: true,
+    nativeIncrement: true,
+    coordination: { queues: true, logs: true, notify: true },
+  };
+  /** Native queues (queues.ts); usable once `init` resolved. */
+  readonly queues: NativeQueues;
+  /** Native logs (logs.ts); usable once `init` resolved. */
+  readonly logs: NativeLogs;
+  /** Wakeups from the queue and log listeners (notify.ts). */
+  readonly notify: FirebaseNotify;
+  #queues: FirebaseQueues | undefined;
+  #logs: FirebaseLogs | undefined;
+  #mirrors: Mirrors | undefined;
   readonly #resolved: ResolvedFirebaseOptions;
   readonly #index = new ListIndex();
   #connection: Connection | undefined;
@@ -54,6 +74,26 @@ export class FirebaseBackend implements CommunicationBackend {
   constructor(options: FirebaseBackendOptions = {}, origin?: OptionsOrigin) {
     this.#resolved = resolveOptions(options, process.env, origin);
     this.#source = origin?.source ?? 'options';
+    const q = (): FirebaseQueues => this.#open(this.#queues);
+    const l = (): FirebaseLogs => this.#open(this.#logs);
+    this.queues = {
+      enqueue: (...a) => q().enqueue(...a),
+      claim: (...a) => q().claim(...a),
+      settle: (...a) => q().settle(...a),
+      counts: (...a) => q().counts(...a),
+      jobs: (...a) => q().jobs(...a),
+      reviveDead: (...a) => q().reviveDead(...a),
+      names: () => q().names(),
+    };
+    this.logs = {
+      append: (...a) => l().append(...a),
+      read: (...a) => l().read(...a),
+      lastSeq: (...a) => l().lastSeq(...a),
+      trim: (...a) => l().trim(...a),
+      remove: (...a) => l().remove(...a),
+      names: (...a) => l().names(...a),
+    };
+    this.notify = new FirebaseNotify(q, l);
   }
 
   async init(context: BackendInitContext): Promise<void> {
@@ -62,6 +102,10 @@ export class FirebaseBackend implements CommunicationBackend {
     this.#cache = new SyncCache(this.#connection, this.#paths.root);
     try {
       this.#meta = await Meta.open(this.#connection, this.#paths.root, this.#cache, this.#source);
+      this.#mirrors = new Mirrors(this.#connection);
+      const native = nativePaths(this.#paths.root);
+      this.#queues = new FirebaseQueues(this.#connection, native, this.#mirrors);
+      this.#logs = new FirebaseLogs(this.#connection, native, this.#mirrors);
     } catch (error) {
       await this.close();
       throw error;
@@ -73,6 +117,10 @@ export class FirebaseBackend implements CommunicationBackend {
     this.#connection = undefined;
     this.#meta?.close();
     this.#meta = undefined;
+    this.#mirrors?.close();
+    this.#mirrors = undefined;
+    this.#queues = undefined;
+    this.#logs = undefined;
     this.#cache?.close();
     this.#cache = undefined;
     await connection?.close();
@@ -289,6 +337,11 @@ export class FirebaseBackend implements CommunicationBackend {
           : { skip: true, result: undefined },
       );
     }
+  }
+
+  #open<T>(family: T | undefined): T {
+    if (!family) throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open (init not called, or closed)');
+    return family;
   }
 
   #m(): Meta {

@@ -86,3 +86,39 @@ export function entryPath(key: string): string {
 export function lockPath(resource: string): string {
   return `${LOCKS}/${childName(resource)}`;
 }
+
+/**
+ * Top-level nodes of the native coordination families, beside the namespace node rather than
+ * inside it: a commit or a fenced write runs one transaction on the namespace (or entries) node,
+ * and the namespace mirror receives every change below it, so queue and log traffic stays out of
+ * both. `~` never occurs in an escaped namespace, so these never collide with another namespace.
+ *
+ * ```
+ * /<ns>~q/~<queue>   n: last sequence; j/<id>: job; r/<priority-seq>: waiting index;
+ *                    d/<time>-<id>, f/<time>-<id>: delayed and in-flight indexes (queues.ts)
+ * /<ns>~g/~<log>     n: { s: last seq, lo: trimmed up to, b: newest records }; r/<seq>: records (logs.ts)
+ * /<ns>~n/q|g/~<name>  names of queues and logs ever used (for names())
+ * ```
+ */
+export interface NativePaths {
+  queues: string;
+  logs: string;
+  names: string;
+}
+
+/** The native family roots of a namespace (escaped root as in {@link NamespacePaths}). */
+export function nativePaths(root: string): NativePaths {
+  return { queues: `${root}~q`, logs: `${root}~g`, names: `${root}~n` };
+}
+
+/** Every top-level node a namespace uses, for tools that remove a namespace. */
+export function namespaceNodes(namespace: string): string[] {
+  const root = escapeName(namespace);
+  const native = nativePaths(root);
+  return [root, native.queues, native.logs, native.names];
+}
+
+/** Zero-padded decimal, so that names sort like the numbers. */
+export function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}

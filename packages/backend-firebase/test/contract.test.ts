@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import { runContractSuite } from '@agent-state/core/contract';
 import { freePort } from './emulator.js';
-import { freshConfig, removeNamespace } from './fixtures.js';
+import { freshConfig, removeNamespace, storageCount } from './fixtures.js';
 
 runContractSuite(
   { describe, it },
@@ -11,6 +11,7 @@ runContractSuite(
     crashSafe: true,
     config: () => freshConfig(),
     cleanup: (config) => removeNamespace(config.namespace),
+    storageCount: (config) => storageCount(config.namespace),
     unavailableConfig: async () => ({
       backend: 'firebase',
       namespace: 'unreachable',

@@ -1,0 +1,50 @@
+// A worker process for the native-family tests: opens the store from argv[2] and runs one task
+// on the backend surface directly, reporting JSON lines on stdout.
+import { openState } from '@agent-state/core';
+
+const { config, task, args } = JSON.parse(process.argv[2]);
+const emit = (type, data = {}) => process.stdout.write(`${JSON.stringify({ type, ...data })}\n`);
+const sleepUntil = (at) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+
+const tasks = {
+  /** Waits for the start time, then one claim; reports the id or null. */
+  async claim(backend) {
+    await backend.queues.counts(args.queue); // warm the listener before the start line
+    emit('ready');
+    await sleepUntil(args.startAt);
+    const job = await backend.queues.claim(args.queue, { leaseMs: 60_000, owner: `worker-${process.pid}` });
+    emit('claimed', { id: job?.id ?? null });
+  },
+  /** `n` single-record appends; reports every seq. */
+  async append(backend) {
+    await backend.logs.lastSeq(args.log);
+    emit('ready');
+    await sleepUntil(args.startAt);
+    const seqs = [];
+    for (let i = 0; i < args.n; i++) {
+      const [r] = await backend.logs.append(args.log, [JSON.stringify({ pid: process.pid, i })]);
+      seqs.push(r.seq);
+    }
+    emit('done', { seqs });
+  },
+  /** Listens on a topic, says so, and reports the first wakeup. */
+  async listen(backend) {
+    await new Promise((resolve) => {
+      let stop;
+      backend.notify.listen(args.topic, () => {
+        emit('woken');
+        void stop?.().then(resolve);
+      }).then((s) => {
+        stop = s;
+        emit('listening');
+      });
+    });
+  },
+};
+
+const state = await openState({ config, env: {} });
+try {
+  await tasks[task](state.backend);
+} finally {
+  await state.close();
+}
