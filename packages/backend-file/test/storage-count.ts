@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Everything a namespace of a file store holds, counted: every file, lock file and directory
- * under `<directory>/<namespace>` (the retention test compares counts, not bytes).
+ * The records a namespace of a file store holds: every file and lock file under
+ * `<directory>/<namespace>` (directories are structure, like a table's pages: emptied queue
+ * buckets are removed by the next claim that passes them, a log's directory stays).
  */
 export function storageCountOf(directory: string, namespace = 'ns'): number {
   let count = 0;
@@ -15,8 +16,8 @@ export function storageCountOf(directory: string, namespace = 'ns'): number {
       return;
     }
     for (const entry of entries) {
-      count++;
       if (entry.isDirectory()) walk(join(dir, entry.name));
+      else count++;
     }
   };
   walk(join(directory, namespace));
