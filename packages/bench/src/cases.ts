@@ -6,9 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { runFor, summarize, type Measurement, type RunSample } from './harness/measure.js';
 import { measureInProcesses } from './harness/processes.js';
-import { LatencyRecorder } from './harness/stats.js';
+import { LatencyRecorder, spread } from './harness/stats.js';
 import type { Profile } from './profile.js';
 import type { CaseResult } from './results.js';
+import { SkipCase } from './subjects/commands.js';
 import type { StoreRef, Subject, SubjectSpec } from './subjects/types.js';
 import type { PreparedOperation, Workload } from './workloads/types.js';
 
@@ -75,8 +76,13 @@ async function ready(workload: Workload, spec: SubjectSpec, ctx: CaseContext): P
   return subject;
 }
 
+/** A failed case, or a skipped one when the error says the case cannot run here (SkipCase). */
 function failed(base: CaseResult, error: unknown, ctx: CaseContext): CaseResult {
   const message = messageOf(error);
+  if (error instanceof SkipCase) {
+    ctx.note(`${base.backend} ${base.workload} ${base.subject}: skipped: ${message}`);
+    return { ...base, status: 'skipped', note: message };
+  }
   ctx.note(`${base.backend} ${base.workload} ${base.subject}: failed: ${message}`);
   return { ...base, status: 'failed', note: message };
 }
@@ -129,6 +135,57 @@ export async function runInterleaved(
     results.push({ ...lane.base, throughput: m.throughput, latency: m.latency, durationMs });
   }
   return results;
+}
+
+/**
+ * Runs a sampled workload on several subjects: setup, then `rounds` rounds in which every subject
+ * takes one sample in turn; throughput per round = ops ÷ elapsed, reported as median (min–max).
+ */
+export async function runSampled(
+  workload: Workload,
+  specs: readonly SubjectSpec[],
+  ctx: CaseContext,
+  onSubject: (spec: SubjectSpec) => void,
+): Promise<CaseResult[]> {
+  const { profile } = ctx;
+  const rounds = workload.rounds?.(profile) ?? profile.runs;
+  const lanes: { spec: SubjectSpec; base: CaseResult; subject?: Subject; rates: number[]; recorder: LatencyRecorder; facts: Record<string, number | string>; error?: unknown; started: number; busyMs: number }[] = [];
+  for (const spec of specs) {
+    onSubject(spec);
+    const lane = { spec, base: baseResult(workload, spec, ctx), rates: [] as number[], recorder: new LatencyRecorder(), facts: {}, started: performance.now(), busyMs: 0 };
+    try {
+      lanes.push({ ...lane, subject: await ready(workload, spec, ctx) });
+    } catch (error) {
+      lanes.push({ ...lane, error });
+    }
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const lane of lanes) {
+      if (lane.error !== undefined || !lane.subject) continue;
+      const t0 = performance.now();
+      try {
+        const sample = await workload.sample!(lane.subject, { profile, processIndex: 0, seed: 42 + round, store: ctx.store, round });
+        lane.rates.push(sample.elapsedMs > 0 ? (sample.ops * 1000) / sample.elapsedMs : 0);
+        const latencies = sample.latencies ?? Array.from({ length: Math.min(sample.ops, 100_000) }, () => sample.elapsedMs / Math.max(1, sample.ops));
+        for (const ms of latencies) lane.recorder.recordMs(ms);
+        if (sample.facts) lane.facts = sample.facts;
+      } catch (error) {
+        lane.error = error;
+      }
+      lane.busyMs += performance.now() - t0;
+    }
+  }
+  return lanes.map((lane) => {
+    const durationMs = Math.round(lane.busyMs);
+    if (lane.error !== undefined) return { ...failed(lane.base, lane.error, ctx), durationMs };
+    return {
+      ...lane.base,
+      throughput: spread(lane.rates),
+      latency: lane.recorder.summary(),
+      ...(Object.keys(lane.facts).length > 0 && { facts: { ...lane.facts, rounds } }),
+      durationMs,
+    };
+  });
 }
 
 /** Runs one case on its own: multi-process, or a custom scenario. */

@@ -1,7 +1,7 @@
 /** The `agent-state-bench` command: options in, a run, the table (or JSON) out, files written. */
 import { Command, InvalidArgumentError } from 'commander';
-import cliProgress from 'cli-progress';
 import { PROFILES } from './profile.js';
+import { progressFor } from './progress.js';
 import { writeReport, defaultOutDir } from './report/write.js';
 import { runBench } from './run.js';
 import { BENCH_BACKENDS, type BenchBackend } from './subjects/types.js';
@@ -37,25 +37,17 @@ export function createProgram(): Command {
     .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; swarm?: number[]; out?: string; json: boolean }) => {
       const base = opts.quick ? PROFILES.quick : PROFILES.full;
       const profile = opts.swarm ? { ...base, swarmAgents: opts.swarm } : base;
-      const bar = new cliProgress.SingleBar(
-        { format: 'bench [{bar}] {value}/{total} {case}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-        cliProgress.Presets.shades_classic,
-      );
-      let started = false;
+      // A bar on a terminal; one line per case on anything else (CI logs, | tee).
+      const progress = progressFor(process.stderr);
       const notes: string[] = [];
       const report = await runBench({
         profile,
         ...(opts.backends && { backends: opts.backends }),
         ...(opts.workloads && { workloads: opts.workloads }),
-        onCase: ({ index, total, name }) => {
-          if (!started) {
-            bar.start(total, 0, { case: name });
-            started = true;
-          }
-          bar.update(index, { case: name });
-        },
+        onCase: (event) => progress.onCase(event),
+        onCaseDone: (event) => progress.onCaseDone(event),
         onNote: (note) => notes.push(note),
-      }).finally(() => bar.stop());
+      }).finally(() => progress.stop());
       const dir = opts.out ?? defaultOutDir(process.cwd(), report.startedAt);
       const { table } = writeReport(report, dir);
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);

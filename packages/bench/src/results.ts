@@ -33,6 +33,10 @@ export interface TargetResult {
   name: string;
   /** How it is judged, e.g. `ours/raw ≥ 0.8`. */
   rule: string;
+  /** ratio, latency, throughput, latency-ratio, fact or complete (see targets.ts). */
+  kind?: string;
+  /** The unit of `measured` for display: `×`, ` ms`, ` ops/s`, ` lost`. */
+  unit?: string;
   /** The measured figure (a ratio, or ms for absolute targets); absent when not measured. */
   measured?: number;
   verdict: 'met' | 'not met' | 'not measured';

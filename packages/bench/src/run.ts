@@ -2,7 +2,7 @@
  * The bench run: for every selected backend, a fresh store; every workload on every subject
  * that can do it (ours, raw drivers, peers); then ratios, targets and recommendations.
  */
-import { groupByWorkload, openSubject, runCase, runInterleaved, type CaseContext } from './cases.js';
+import { groupByWorkload, openSubject, runCase, runInterleaved, runSampled, type CaseContext } from './cases.js';
 import { machineInfo } from './machine.js';
 import { PROFILES, type Profile } from './profile.js';
 import { recommend } from './recommend.js';
@@ -25,6 +25,12 @@ export interface RunOptions {
   workloads?: readonly string[];
   /** Called before each case (progress display). */
   onCase?: (event: { index: number; total: number; name: string }) => void;
+  /** Called after each case with its result (`done` cases of `total` so far). */
+  onCaseDone?: (event: { done: number; total: number; name: string; result: CaseResult }) => void;
+  /** Extra workloads (e.g. the server's HTTP/MCP cases), run after the built-in ones. */
+  extraWorkloads?: readonly Workload[];
+  /** Extra subjects per backend (e.g. ours through HTTP), offered to every workload. */
+  extraSubjects?: Partial<Record<BenchBackend, readonly SubjectSpec[]>>;
   /** Called with notes for the person watching (skips, failures). */
   onNote?: (note: string) => void;
 }
@@ -32,6 +38,7 @@ export interface RunOptions {
 /** The workloads `spec` can run. */
 export function canRun(workload: Workload, spec: SubjectSpec, backend: BenchBackend): boolean {
   if (spec.only && !spec.only.includes(workload.id)) return false;
+  if (workload.backends && !workload.backends.includes(backend)) return false;
   if (!workload.needs.every((n) => spec.capabilities.includes(n))) return false;
   // The multi-process cases compare ours with the raw driver (and lock peers) only, to keep runs short.
   if (workload.custom && spec.kind !== 'ours') return false;
@@ -54,14 +61,22 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const profile = typeof options.profile === 'object' ? options.profile : PROFILES[options.profile ?? 'full'];
   const backends = options.backends ?? (await defaultBackends());
-  const workloads = allWorkloads(profile).filter((w) => !options.workloads || options.workloads.includes(w.id));
+  const workloads = [...allWorkloads(profile), ...(options.extraWorkloads ?? [])].filter((w) => !options.workloads || options.workloads.includes(w.id));
   const note = options.onNote ?? (() => undefined);
+  const subjectsOf = (b: BenchBackend): readonly SubjectSpec[] => [...SUBJECTS[b], ...(options.extraSubjects?.[b] ?? [])];
   const plans = new Map(
-    backends.map((b) => [b, workloads.flatMap((workload) => SUBJECTS[b].filter((spec) => canRun(workload, spec, b)).map((spec) => ({ workload, spec })))]),
+    backends.map((b) => [b, workloads.flatMap((workload) => subjectsOf(b).filter((spec) => canRun(workload, spec, b)).map((spec) => ({ workload, spec })))]),
   );
   const total = [...plans.values()].reduce((s, p) => s + p.length, 0);
   let index = 0;
+  let done = 0;
   const cases: CaseResult[] = [];
+  const finished = (results: CaseResult[]): void => {
+    for (const result of results) {
+      cases.push(result);
+      options.onCaseDone?.({ done: ++done, total, name: `${result.backend} ${result.workload} ${result.subject}`, result });
+    }
+  };
   const backendStatus: BenchReport['backends'] = [];
 
   for (const backend of backends) {
@@ -80,6 +95,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
         backendStatus.push({ name: backend, status: 'skipped', note: ready.message });
         note(`${backend}: skipped (${ready.message})`);
         index += plan.length;
+        done += plan.length;
         continue;
       }
       backendStatus.push({ name: backend, status: 'ran' });
@@ -87,13 +103,15 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
       for (const group of groupByWorkload(plan)) {
         const workload = group[0]!.workload;
         const onSubject = (spec: SubjectSpec): void => options.onCase?.({ index: index++, total, name: `${backend} ${workload.id} ${spec.id}` });
-        if (workload.custom || workload.axis(profile).processes > 1) {
+        if (workload.sample) {
+          finished(await runSampled(workload, group.map((p) => p.spec), ctx, onSubject));
+        } else if (workload.custom || workload.axis(profile).processes > 1) {
           for (const { spec } of group) {
             onSubject(spec);
-            cases.push(await runCase(workload, spec, ctx));
+            finished([await runCase(workload, spec, ctx)]);
           }
         } else {
-          cases.push(...(await runInterleaved(workload, group.map((p) => p.spec), ctx, onSubject)));
+          finished(await runInterleaved(workload, group.map((p) => p.spec), ctx, onSubject));
         }
       }
     } finally {

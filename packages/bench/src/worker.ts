@@ -3,7 +3,6 @@
  * `kv` runs a workload's operation in timed runs on the coordinator's signal; `swarm-agent` is one
  * agent of the swarm scenario.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { runFor } from './harness/measure.js';
 import type { WorkerMessage } from './harness/processes.js';
 import { LatencyRecorder } from './harness/stats.js';
@@ -48,45 +47,70 @@ async function kv(job: Extract<Job, { mode: 'kv' }>): Promise<void> {
   });
 }
 
+/** What a swarm task carries. */
+interface SwarmTask {
+  session: string;
+  cycle: number;
+  taskId: string;
+  resource: number;
+  enqueuedAt: number;
+  /** The mailbox the result goes to. */
+  replyTo: string;
+}
+
+/**
+ * One swarm agent. Nothing polls: it blocks in `dequeue({ waitMs })` (woken by the backend's
+ * notification), hears the channel through a subscription, sends each result to the
+ * coordinator's mailbox, and answers the coordinator's IPC messages as they come.
+ */
 async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<void> {
   const state = await openOurs(job.store);
   const queue = state.queue(`agent-${job.agentId}`);
+  const outbox = state.mailbox(job.agentId);
   const delivery: number[] = [];
-  let stopping = false;
-  let reportAsked = false;
+  const stop = new AbortController();
   process.on('message', (message: { type: string }) => {
-    if (message.type === 'stop') stopping = true;
-    if (message.type === 'report') reportAsked = true;
+    if (message.type === 'stop') stop.abort();
+    if (message.type === 'report') send({ type: 'data', values: { delivery: delivery.splice(0) } });
   });
   await state.agents.register(job.agentId, { role: 'agent', pid: process.pid }, { pid: process.pid });
-  const unsubscribe = await state.subscribe('swarm', (_message, meta) => {
-    delivery.push(Date.now() - meta.publishedAt);
-  }, { pollMs: 2, idlePollMs: 20 });
+  let failure: unknown;
+  const subscription = await state.subscribe(
+    'swarm',
+    (_message, meta) => {
+      delivery.push(Date.now() - meta.publishedAt);
+    },
+    {
+      onError: (error) => {
+        failure ??= error;
+        stop.abort();
+      },
+    },
+  );
   send({ type: 'ready' });
-  let idle = 1;
-  while (!stopping) {
-    if (reportAsked) {
-      reportAsked = false;
-      send({ type: 'data', values: { delivery: delivery.splice(0) } });
+  while (!stop.signal.aborted) {
+    let claimed;
+    try {
+      claimed = await queue.dequeue({ leaseMs: 30_000, waitMs: 5_000, signal: stop.signal });
+    } catch (error) {
+      if (stop.signal.aborted) break;
+      throw error;
     }
-    const job2 = await queue.dequeue({ leaseMs: 30_000 });
-    if (!job2) {
-      await sleep(idle);
-      idle = Math.min(20, idle * 2);
-      continue;
-    }
-    idle = 1;
-    const task = job2.payload as { session: string; cycle: number; taskId: string; resource: number; enqueuedAt: number };
+    if (!claimed) continue;
+    const task = claimed.payload as unknown as SwarmTask;
     const assignmentMs = Date.now() - task.enqueuedAt;
     const lockStarted = performance.now();
     const lock = await state.lock(`swarm/resource-${task.resource}`, { ttlMs: 10_000, waitMs: 60_000 });
     const lockMs = performance.now() - lockStarted;
     await state.increment(`swarm/${task.session}/resource-${task.resource}/uses`);
     await lock.release();
-    await state.write(`swarm/${task.session}/results/${task.cycle}/${job.agentId}`, { taskId: task.taskId, assignmentMs, lockMs }, { ifVersion: 'absent' });
-    await job2.ack();
+    const result = { taskId: task.taskId, cycle: task.cycle, agentId: job.agentId, assignmentMs, lockMs };
+    await state.write(`swarm/${task.session}/results/${task.cycle}/${job.agentId}`, result, { ifVersion: 'absent' });
+    await outbox.send(task.replyTo, result);
+    await claimed.ack();
   }
-  await unsubscribe();
+  await subscription();
+  if (failure) throw failure;
   await state.agents.unregister(job.agentId);
   await state.close();
 }

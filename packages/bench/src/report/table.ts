@@ -17,7 +17,7 @@ export function renderTables(report: BenchReport): string {
   }
   const targets = new Table({ head: ['backend', 'issue', 'target', 'rule', 'measured', 'verdict'], style: { head: [], border: [] } });
   for (const t of report.targets) {
-    const unit = t.rule.includes(' ms') ? ' ms' : '×';
+    const unit = t.unit ?? (t.rule.includes(' ms') ? ' ms' : '×');
     targets.push([t.backend, `#${t.issue}`, t.name, t.rule, t.measured === undefined ? '—' : `${num(t.measured)}${unit}`, t.verdict]);
   }
   const m = report.machine;

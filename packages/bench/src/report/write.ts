@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchReport } from '../results.js';
 import { renderMarkdown } from './markdown.js';
+import { renderCompareSvg } from './compare-svg.js';
 import { renderSvg } from './svg.js';
 import { renderTables } from './table.js';
 
@@ -10,7 +11,7 @@ export function defaultOutDir(cwd: string, startedAt: string): string {
   return resolve(cwd, 'results', startedAt.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z'));
 }
 
-/** Writes results.json, report.md, chart.svg and table.txt into `dir`; returns the table text. */
+/** Writes results.json, report.md, chart.svg, compare.svg and table.txt into `dir`; returns the table text. */
 export function writeReport(report: BenchReport, dir: string): { table: string; files: string[] } {
   mkdirSync(dir, { recursive: true });
   const table = renderTables(report);
@@ -18,6 +19,7 @@ export function writeReport(report: BenchReport, dir: string): { table: string; 
     'results.json': `${JSON.stringify(report, null, 2)}\n`,
     'report.md': renderMarkdown(report),
     'chart.svg': renderSvg(report),
+    'compare.svg': renderCompareSvg(report),
     'table.txt': `${table}\n`,
   };
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);

@@ -1,17 +1,19 @@
+import { bullmq } from './bullmq.js';
 import { ours } from './ours.js';
 import { keyvRedis, keyvSqlite, properLockfile, redlock, unstorageFs, unstorageRedis } from './peers.js';
 import { rawFirebase } from './raw-firebase.js';
-import { rawFs, rawFsAsync } from './raw-fs.js';
+import { nodeStart, redisCli } from './processes.js';
+import { rawFs, rawFsAsync, rawFsDurable } from './raw-fs.js';
 import { rawRedis, rawRedisSet } from './raw-redis.js';
 import { rawSqlite } from './raw-sqlite.js';
 import type { BenchBackend, SubjectSpec } from './types.js';
 
 /** Every subject measured on each backend: ours first, then raw drivers, then peers. */
 export const SUBJECTS: Record<BenchBackend, readonly SubjectSpec[]> = {
-  file: [ours, rawFs, rawFsAsync, unstorageFs, properLockfile],
-  sqlite: [ours, rawSqlite, keyvSqlite],
-  redis: [ours, rawRedis, rawRedisSet, keyvRedis, unstorageRedis, redlock],
-  firebase: [ours, rawFirebase],
+  file: [ours, rawFs, rawFsAsync, rawFsDurable, nodeStart, unstorageFs, properLockfile],
+  sqlite: [ours, rawSqlite, nodeStart, keyvSqlite],
+  redis: [ours, rawRedis, rawRedisSet, redisCli, nodeStart, keyvRedis, unstorageRedis, redlock, bullmq],
+  firebase: [ours, rawFirebase, nodeStart],
   memory: [ours],
 };
 

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { openState, type CommunicationConfigInput, type StateClient } from '@agent-state/core';
-import type { StoreRef, Subject, SubjectSpec } from './types.js';
+import { CLI_KEY, cliEnv, cliProjectDir, requireAgentStateBin, run } from './commands.js';
+import type { QueueDrainOptions, StoreRef, Subject, SubjectSpec } from './types.js';
 
 /** The `communication` config that opens our client on `store`. */
 export function oursConfig(store: StoreRef): CommunicationConfigInput {
@@ -33,9 +35,10 @@ export const ours: SubjectSpec = {
   id: 'ours',
   kind: 'ours',
   label: 'agent-state (openState + public API)',
-  capabilities: ['read', 'write', 'rmw', 'lockCycle', 'state'],
+  capabilities: ['read', 'write', 'rmw', 'lockCycle', 'queueCycle', 'queueDrain', 'cliCall', 'state'],
   async open(store: StoreRef): Promise<Subject> {
     const state = await openOurs(store);
+    let cli: { bin: string; cwd: string } | undefined;
     return {
       state,
       async read(key) {
@@ -50,6 +53,37 @@ export const ours: SubjectSpec = {
       async lockCycle(resource, options) {
         const lock = await state.lock(resource, { ttlMs: 10_000, waitMs: options.wait ? 60_000 : 0 });
         await lock.release();
+      },
+      async queueCycle(name) {
+        const queue = state.queue(name);
+        await queue.enqueue({ at: Date.now() });
+        const job = await queue.dequeue({ leaseMs: 30_000 });
+        if (!job) throw new Error('dequeue found no job right after enqueue');
+        await job.ack();
+      },
+      async queueDrain({ name, jobs, workers }: QueueDrainOptions) {
+        const queue = state.queue(name);
+        const t0 = performance.now();
+        for (let n = 0; n < jobs; n++) await queue.enqueue({ n });
+        const t1 = performance.now();
+        let done = 0;
+        // Every job is waiting before the consumers start, so an empty claim means drained.
+        const consumer = async (): Promise<void> => {
+          for (;;) {
+            const job = await queue.dequeue({ leaseMs: 60_000 });
+            if (!job) return;
+            await job.ack();
+            done++;
+          }
+        };
+        await Promise.all(Array.from({ length: workers }, consumer));
+        const t2 = performance.now();
+        if (done !== jobs) throw new Error(`drained ${done} of ${jobs} jobs`);
+        return { addMs: t1 - t0, processMs: t2 - t1 };
+      },
+      async cliCall() {
+        cli ??= { bin: requireAgentStateBin(), cwd: cliProjectDir(store) };
+        await run(process.execPath, [cli.bin, 'get', CLI_KEY], { cwd: cli.cwd, env: cliEnv() });
       },
       close: () => state.close(),
     };

@@ -104,3 +104,24 @@ export const rawFsAsync: SubjectSpec = {
     };
   },
 };
+
+/**
+ * The yardstick of the file queue (second-wave notes: file queue cycles/s ≥ 0.4× this): one raw
+ * durable write of a small job (temp + fsync + rename + dir fsync) per operation.
+ */
+export const rawFsDurable: SubjectSpec = {
+  id: 'raw-durable',
+  kind: 'raw',
+  label: 'one raw durable write per op (temp+fsync+rename+dir fsync): the file queue yardstick',
+  capabilities: ['queueCycle'],
+  only: ['queue'],
+  async open(store: StoreRef): Promise<Subject> {
+    const dir = join(store.root, 'raw-fs-durable');
+    mkdirSync(dir, { recursive: true });
+    let n = 0;
+    return {
+      queueCycle: async (name) => durableWriteSync(dir, join(dir, `${name}-${n++ % 64}.json`), JSON.stringify({ at: Date.now() })),
+      close: async () => undefined,
+    };
+  },
+};

@@ -40,13 +40,30 @@ export interface Subject {
   rmw?(key: string, fn: (value: unknown) => unknown): Promise<void>;
   /** Acquire then release a lock on `resource`. */
   lockCycle?(resource: string, options: LockCycleOptions): Promise<void>;
+  /** One queue cycle on queue `name`: enqueue → claim → ack (ours), or the raw step it is judged against. */
+  queueCycle?(name: string): Promise<void>;
+  /**
+   * Adds `jobs` jobs one by one (awaited), then `workers` consumers in this process drain them.
+   * Returns the two phases' wall times.
+   */
+  queueDrain?(options: QueueDrainOptions): Promise<{ addMs: number; processMs: number }>;
+  /** One command-line call as a new process (the `cli` case): resolves when it exits 0. */
+  cliCall?(): Promise<void>;
   /** Our client, for workloads that need the full API (transactions, queues, pub/sub). */
   state?: StateClient;
   close(): Promise<void>;
 }
 
+/** Options of {@link Subject.queueDrain}. */
+export interface QueueDrainOptions {
+  /** A queue name nobody used before in this run. */
+  name: string;
+  jobs: number;
+  workers: number;
+}
+
 /** The operations a workload may need. */
-export type Capability = 'read' | 'write' | 'rmw' | 'lockCycle' | 'state';
+export type Capability = 'read' | 'write' | 'rmw' | 'lockCycle' | 'queueCycle' | 'queueDrain' | 'cliCall' | 'state';
 
 /** A subject a backend offers, and how to open it. */
 export interface SubjectSpec {

@@ -66,25 +66,6 @@ export const COORDINATION_WORKLOADS: readonly Workload[] = [
     },
   },
   {
-    id: 'queue',
-    title: 'queue cycle',
-    description: 'enqueue → dequeue → ack of one job (one op = the cycle).',
-    needs: ['state'],
-    axis: () => ({ inflight: 1, processes: 1 }),
-    async prepare(subject, ctx) {
-      const queue = subject.state!.queue(`bench-${ctx.processIndex}`);
-      let n = 0;
-      return {
-        op: async () => {
-          await queue.enqueue({ n: n++ });
-          const job = await queue.dequeue({ leaseMs: 30_000 });
-          if (!job) throw new Error('dequeue found no job right after enqueue');
-          await job.ack();
-        },
-      };
-    },
-  },
-  {
     id: 'pubsub',
     title: 'pub/sub delivery',
     description: 'Publish one message and wait for the subscriber (same process) to get it; latency = publish call → handler.',

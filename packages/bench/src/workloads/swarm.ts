@@ -3,16 +3,19 @@
  * processes. Each cycle the coordinator announces the cycle on a channel and enqueues one task
  * per agent on that agent's queue; agents take it, hold a shared lock around a counter, write a
  * result and ack. Reports the seed's p99 figures: assignment, lock acquisition, message delivery.
+ * Nothing polls: agents block in `dequeue({ waitMs })`, the coordinator in its mailbox's
+ * `receive({ waitMs })`, where every agent sends its result.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { nextMessage, startWorker, stopWorkers } from '../harness/processes.js';
 import type { Profile } from '../profile.js';
 import type { StoreRef, Subject } from '../subjects/types.js';
 import type { CustomOutcome, Workload } from './types.js';
 
-/** What an agent writes per task. */
+/** What an agent writes (and sends to the coordinator's mailbox) per task. */
 export interface SwarmResult {
   taskId: string;
+  cycle: number;
+  agentId: string;
   assignmentMs: number;
   lockMs: number;
 }
@@ -23,6 +26,8 @@ async function runSwarm(store: StoreRef, profile: Profile, subject: Subject, age
   const state = subject.state!;
   const session = `s${Date.now().toString(36)}`;
   const ids = Array.from({ length: agents }, (_, i) => `agent-${String(i + 1).padStart(2, '0')}`);
+  const coordinator = `coordinator-${session}`;
+  const inbox = state.mailbox(coordinator);
   const children = ids.map((agentId) => startWorker({ mode: 'swarm-agent', store, agentId, session }));
   const assignment: number[] = [];
   const lock: number[] = [];
@@ -35,19 +40,23 @@ async function runSwarm(store: StoreRef, profile: Profile, subject: Subject, age
     for (let cycle = 1; cycle <= profile.swarmCycles; cycle++) {
       await state.publish('swarm', { type: 'cycle-start', session, cycle });
       for (const [i, id] of ids.entries()) {
-        await state.queue(`agent-${id}`).enqueue({ session, cycle, taskId: `task-${cycle}-${id}`, resource: i % RESOURCES, enqueuedAt: Date.now() });
+        await state
+          .queue(`agent-${id}`)
+          .enqueue({ session, cycle, taskId: `task-${cycle}-${id}`, resource: i % RESOURCES, enqueuedAt: Date.now(), replyTo: coordinator });
       }
-      const keys = ids.map((id) => `swarm/${session}/results/${cycle}/${id}`);
-      const deadline = Date.now() + 60_000;
-      let results: SwarmResult[] = [];
-      while (Date.now() < deadline) {
-        results = (await state.readMany(keys)).flatMap((e) => (e ? [e.value as unknown as SwarmResult] : []));
-        if (results.length === agents) break;
-        await sleep(5);
+      const deadline = performance.now() + 60_000;
+      const results = new Map<string, SwarmResult>();
+      while (results.size < agents && performance.now() < deadline) {
+        const mail = await inbox.receive({ waitMs: Math.max(1, deadline - performance.now()) });
+        for (const m of mail) {
+          const r = m.message as unknown as SwarmResult;
+          if (r.cycle === cycle) results.set(r.agentId, r);
+        }
+        if (mail.length > 0) await inbox.ack(mail);
       }
-      received += results.length;
-      assignment.push(...results.map((r) => r.assignmentMs));
-      lock.push(...results.map((r) => r.lockMs));
+      received += results.size;
+      assignment.push(...[...results.values()].map((r) => r.assignmentMs));
+      lock.push(...[...results.values()].map((r) => r.lockMs));
     }
     const elapsedMs = Date.now() - t0;
     const data = children.map((c) => nextMessage(c, 'data', 30_000));
@@ -56,12 +65,17 @@ async function runSwarm(store: StoreRef, profile: Profile, subject: Subject, age
     let uses = 0;
     for (let r = 0; r < RESOURCES; r++) uses += ((await state.read(`swarm/${session}/resource-${r}/uses`))?.value as number | undefined) ?? 0;
     const expected = agents * profile.swarmCycles;
+    // Every result exactly once in the store, too (written with ifVersion 'absent').
+    let stored = 0;
+    for (let cycle = 1; cycle <= profile.swarmCycles; cycle++) {
+      stored += (await state.readMany(ids.map((id) => `swarm/${session}/results/${cycle}/${id}`))).filter(Boolean).length;
+    }
     return {
       ops: received,
       elapsedMs,
       latencies: assignment,
       series: { assignment, lock, delivery },
-      facts: { agents, cycles: profile.swarmCycles, results: `${received}/${expected}`, lockedCounter: `${uses}/${expected}`, startupMs: t0 - started },
+      facts: { agents, cycles: profile.swarmCycles, results: `${received}/${expected}`, stored: `${stored}/${expected}`, lockedCounter: `${uses}/${expected}`, startupMs: t0 - started },
     };
   } finally {
     await stopWorkers(children);

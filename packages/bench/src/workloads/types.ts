@@ -1,6 +1,6 @@
 import type { Operation } from '../harness/measure.js';
 import type { Profile } from '../profile.js';
-import type { Capability, StoreRef, Subject } from '../subjects/types.js';
+import type { BenchBackend, Capability, StoreRef, Subject } from '../subjects/types.js';
 
 /** The two concurrency axes: operations in flight per process, and processes. */
 export interface Axis {
@@ -33,6 +33,15 @@ export interface CustomOutcome {
   facts: Record<string, number | string>;
 }
 
+/** One measured round of a sampled workload. */
+export interface Sample {
+  ops: number;
+  elapsedMs: number;
+  /** Latencies (ms) to record; default: one of elapsedMs / ops per op. */
+  latencies?: number[];
+  facts?: Record<string, number | string>;
+}
+
 /** One workload: what it needs, its axis, how to prepare the store and build an operation. */
 export interface Workload {
   id: string;
@@ -40,11 +49,21 @@ export interface Workload {
   /** One sentence for the README and report. */
   description: string;
   needs: readonly Capability[];
+  /** Only on these backends (default: every backend whose subjects have the capabilities). */
+  backends?: readonly BenchBackend[];
   axis(profile: Profile): Axis;
   /** Preparation shared by workloads with the same key (done once per subject and run). */
   setup?: { key: string; run(subject: Subject, profile: Profile): Promise<void> };
   /** Builds the operation in the process that runs it. */
   prepare?(subject: Subject, ctx: OperationContext): Promise<PreparedOperation>;
+  /**
+   * A workload measured in rounds instead of a timed loop: each round calls `sample` once per
+   * subject, subjects alternating (ours, baseline, ours, baseline ...); throughput is the median
+   * (min–max) of the rounds. For scenarios too big for a timed loop (drain a backlog, start a process).
+   */
+  sample?(subject: Subject, ctx: OperationContext & { store: StoreRef; round: number }): Promise<Sample>;
+  /** Rounds of a sampled workload (default: profile.runs). */
+  rounds?(profile: Profile): number;
   /** A workload that runs its own scenario instead of the timed loop (swarm). */
   custom?(store: StoreRef, profile: Profile, subject: Subject): Promise<CustomOutcome>;
 }
