@@ -134,14 +134,27 @@ export class StateClient implements AsyncDisposable {
     return this.#closed !== undefined;
   }
 
-  /** The entry of `key`, or `null` when absent or expired. */
+  /**
+   * The entry of `key`, or `null` when absent or expired.
+   * @throws InvalidKeyError
+   * @throws CorruptDataError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async read<T extends JsonValue = JsonValue>(key: string): Promise<Entry<T> | null> {
     this.guard('read');
     assertKey(key);
     return (await this.backend.read(key)) as Entry<T> | null;
   }
 
-  /** Entries of several keys, in the same order (`null` for absent ones). */
+  /**
+   * Entries of several keys, in the same order (`null` for absent ones).
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws CorruptDataError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
     this.guard('readMany');
     if (!Array.isArray(keys)) throw new InvalidValueError('keys', keys, 'expected an array of keys');
@@ -153,6 +166,13 @@ export class StateClient implements AsyncDisposable {
   /**
    * Writes `value` atomically and returns the new entry. With `ifVersion`, a compare-and-set:
    * `ConflictError` (nothing written) unless the current version matches.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws ConflictError (ifVersion did not match)
+   * @throws LockLostError (fence no longer held)
+   * @throws CorruptDataError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async write<T extends JsonValue>(key: string, value: T, options?: WriteOptions): Promise<Entry<T>> {
     this.guard('write');
@@ -170,7 +190,16 @@ export class StateClient implements AsyncDisposable {
     })) as Entry<T>;
   }
 
-  /** Deletes `key`; `true` when it existed. Honors `ifVersion` and `fence` like `write`. */
+  /**
+   * Deletes `key`; `true` when it existed. Honors `ifVersion` and `fence` like `write`.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws ConflictError
+   * @throws LockLostError
+   * @throws CorruptDataError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async delete(key: string, options?: DeleteOptions): Promise<boolean> {
     this.guard('delete');
     assertKey(key);
@@ -187,6 +216,10 @@ export class StateClient implements AsyncDisposable {
    * Live entries in key order, paged from the backend. A key that exists for the whole listing
    * is returned exactly once, even while other keys are written. Coordination's own keys (under
    * `@…`) appear only when `prefix` starts with `@`.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async *list(options?: ListOptions): AsyncGenerator<Entry> {
     this.guard('list');
@@ -220,6 +253,12 @@ export class StateClient implements AsyncDisposable {
   /**
    * Atomic read-modify-write: calls `fn` with the current entry and writes what it returns,
    * retrying on conflict. Returning `undefined` leaves the key as it is.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws ConflictError (after maxRetries)
+   * @throws CorruptDataError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async update<T extends JsonValue = JsonValue>(
     key: string,
@@ -245,7 +284,15 @@ export class StateClient implements AsyncDisposable {
     }, options?.maxRetries ?? DEFAULT_UPDATE_RETRIES);
   }
 
-  /** Adds `by` (default 1) to a numeric key atomically; an absent key counts as 0. */
+  /**
+   * Adds `by` (default 1) to a numeric key atomically; an absent key counts as 0.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError (by, or the key holds a non-number)
+   * @throws ConflictError
+   * @throws CorruptDataError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async increment(key: string, by = 1): Promise<number> {
     this.guard('increment');
     assertKey(key);
@@ -266,6 +313,11 @@ export class StateClient implements AsyncDisposable {
   /**
    * Takes the lock on `resource` (a lease with a fencing token), waiting up to `waitMs` with
    * jittered backoff; `LockTimeoutError` when that passes.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws LockTimeoutError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async lock(resource: string, options?: LockOptions): Promise<Lock> {
     this.guard('lock');
@@ -287,6 +339,11 @@ export class StateClient implements AsyncDisposable {
    * sets never deadlock), each with its own lease and fencing token, within one `waitMs` for all
    * of them. On `LockTimeoutError` (or any error) the locks taken so far are released first.
    * Returns the locks in sorted resource order.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws LockTimeoutError (none held afterwards)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async lockMany(resources: readonly string[], options?: LockOptions): Promise<Lock[]> {
     this.guard('lock');
@@ -323,6 +380,11 @@ export class StateClient implements AsyncDisposable {
   /**
    * Frees a lease known only by its identity (a stateless server releasing for its caller).
    * `LockLostError` if that lease is no longer held.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws LockLostError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async releaseLease(lease: LeaseRef): Promise<void> {
     this.guard('release a lock');
@@ -333,6 +395,11 @@ export class StateClient implements AsyncDisposable {
   /**
    * Extends a lease known only by its identity to now + `ttlMs`; returns the new lease.
    * `LockLostError` if it is no longer held.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws LockLostError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async extendLease(lease: LeaseRef, ttlMs: number): Promise<LockLease> {
     this.guard('extend a lock');
@@ -347,6 +414,11 @@ export class StateClient implements AsyncDisposable {
    * true: checked at once and after every change of `key` (the backend's `watch` where it has
    * one, else re-reads at most 100 ms apart). `TimeoutError` after `timeoutMs`; an aborted
    * `signal` rejects with its reason; an error thrown by `predicate` rejects with it.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws TimeoutError
+   * @throws StateClosedError
+   * @throws the signal's reason when aborted
    */
   async waitFor<T extends JsonValue = JsonValue>(
     key: string,
@@ -384,6 +456,10 @@ export class StateClient implements AsyncDisposable {
   /**
    * Removes a damaged entry, the only way past `CorruptDataError`, and says what it replaced.
    * `NotSupportedError` on a backend without repair.
+   * @throws InvalidKeyError
+   * @throws NotSupportedError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async repair(key: string): Promise<RepairReport> {
     this.guard('repair');
@@ -395,6 +471,11 @@ export class StateClient implements AsyncDisposable {
   /**
    * Runs `fn` in a serializable transaction and commits it; on conflict re-runs it (up to
    * `maxRetries`, then `ConflictError`). An error thrown by `fn` rolls back and is re-thrown.
+   * @throws InvalidValueError
+   * @throws ConflictError (after maxRetries)
+   * @throws whatever fn throws (after rollback)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async transaction<R>(fn: (tx: Transaction) => Promise<R> | R, options?: RetryOptions): Promise<R> {
     this.guard('run a transaction');
@@ -427,7 +508,13 @@ export class StateClient implements AsyncDisposable {
     return new Queue(this, name, options);
   }
 
-  /** Publishes `message` on `channel`; every current subscriber receives it, in publish order. */
+  /**
+   * Publishes `message` on `channel`; every current subscriber receives it, in publish order.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async publish(channel: string, message: JsonValue, options?: PublishOptions): Promise<{ sequence: number }> {
     return publish(this, channel, message, options);
   }
@@ -437,6 +524,10 @@ export class StateClient implements AsyncDisposable {
    * `after`, every retained one with a greater sequence first), one at a time, in order.
    * Returns a {@link Subscription}: `close()`, `closed`, `await using`, and callable as the old
    * unsubscribe function. `close()` of the client stops every subscription too.
+   * @throws InvalidKeyError
+   * @throws InvalidValueError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async subscribe<T extends JsonValue = JsonValue>(
     channel: string,

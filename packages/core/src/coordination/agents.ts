@@ -27,7 +27,8 @@ export interface AgentInfo {
   status: AgentStatus;
 }
 
-interface AgentRecord {
+// A type alias (not an interface) so that a record is a JsonValue without casts.
+type AgentRecord = {
   info: JsonValue;
   metrics: JsonValue;
   registeredAt: number;
@@ -36,7 +37,7 @@ interface AgentRecord {
   registryTtlMs: number;
   /** `host:pid` of a process to watch, when given. */
   process: string | null;
-}
+};
 
 /**
  * The agent registry: `register`, `heartbeat`, `list` with status from the last heartbeat —
@@ -58,7 +59,7 @@ export class Agents {
     assertPositive(options?.pid, 'options.pid', { integer: true });
     const now = Date.now();
     await this.state.update<JsonValue>(agentKey(agentId), (current) => {
-      const previous = current?.value as unknown as AgentRecord | undefined;
+      const previous = current?.value as AgentRecord | undefined;
       const record: AgentRecord = {
         info,
         metrics: previous?.metrics ?? null,
@@ -68,7 +69,7 @@ export class Agents {
         registryTtlMs: options?.registryTtlMs ?? 60_000,
         process: options?.pid !== undefined ? `${localHost()}:${options.pid}` : null,
       };
-      return record as unknown as JsonValue;
+      return record;
     });
   }
 
@@ -79,11 +80,11 @@ export class Agents {
     assertJsonValue(metrics, 'metrics');
     const now = Date.now();
     await this.state.update<JsonValue>(agentKey(agentId), (current) => {
-      const previous = current?.value as unknown as AgentRecord | undefined;
+      const previous = current?.value as AgentRecord | undefined;
       const record: AgentRecord = previous
         ? { ...previous, metrics, lastHeartbeat: now }
         : { info: {}, metrics, registeredAt: now, lastHeartbeat: now, heartbeatIntervalMs: 5_000, registryTtlMs: 60_000, process: null };
-      return record as unknown as JsonValue;
+      return record;
     });
   }
 
@@ -100,7 +101,7 @@ export class Agents {
     const now = Date.now();
     const out: AgentInfo[] = [];
     for await (const entry of this.state.list({ prefix: AGENTS_PREFIX })) {
-      const r = entry.value as unknown as AgentRecord;
+      const r = entry.value as AgentRecord;
       out.push({
         agentId: entry.key.slice(AGENTS_PREFIX.length),
         info: r.info,

@@ -53,7 +53,12 @@ export class Log<T extends JsonValue = JsonValue> {
     this.#log = userLog(name);
   }
 
-  /** Appends one record; returns its seq and time. */
+  /**
+   * Appends one record; returns its seq and time.
+   * @throws InvalidValueError (record)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async append(record: T): Promise<{ seq: number; at: number }> {
     this.state.guard('append to a log');
     const json = serializeValue(record, this.state.config.maxValueBytes, 'record');
@@ -61,7 +66,12 @@ export class Log<T extends JsonValue = JsonValue> {
     return appended!;
   }
 
-  /** Records oldest first, seq > `after`, at most `limit`. */
+  /**
+   * Records oldest first, seq > `after`, at most `limit`.
+   * @throws InvalidValueError (after, limit)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async *read(options?: LogReadOptions): AsyncGenerator<LogEntry<T>> {
     this.state.guard('read a log');
     assertOptions(options, 'options', ['after', 'limit']);
@@ -86,6 +96,8 @@ export class Log<T extends JsonValue = JsonValue> {
   /**
    * New records as they land (woken by the backend's notification), oldest first, forever:
    * end it with `break` or the `signal`.
+   * @throws InvalidValueError (after, signal)
+   * @throws BackendUnavailableError
    */
   async *follow(options?: LogFollowOptions): AsyncGenerator<LogEntry<T>> {
     this.state.guard('follow a log');
@@ -126,6 +138,9 @@ export class Log<T extends JsonValue = JsonValue> {
    * Drops records: `{ before: seq }` every record with a smaller seq, `{ keepLast: n }` all but
    * the newest n, `{ olderThanMs }` those appended longer ago. Returns how many went. Seqs are
    * never reused: `lastSeq()` stays.
+   * @throws InvalidValueError (not exactly one of before, keepLast, olderThanMs)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
    */
   async trim(trim: LogTrim): Promise<number> {
     this.state.guard('trim a log');

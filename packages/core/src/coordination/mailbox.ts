@@ -51,7 +51,13 @@ export class Mailbox {
     assertSegment(agentId, 'agentId');
   }
 
-  /** Sends `message`; returns the ids it got in each receiving mailbox. */
+  /**
+   * Sends `message`; returns the ids it got in each receiving mailbox.
+   * @throws InvalidKeyError (to)
+   * @throws InvalidValueError (message, priority)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async send(to: string, message: JsonValue, options?: { priority?: NamedPriority | number }): Promise<string[]> {
     this.state.guard('send');
     assertSegment(to, 'to');
@@ -76,6 +82,11 @@ export class Mailbox {
   /**
    * Waiting messages, oldest first; they stay until acked. With `waitMs`, waits that long for a
    * matching message when there is none yet (`[]` after it passes).
+   * @throws InvalidKeyError (from)
+   * @throws InvalidValueError
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   * @throws the signal's reason when aborted
    */
   async receive<T extends JsonValue = JsonValue>(options?: ReceiveOptions): Promise<MailMessage<T>[]> {
     this.state.guard('receive');
@@ -117,7 +128,12 @@ export class Mailbox {
     return got ?? [];
   }
 
-  /** Removes received messages (by id or message). Acking twice is harmless. */
+  /**
+   * Removes received messages (by id or message). Acking twice is harmless.
+   * @throws InvalidValueError (an id not from receive())
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async ack(messages: string | MailMessage | readonly (string | MailMessage)[]): Promise<number> {
     this.state.guard('ack');
     const list = (Array.isArray(messages) ? messages : [messages]) as (string | MailMessage)[];

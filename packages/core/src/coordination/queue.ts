@@ -117,7 +117,12 @@ export class Queue {
     assertPositive(options.maxAttempts, 'options.maxAttempts', { integer: true });
   }
 
-  /** Adds a job; returns its id and sequence number. */
+  /**
+   * Adds a job; returns its id and sequence number.
+   * @throws InvalidValueError (payload, priority, delayMs)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async enqueue(payload: JsonValue, options?: EnqueueOptions): Promise<{ id: string; sequence: number }> {
     this.state.guard('enqueue');
     assertOptions(options, 'options', ['priority', 'delayMs']);
@@ -133,6 +138,10 @@ export class Queue {
    * With `waitMs`, waits that long for one (woken by the backend's notification, with bounded
    * re-checks for delayed jobs coming due); `null` when none came. An aborted `signal` rejects
    * with its reason.
+   * @throws InvalidValueError (leaseMs, waitMs, signal)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError (also when close() ends a wait)
+   * @throws the signal's reason when aborted
    */
   async dequeue<T extends JsonValue = JsonValue>(options?: DequeueOptions): Promise<Job<T> | null> {
     this.state.guard('dequeue');
@@ -167,19 +176,36 @@ export class Queue {
     );
   }
 
-  /** Acks job `id` while `leaseId` is its current claim (for stateless consumers, e.g. over HTTP). */
+  /**
+   * Acks job `id` while `leaseId` is its current claim (for stateless consumers, e.g. over HTTP).
+   * @throws InvalidValueError (id, leaseId)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   ack(id: string, leaseId: string): Promise<boolean> {
     return this.#settle('ack', id, leaseId, { kind: 'ack' });
   }
 
-  /** Gives job `id` back (visible again after `delayMs`, default 0) while `leaseId` is its claim. */
+  /**
+   * Gives job `id` back (visible again after `delayMs`, default 0) while `leaseId` is its claim.
+   * @throws InvalidValueError (id, leaseId, delayMs)
+   * @throws ConflictError (portable path, after bounded retries)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async nack(id: string, leaseId: string, options?: { delayMs?: number }): Promise<boolean> {
     assertOptions(options, 'options', ['delayMs']);
     assertPositive(options?.delayMs, 'options.delayMs', { allowZero: true });
     return this.#settle('nack', id, leaseId, { kind: 'nack', delayMs: options?.delayMs ?? 0 });
   }
 
-  /** Extends the claim `leaseId` of job `id` to now + `leaseMs`; false if it is no longer current. */
+  /**
+   * Extends the claim `leaseId` of job `id` to now + `leaseMs`; false if it is no longer current.
+   * @throws InvalidValueError (id, leaseId, leaseMs)
+   * @throws ConflictError (portable path, after bounded retries)
+   * @throws BackendUnavailableError
+   * @throws StateClosedError
+   */
   async extend(id: string, leaseId: string, leaseMs: number): Promise<boolean> {
     if (leaseMs === undefined) throw new InvalidValueError('leaseMs', leaseMs, 'expected a number > 0');
     assertPositive(leaseMs, 'leaseMs');

@@ -7,7 +7,9 @@ import { jobId, queueKeys } from '../layout.js';
 import type { PortableNotify } from './portable-notify.js';
 
 /** What a job looks like in the store (`@q/<queue>/j/<id>`), the first-wave layout. */
-export interface JobRecord {
+// A type alias, not an interface: aliases get an implicit index signature, so a record is a
+// JsonValue without casts.
+export type JobRecord = {
   payload: JsonValue;
   priority: number;
   sequence: number;
@@ -18,7 +20,7 @@ export interface JobRecord {
   visibleAt: number;
   /** The current claim, if any. */
   lease: { id: string; owner: string; until: number } | null;
-}
+};
 
 /** Conflict retries of one settle before it gives up with `ConflictError` (with backoff between). */
 const SETTLE_RETRIES = 50;
@@ -49,7 +51,7 @@ export class PortableQueues implements NativeQueues {
       visibleAt: now + (job.delayMs ?? 0),
       lease: null,
     };
-    await this.state.write(keys.job(id), record as unknown as JsonValue, { ifVersion: 'absent' });
+    await this.state.write(keys.job(id), record, { ifVersion: 'absent' });
     this.notify.wake({ kind: 'queue', name: queue });
     return { id, sequence };
   }
@@ -57,7 +59,7 @@ export class PortableQueues implements NativeQueues {
   async claim(queue: string, options: { leaseMs: number; owner: string; maxAttempts?: number }): Promise<ClaimedJob | null> {
     const keys = queueKeys(queue);
     for await (const entry of this.state.list({ prefix: keys.jobs })) {
-      const record = entry.value as unknown as JobRecord;
+      const record = entry.value as JobRecord;
       const now = Date.now();
       if (record.visibleAt > now) continue;
       if (options.maxAttempts !== undefined && record.attempts >= options.maxAttempts) {
@@ -67,7 +69,7 @@ export class PortableQueues implements NativeQueues {
       const lease = { id: randomBytes(8).toString('hex'), owner: options.owner, until: now + options.leaseMs };
       const claimed: JobRecord = { ...record, attempts: record.attempts + 1, visibleAt: lease.until, lease };
       try {
-        await this.state.write(entry.key, claimed as unknown as JsonValue, { ifVersion: entry.version });
+        await this.state.write(entry.key, claimed, { ifVersion: entry.version });
       } catch (error) {
         if (isStateError(error, 'CONFLICT')) continue; // another consumer got it first
         throw error;
@@ -96,7 +98,7 @@ export class PortableQueues implements NativeQueues {
     const backoff = new Backoff(1, 50);
     for (let attempt = 0; ; attempt++) {
       const entry = await this.state.read(key);
-      const record = entry?.value as unknown as JobRecord | undefined;
+      const record = entry?.value as JobRecord | undefined;
       if (!entry || !record || record.lease?.id !== leaseId) return false;
       const now = Date.now();
       try {
@@ -104,12 +106,12 @@ export class PortableQueues implements NativeQueues {
           await this.state.delete(key, { ifVersion: entry.version });
         } else if (action.kind === 'nack') {
           const next: JobRecord = { ...record, visibleAt: now + action.delayMs, lease: null };
-          await this.state.write(key, next as unknown as JsonValue, { ifVersion: entry.version });
+          await this.state.write(key, next, { ifVersion: entry.version });
           this.notify.wake({ kind: 'queue', name: queue });
         } else {
           const until = now + action.leaseMs;
           const next: JobRecord = { ...record, visibleAt: until, lease: { ...record.lease, until } };
-          await this.state.write(key, next as unknown as JsonValue, { ifVersion: entry.version });
+          await this.state.write(key, next, { ifVersion: entry.version });
         }
         return true;
       } catch (error) {
@@ -124,7 +126,7 @@ export class PortableQueues implements NativeQueues {
     const counts: QueueCounts = { waiting: 0, inFlight: 0, delayed: 0, dead: 0 };
     const now = Date.now();
     for await (const entry of this.state.list({ prefix: keys.jobs })) {
-      const record = entry.value as unknown as JobRecord;
+      const record = entry.value as JobRecord;
       counts[stateOf(record, now) === 'in-flight' ? 'inFlight' : (stateOf(record, now) as 'waiting' | 'delayed')]++;
     }
     for await (const _ of this.state.list({ prefix: keys.deadPrefix })) counts.dead++;
@@ -136,7 +138,7 @@ export class PortableQueues implements NativeQueues {
     const now = Date.now();
     const out: QueueJobRecord[] = [];
     const add = (entry: Entry, prefix: string, dead: boolean): void => {
-      const r = entry.value as unknown as JobRecord;
+      const r = entry.value as JobRecord;
       const state = dead ? 'dead' : stateOf(r, now);
       if (options.state !== undefined && state !== options.state) return;
       if (options.afterSequence !== undefined && r.sequence <= options.afterSequence) return;
@@ -166,9 +168,9 @@ export class PortableQueues implements NativeQueues {
       if (!dead) return false;
       tx.delete(keys.dead(id));
       if (action === 'retry') {
-        const record = dead.value as unknown as JobRecord;
+        const record = dead.value as JobRecord;
         const back: JobRecord = { ...record, attempts: 0, visibleAt: Date.now(), lease: null };
-        tx.write(keys.job(id), back as unknown as JsonValue);
+        tx.write(keys.job(id), back);
       }
       return true;
     });
