@@ -24,6 +24,10 @@ import { subscribeCommand } from './commands/subscribe/command.js';
 import { txCommand } from './commands/tx/command.js';
 import { updateCommand } from './commands/update/command.js';
 import { waitCommand } from './commands/wait/command.js';
+import { inboxCommand } from './commands/inbox.js';
+import { mcpCommand } from './commands/mcp.js';
+import { sendCommand } from './commands/send.js';
+import { serveCommand } from './commands/serve.js';
 import { oneLine, reportError } from './errors.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { common, configOption, type CommandDefinition } from './program.js';
@@ -48,6 +52,11 @@ export const COMMANDS: readonly CommandDefinition[] = [
   txCommand,
   batchCommand,
   shellFunctionsCommand,
+  // apps/server's commands (the server package is imported only inside their actions)
+  serveCommand,
+  mcpCommand,
+  inboxCommand,
+  sendCommand,
 ];
 
 /**

@@ -2,7 +2,6 @@
  * Errors on the wire: `{ "error": { "code", "message" } }` with one status per code (server.md).
  * `NOT_FOUND`, `FORBIDDEN` and `TOO_LARGE` are HTTP-only codes; every other code is the contract's.
  */
-import { isStateError } from '@agent-state/core';
 
 /** Codes the HTTP layer adds to the contract's. */
 export type HttpOnlyCode = 'NOT_FOUND' | 'FORBIDDEN' | 'TOO_LARGE';
@@ -43,7 +42,7 @@ export function toWire(error: unknown): { status: number; body: { error: { code:
   let code = 'INTERNAL';
   let message = error instanceof Error ? error.message : String(error);
   let status = 500;
-  if (error instanceof HttpError || isStateError(error)) {
+  if (error instanceof HttpError || hasCode(error)) {
     code = (error as { code: string }).code;
     status = STATUS_BY_CODE[code] ?? 500;
   } else if ((error as Error | null)?.name === 'AbortError') {
@@ -70,4 +69,14 @@ export function toWire(error: unknown): { status: number; body: { error: { code:
     }
   }
   return { status, body: { error: { code, message } } };
+}
+
+/**
+ * True when `error` carries one of the known codes (optionally this one). By code, not by
+ * class: a bundled CLI and a backend package may each hold their own copy of core's classes.
+ */
+export function hasCode(error: unknown, code?: string): error is Error & { code: string } {
+  if (!(error instanceof Error)) return false;
+  const c = (error as { code?: unknown }).code;
+  return typeof c === 'string' && c in STATUS_BY_CODE && (code === undefined || c === code);
 }

@@ -8,7 +8,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { InvalidKeyError, assertSegment, isStateError, type JsonValue } from '@agent-state/core';
+import { InvalidKeyError, assertSegment, type JsonValue } from '@agent-state/core';
+import { hasCode } from './errors.js';
 import { type Fence, type Ops, parseFence } from './ops.js';
 
 /** Heartbeat interval of an agent first seen through MCP: an agent thinking for minutes is not missing. */
@@ -94,7 +95,7 @@ function ok(value: unknown): ToolResult {
 }
 
 function fail(error: unknown): ToolResult {
-  const code = isStateError(error) ? error.code : 'INTERNAL';
+  const code = hasCode(error) ? error.code : 'INTERNAL';
   return { content: [{ type: 'text', text: JSON.stringify({ error: { code, message: (error as Error).message } }) }], isError: true };
 }
 
@@ -196,7 +197,7 @@ export function createMcpServer(context: McpContext): McpServer {
           await ops.release(f);
           released.push(f.resource);
         } catch (error) {
-          if (!isStateError(error, 'LOCK_LOST')) throw error;
+          if (!hasCode(error, 'LOCK_LOST')) throw error;
           lost.push(f.resource);
         }
       }

@@ -13,7 +13,6 @@ import {
   TimeoutError,
   assertKey,
   assertPositive,
-  isStateError,
   sleep,
   type Entry,
   type JsonValue,
@@ -21,6 +20,7 @@ import {
   type LockLease,
   type StateClient,
 } from '@agent-state/core';
+import { hasCode } from './errors.js';
 
 /** A lease as the HTTP API and MCP hand it out: enough to extend, release or fence statelessly. */
 export interface Fence {
@@ -313,7 +313,7 @@ export class Ops {
 
 /** The first-wave core refuses options it does not know (`options.waitMs: unknown option`). */
 function isUnknownOption(error: unknown): boolean {
-  return isStateError(error, 'INVALID_VALUE') && /^options\.(waitMs|signal|after)\b/.test((error as Error).message) && /unknown option/.test((error as Error).message);
+  return hasCode(error, 'INVALID_VALUE') && /^options\.(waitMs|signal|after)\b/.test((error as Error).message) && /unknown option/.test((error as Error).message);
 }
 
 function fenceId(f: { resource: string; token: number; owner: string }): string {

@@ -3,7 +3,7 @@
  * cleanly on SIGINT/SIGTERM (stop accepting, finish requests in flight, end SSE streams and
  * blocking waits, close the client, exit 0).
  */
-import { InvalidConfigError, openState, type LoadConfigOptions, type StateClient } from '@agent-state/core';
+import { InvalidConfigError, openState, type OpenStateOptions, type StateClient } from '@agent-state/core';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { buildApp, type App } from './http.js';
 import { McpContext, createMcpServer } from './mcp.js';
@@ -11,7 +11,7 @@ import { Ops } from './ops.js';
 import { defaultTokenFile, resolveToken } from './token.js';
 
 /** Options of {@link serve}. */
-export interface ServeOptions extends LoadConfigOptions {
+export interface ServeOptions extends OpenStateOptions {
   host?: string;
   port?: number;
   tokenFile?: string;
@@ -108,16 +108,24 @@ export async function runServe(options: ServeOptions = {}): Promise<RunningServe
 }
 
 /** `agent-state mcp`: the tool set over stdio until stdin ends or a signal comes. */
-export async function runMcpStdio(options: LoadConfigOptions = {}): Promise<void> {
+export async function runMcpStdio(options: OpenStateOptions = {}): Promise<void> {
   const state = await openState(options);
   const server = createMcpServer(new McpContext(new Ops(state)));
   const transport = new StdioServerTransport();
   let stopped: Promise<void> | undefined;
-  const stop = () =>
-    (stopped ??= (async () => {
+  // Closing the server closes the transport, whose onclose calls stop again: the promise must
+  // exist before the first close starts.
+  const stop = (): Promise<void> => {
+    if (stopped) return stopped;
+    let done!: () => void;
+    stopped = new Promise<void>((r) => (done = r));
+    void (async () => {
       await server.close().catch(() => undefined);
-      await state.close();
-    })());
+      await state.close().catch(() => undefined);
+      done();
+    })();
+    return stopped;
+  };
   transport.onclose = () => void stop().then(() => process.exit(0));
   process.stdin.once('end', () => void stop().then(() => process.exit(0)));
   stopOnSignals(stop);
