@@ -30,6 +30,7 @@ import { FileLogs } from './logs.js';
 import { FileNotify } from './notify.js';
 import { FileQueues } from './queues.js';
 import { removeDamaged } from './repair.js';
+import { moveCoordinationEntries } from './upgrade.js';
 import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
 import { DIR_MODE, errnoOf } from './fs-io.js';
 import { listPage } from './list.js';
@@ -101,10 +102,16 @@ export class FileBackend implements CommunicationBackend {
     }
     // Roll forward (or discard) what processes that died mid-commit left behind.
     recoverAbandoned(store);
-    const upgraded = await openFormat(store);
-    if (upgraded !== undefined) process.stderr.write(`${upgraded}\n`);
-    this.#nextScan = Date.now() + RECOVERY_SCAN_MS;
+    // The format check and upgrade (floor.ts, upgrade.ts) use the native families: open first.
     this.#store = store;
+    try {
+      const upgraded = await openFormat(store, () => moveCoordinationEntries(store, this.queues, this.logs));
+      if (upgraded !== undefined) process.stderr.write(`${upgraded}\n`);
+    } catch (error) {
+      this.#store = undefined;
+      throw error;
+    }
+    this.#nextScan = Date.now() + RECOVERY_SCAN_MS;
     this.#watches = new Watches(store.dirs);
   }
 

@@ -52,35 +52,52 @@ export function freshVersion(store: Store, expiredVersion: number | undefined): 
  * Checks the format marker and upgrades a first-wave store in place. Returns a message for
  * stderr when it upgraded, `undefined` otherwise.
  */
-export async function openFormat(store: Store): Promise<string | undefined> {
-  const marker = store.layout.formatFile;
-  const text = readIfExists(marker);
-  if (text !== undefined) {
-    let format: unknown;
-    try {
-      format = (JSON.parse(text) as { format?: unknown }).format;
-    } catch {
-      format = undefined;
-    }
-    if (typeof format === 'number' && format > STORE_FORMAT) {
-      throw new InvalidConfigError(
-        'file backend',
-        'communication.settings.directory',
-        `the store ${store.layout.namespaceDir} has format ${format}, newer than this version understands (${STORE_FORMAT}); upgrade @agent-state/backend-file`,
-      );
-    }
-    if (format === STORE_FORMAT) return undefined;
-  }
-  const highest = highestVersionOnDisk(store);
-  await raiseFloor(store, highest);
+export async function openFormat(store: Store, moveCoordination: () => number): Promise<string | undefined> {
+  if (checkFormat(store) === 'current') return undefined;
+  // One upgrader at a time: a second opener waits, then finds the marker written.
+  const mutex = `${store.layout.namespaceDir}/#upgrade.lock`;
+  await store.mutexes.acquireOrWait(mutex, store.layout.namespaceDir, mutexOwner(nonce()));
   try {
-    replaceFile(`${marker}#${nonce()}.tmp`, marker, store.layout.namespaceDir, `${JSON.stringify({ format: STORE_FORMAT })}\n`, store.durable);
-  } catch (error) {
-    throw ioError(marker, 'write format marker', error);
+    const found = checkFormat(store);
+    if (found === 'current') return undefined;
+    const fresh = found === 'none' && !hasEntries(store.layout.dataDir) && !hasEntries(store.layout.backupsDir);
+    const highest = fresh ? 0 : highestVersionOnDisk(store);
+    await raiseFloor(store, highest);
+    const moved = fresh ? 0 : moveCoordination();
+    const marker = store.layout.formatFile;
+    try {
+      replaceFile(`${marker}#${nonce()}.tmp`, marker, store.layout.namespaceDir, `${JSON.stringify({ format: STORE_FORMAT })}\n`, store.durable);
+    } catch (error) {
+      throw ioError(marker, 'write format marker', error);
+    }
+    if (fresh) return undefined;
+    return (
+      `agent-state file backend: upgraded ${store.layout.namespaceDir} to format ${STORE_FORMAT} ` +
+      `(version floor set to ${highest}, above every version on disk; ${moved} queue, channel, mailbox and log entries moved into the native layout)`
+    );
+  } finally {
+    store.mutexes.release(mutex);
   }
-  return highest > 0 || text === undefined && hasEntries(store.layout.dataDir)
-    ? `agent-state file backend: upgraded ${store.layout.namespaceDir} to format ${STORE_FORMAT} (version floor set to ${highest}, above every version on disk)`
-    : undefined;
+}
+
+/** `current`, `none` (no marker: new or first-wave), or `older`; a newer format is refused. */
+function checkFormat(store: Store): 'current' | 'none' | 'older' {
+  const text = readIfExists(store.layout.formatFile);
+  if (text === undefined) return 'none';
+  let format: unknown;
+  try {
+    format = (JSON.parse(text) as { format?: unknown }).format;
+  } catch {
+    format = undefined;
+  }
+  if (typeof format === 'number' && format > STORE_FORMAT) {
+    throw new InvalidConfigError(
+      'file backend',
+      'communication.settings.directory',
+      `the store ${store.layout.namespaceDir} has format ${format}, newer than this version understands (${STORE_FORMAT}); upgrade @agent-state/backend-file`,
+    );
+  }
+  return format === STORE_FORMAT ? 'current' : 'older';
 }
 
 /** The highest version of any document, staged document or backup of the namespace. */

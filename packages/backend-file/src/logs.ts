@@ -221,6 +221,30 @@ export class FileLogs implements NativeLogs {
     return out.filter((n) => n.startsWith(prefix)).sort(compareKeys);
   }
 
+  /**
+   * Writes records taken over from the portable layout (the store upgrade, see upgrade.ts) under
+   * their own seqs, and the head: `last` at least `lastSeq`. Idempotent.
+   */
+  importRecords(log: string, lastSeq: number, records: LogRecord[]): void {
+    const store = this.store();
+    const dirs = this.dirsOf(log);
+    store.dirs.ensure(dirs.root);
+    const meta = readMeta(dirs);
+    for (const r of records) {
+      const path = dirs.record(r.seq);
+      try {
+        writeFileDurable(path, `${r.at}\n${r.json}`, store.durable);
+      } catch (error) {
+        throw ioError(path, 'write log record', error);
+      }
+    }
+    if (store.durable) store.syncDir(dirs.root);
+    const last = Math.max(meta.last, lastSeq, ...records.map((r) => r.seq));
+    const present = records.map((r) => r.seq);
+    const first = meta.last === 0 ? (present.length > 0 ? Math.min(...present) : last + 1) : meta.first;
+    writeRecord(dirs.meta, { last, first }, store.durable, 'log head');
+  }
+
   /** Unlinks records below `before`; returns the new `first`. */
   #dropBelow(dirs: LogDirs, meta: Meta, before: number, onDrop: (path: string) => boolean = drop): number {
     const end = Math.min(before, meta.last + 1);

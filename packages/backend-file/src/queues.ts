@@ -419,6 +419,50 @@ export class FileQueues implements NativeQueues {
     return out.sort(compareKeys);
   }
 
+  /**
+   * Places a job taken over from the portable layout (the store upgrade, see upgrade.ts) where
+   * the native layout keeps it, under a name made from its sequence only, so that doing it again
+   * after a crash puts it in the same place. Raises the queue's sequence to at least `sequence`.
+   */
+  importJob(
+    queue: string,
+    job: { sequence: number; priority: number; enqueuedAt: number; json: string; attempts: number; state: 'waiting' | 'delayed' | 'in-flight' | 'dead'; visibleAt: number },
+  ): void {
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    const pinv = p7(MAX_PRIORITY - job.priority);
+    const seq = p16(job.sequence);
+    const lo = loOf(job.visibleAt);
+    const [dir, name] =
+      job.state === 'dead'
+        ? [dirs.dead, `${seq}.${job.attempts}.${pinv}`]
+        : job.state === 'in-flight'
+          ? [bucketDir(dirs.claimed, lo), `${seq}.${job.attempts}-${pinv}-${lo}-up${job.sequence.toString(36)}`]
+          : job.state === 'delayed'
+            ? [bucketDir(dirs.delayed, lo), `${seq}.${job.attempts}.${pinv}`]
+            : [readyDir(dirs, pinv, job.sequence), `${seq}.${job.attempts}`];
+    store.dirs.ensure(dirs.tmp);
+    const tmp = `${dirs.tmp}/${nonce()}`;
+    const body: JobBody = { priority: job.priority, enqueuedAt: job.enqueuedAt, json: job.json };
+    try {
+      writeFileDurable(tmp, JSON.stringify(body), store.durable);
+    } catch (error) {
+      throw ioError(tmp, 'write job', error);
+    }
+    move(store, tmp, dir, name);
+    if (store.durable) store.syncDir(dir);
+    this.importSequence(queue, job.sequence);
+  }
+
+  /** Raises the queue's last sequence to at least `sequence` (store upgrade). */
+  importSequence(queue: string, sequence: number): void {
+    const store = this.store();
+    const dirs = this.dirsOf(queue);
+    store.dirs.ensure(dirs.root);
+    const current = readRecord<{ seq: number }>(dirs.seqFile, 'queue sequence')?.seq ?? 0;
+    if (sequence > current) writeRecord(dirs.seqFile, { seq: sequence }, store.durable, 'queue sequence');
+  }
+
   /** The first ready bucket that has names (empty buckets and priority dirs are removed). */
   #firstReadyBucket(store: Store, dirs: QueueDirs): { dir: string; pinv: string; names: string[] } | undefined {
     for (const pinv of listNames(dirs.ready)) {

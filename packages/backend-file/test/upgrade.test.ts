@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConflictError, InvalidConfigError } from '@agent-state/core';
+import { ConflictError, InvalidConfigError, usePortableCoordination } from '@agent-state/core';
 import { openFile, removeTempDirs, tempDir } from './helpers.js';
 
 afterEach(removeTempDirs);
@@ -70,6 +70,46 @@ describe('store format and the version floor', () => {
     expect(await state.delete('t')).toBe(false); // expired: nothing live deleted, but its version is floored
     const fresh = await state.write('t', 3);
     expect(fresh.version).toBeGreaterThan(second.version);
+    await state.close();
+  });
+});
+
+describe('first-wave coordination entries', () => {
+  it('queues, channels, mailboxes and logs kept as entries move into the native layout on upgrade, nothing lost', async () => {
+    const dir = tempDir();
+    const old = await openFile(dir);
+    usePortableCoordination(old); // writes the entry layout the first wave used
+    const q = old.queue('tasks');
+    await q.enqueue({ n: 1 });
+    await q.enqueue({ n: 2 }, { priority: 'high' });
+    await q.enqueue({ n: 3 }, { delayMs: 60_000 });
+    const inFlight = await q.dequeue({ leaseMs: 60_000 });
+    expect(inFlight?.payload).toEqual({ n: 2 });
+    await old.publish('news', { hello: 1 });
+    await old.publish('news', { hello: 2 });
+    await old.mailbox('alice').send('bob', { hi: 'bob' });
+    await old.log('audit').append({ step: 1 });
+    await old.close();
+    rmSync(join(dir, 'ns/store.json'));
+    rmSync(join(dir, 'ns/floor'), { force: true });
+
+    const first = openInChild(dir);
+    expect(first.status).toBe(0);
+    expect(first.stderr).toMatch(/upgraded .* moved into the native layout/);
+    const state = await openFile(dir);
+    const queues = state.backend.queues!;
+    expect(await queues.counts('tasks')).toEqual({ waiting: 1, inFlight: 1, delayed: 1, dead: 0 });
+    const job = await state.queue('tasks').dequeue();
+    expect(job?.payload).toEqual({ n: 1 });
+    expect((await state.queue('tasks').enqueue({ n: 4 })).sequence).toBe(4);
+    const logs = state.backend.logs!;
+    expect((await logs.read('ch/news', { after: 0, limit: 10 })).map((r) => JSON.parse(r.json).message)).toEqual([{ hello: 1 }, { hello: 2 }]);
+    expect((await logs.read('log/audit', { after: 0, limit: 10 })).map((r) => JSON.parse(r.json))).toEqual([{ step: 1 }]);
+    const mail = await state.mailbox('bob').receive();
+    expect(mail.map((m) => m.message)).toEqual([{ hi: 'bob' }]);
+    const left: string[] = [];
+    for await (const e of state.list({ prefix: '@' })) left.push(e.key);
+    expect(left.filter((k) => /^@(q|ch|mail|log)\//.test(k))).toEqual([]);
     await state.close();
   });
 });
