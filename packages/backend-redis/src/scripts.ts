@@ -26,7 +26,10 @@ export type ScriptName =
   | 'reviveDead'
   | 'append'
   | 'trimLog'
-  | 'removeRecords';
+  | 'removeRecords'
+  | 'moveJob'
+  | 'moveQueueSeq'
+  | 'moveLog';
 
 interface LoadedScript {
   lua: string;

@@ -59,6 +59,66 @@ describe('store format and the in-place upgrade of first-wave stores', () => {
     }
   });
 
+  it("a first-wave store's portable queues, mailboxes and channels are moved into the native layout, keeping order, seqs and states", async () => {
+    const ns = freshNamespace('format');
+    used.push(ns);
+    const base = `agent-state:{${ns}}:`;
+    const [seconds] = await admin.time();
+    const now = Number(seconds) * 1000;
+    const entry = (key: string, version: number, value: unknown) => [
+      admin.set(`${base}k:${key}`, encodeEntry(version, now, undefined, JSON.stringify(value))),
+      admin.zadd(`${base}idx`, 0, key),
+    ];
+    const job = (sequence: number, priority: number, extra: object = {}) => ({
+      payload: { task: sequence },
+      priority,
+      sequence,
+      attempts: 0,
+      enqueuedAt: now - 1000,
+      visibleAt: now - 1000,
+      lease: null,
+      ...extra,
+    });
+    const jobId = (priority: number, sequence: number) => `${String(1_000_000 - priority).padStart(7, '0')}-${String(sequence).padStart(15, '0')}`;
+    await Promise.all([
+      ...entry('@q/work/seq', 5, 5),
+      ...entry(`@q/work/j/${jobId(0, 1)}`, 1, job(1, 0)),
+      ...entry(`@q/work/j/${jobId(10, 2)}`, 1, job(2, 10)),
+      ...entry(`@q/work/j/${jobId(0, 3)}`, 2, job(3, 0, { attempts: 1, visibleAt: now + 600_000, lease: { id: 'abc123', owner: 'x', until: now + 600_000 } })),
+      ...entry(`@q/work/j/${jobId(0, 4)}`, 1, job(4, 0, { visibleAt: now + 600_000 })),
+      ...entry(`@q/work/dead/${jobId(0, 5)}`, 3, job(5, 0, { attempts: 3 })),
+      ...entry('@mail/agent-1/seq', 3, 3),
+      ...entry('@mail/agent-1/m/000000000000001', 1, { from: 'a', to: 'agent-1', message: 'one', priority: 0, sentAt: now - 10 }),
+      ...entry('@mail/agent-1/m/000000000000003', 1, { from: 'a', to: 'agent-1', message: 'three', priority: 0, sentAt: now - 5 }),
+      ...entry('@ch/news/seq', 2, 2),
+      ...entry('@ch/news/m/000000000000002', 1, { message: 'hello', publishedAt: now - 1, publisher: 'p' }),
+      ...entry('user/key', 9, 'kept'),
+    ]);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let said: string;
+    try {
+      await using state = await open(ns);
+      said = String(stderr.mock.calls.find((c) => String(c[0]).includes('upgraded'))?.[0]);
+      const { queues, logs } = state.backend;
+      assert.deepEqual(await queues!.counts('work'), { waiting: 2, inFlight: 1, delayed: 1, dead: 1 });
+      const first = (await queues!.claim('work', { leaseMs: 10_000, owner: 't' }))!;
+      assert.deepEqual([first.sequence, first.priority, JSON.parse(first.json)], [2, 10, { task: 2 }]);
+      assert.equal((await queues!.claim('work', { leaseMs: 10_000, owner: 't' }))!.sequence, 1);
+      assert.equal(await queues!.settle('work', String(3).padStart(15, '0'), 'abc123', { kind: 'ack' }), true, 'a first-wave lease can still settle its job');
+      assert.ok((await queues!.enqueue('work', { json: '1', priority: 0 })).sequence > 5, 'queue sequences go on above the first wave');
+      const mail = await logs!.read('mail/agent-1', { after: 0, limit: 10 });
+      assert.deepEqual(mail.map((r) => [r.seq, JSON.parse(r.json).message, r.at]), [[1, 'one', now - 10], [3, 'three', now - 5]]);
+      assert.equal(await logs!.lastSeq('mail/agent-1'), 3);
+      assert.deepEqual((await logs!.append('mail/agent-1', ['"four"'])).map((a) => a.seq), [4]);
+      assert.deepEqual((await logs!.read('ch/news', { after: 0, limit: 10 })).map((r) => r.seq), [2]);
+      assert.deepEqual(await admin.zrange(`${base}idx`, 0, -1), ['user/key'], 'no first-wave coordination entry is left');
+      assert.equal((await state.write('user/key', 'new')).version, 10);
+    } finally {
+      stderr.mockRestore();
+    }
+    assert.match(said, /moved 1 first-wave queue\(s\) and 2 channel\/mailbox log\(s\)/);
+  });
+
   it('a store of a newer format is refused with INVALID_CONFIG naming both formats, and left untouched', async () => {
     const ns = freshNamespace('format');
     used.push(ns);
