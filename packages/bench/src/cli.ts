@@ -1,7 +1,8 @@
 /** The `agent-state-bench` command: options in, a run, the table (or JSON) out, files written. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PROFILES } from './profile.js';
 import { progressFor } from './progress.js';
+import { allWorkloads } from './workloads/catalog.js';
 import { writeReport, defaultOutDir } from './report/write.js';
 import { runBench } from './run.js';
 import { BENCH_BACKENDS, type BenchBackend } from './subjects/types.js';
@@ -31,12 +32,17 @@ export function createProgram(): Command {
     .option('--backends <list>', 'comma list of file,sqlite,redis,firebase (default: file,sqlite, + redis when it answers)', parseBackends)
     .option('--quick', 'a smoke run: short runs, small sizes (well under a minute on file+sqlite)', false)
     .option('--workloads <list>', 'only these workload ids (comma list)', (t: string) => t.split(',').map((s) => s.trim()))
-    .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10; quick 3), e.g. 10,50', parseCounts)
+    .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10,50; quick 3), e.g. 10,50,100', parseCounts)
     .option('--out <dir>', 'results folder (default ./results/<timestamp>/)')
     .option('--json', 'print the JSON report on stdout instead of the table', false)
     .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; swarm?: number[]; out?: string; json: boolean }) => {
       const base = opts.quick ? PROFILES.quick : PROFILES.full;
       const profile = opts.swarm ? { ...base, swarmAgents: opts.swarm } : base;
+      if (opts.workloads) {
+        const known = allWorkloads(profile).map((w) => w.id);
+        const unknown = opts.workloads.filter((id) => !known.includes(id));
+        if (unknown.length > 0) throw new InvalidArgumentError(`unknown workload ${unknown.map((u) => `"${u}"`).join(', ')} (expected some of ${known.join(', ')})`);
+      }
       // A bar on a terminal; one line per case on anything else (CI logs, | tee).
       const progress = progressFor(process.stderr);
       const notes: string[] = [];
@@ -57,12 +63,28 @@ export function createProgram(): Command {
     });
 }
 
-/** Runs the CLI; errors become a message and exit code 2. */
+/**
+ * Runs the CLI. `--help` prints the usage and exits 0; a bad command line prints one line and the
+ * usage on stderr, exit 2; any other error one line, exit 2. Never a stack trace.
+ */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = createProgram()
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
   try {
-    await createProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (error) {
-    process.stderr.write(`agent-state-bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') {
+        process.exitCode = 0;
+        return;
+      }
+      const line = error.message.replace(/^error: /, '').split('\n')[0];
+      process.stderr.write(`agent-state-bench: ${line}\n\n${program.helpInformation()}`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`agent-state-bench: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
     process.exitCode = 2;
   }
 }
