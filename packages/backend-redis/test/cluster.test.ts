@@ -76,9 +76,28 @@ describe('redis cluster', () => {
     assert.deepEqual(keys, ['tasks/1', 'tasks/3']);
     await lock.release();
     await assert.rejects(state.write('tasks/1', 'late', { fence: lock }), LockLostError);
+
+    // Native families: every script's keys share the namespace's slot; wakeups through a
+    // subscriber duplicated from the cluster client.
+    const { queues, logs, notify } = state.backend;
+    let woke!: () => void;
+    const wake = new Promise<void>((resolve) => (woke = resolve));
+    const stop = await notify!.listen({ kind: 'queue', name: 'jobs' }, () => woke());
+    await queues!.enqueue('jobs', { json: '"low"', priority: 0 });
+    await queues!.enqueue('jobs', { json: '"high"', priority: 5 });
+    await Promise.race([wake, sleep(10_000).then(() => assert.fail('no wakeup on the cluster within 10 s'))]);
+    await stop();
+    const job = (await queues!.claim('jobs', { leaseMs: 5_000, owner: 'cluster' }))!;
+    assert.equal(job.json, '"high"');
+    assert.equal(await queues!.settle('jobs', job.id, job.leaseId, { kind: 'ack' }), true);
+    assert.deepEqual(await queues!.counts('jobs'), { waiting: 1, inFlight: 0, delayed: 0, dead: 0 });
+    assert.deepEqual((await logs!.append('log/cl', ['1', '2'])).map((a) => a.seq), [1, 2]);
+    assert.equal(await logs!.trim('log/cl', { before: 2 }), 1);
+    assert.deepEqual((await logs!.read('log/cl', { after: 0, limit: 10 })).map((r) => r.seq), [2]);
+    assert.equal(await logs!.lastSeq('log/cl'), 2);
   }
 
-  it('every operation works on a 3-master cluster, each namespace in one slot, namespaces spread over shards', async () => {
+  it('every operation (native queues, logs and wakeups too) works on a 3-master cluster, each namespace in one slot, namespaces spread over shards', async () => {
     // Two namespaces served by different masters.
     const first = freshNamespace('cl');
     let second = freshNamespace('cl');
