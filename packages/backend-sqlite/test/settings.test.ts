@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, loadConfig, openState } from '@agent-state/core';
 import { createBackend, createSqliteBackend } from '../src/index.js';
+import { SCHEMA_VERSION } from '../src/schema.js';
 import { freshDir, removeDatabase } from './temp.js';
 
 const dirs: string[] = [];
@@ -66,16 +67,18 @@ describe('settings', () => {
 });
 
 describe('schema', () => {
-  it('a new database is in WAL mode at the current user_version, with entries, locks and fencing tables', async () => {
+  it('a new database is in WAL mode at the current user_version, with the entry, lock and native coordination tables', async () => {
     const path = join(dir(), 's.db');
     const state = await openState({ config: { backend: 'sqlite', settings: { database_path: path } }, env: {} });
     await state.close();
     const db = new Database(path, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['entries', 'fencing', 'locks']);
+      expect(tables).toEqual(['entries', 'fencing', 'locks', 'log_records', 'logs', 'namespaces', 'queue_jobs', 'queues']);
+      const triggers = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'trigger'`).pluck().all();
+      expect(triggers).toEqual(['entries_version_floor']);
     } finally {
       db.close();
     }
