@@ -124,4 +124,41 @@ describe('faults', () => {
     assert.ok(next.token > lock.token, 'the fencing counter survived the outage');
     await next.release();
   });
+  it('wakeup listeners are woken when their subscriber reconnects to a restarted server, and stay subscribed', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.dispose());
+    const state = await openOn(`redis://127.0.0.1:${server.port}`);
+    cleanups.push(() => state.close());
+    let wakes = 0;
+    let onWake: () => void = () => undefined;
+    const stop = await state.backend.notify!.listen({ kind: 'queue', name: 'jobs' }, () => {
+      wakes++;
+      onWake();
+    });
+    const nextWake = (label: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no wakeup ${label} within 20 s`)), 20_000);
+        onWake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    const afterRestart = nextWake('after the restart');
+    await server.stop();
+    await server.restart();
+    await afterRestart; // a message published while the subscriber was away cannot be missed silently
+    const afterEnqueue = nextWake('after an enqueue on the new server');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await state.backend.queues!.enqueue('jobs', { json: '1', priority: 0 });
+        break;
+      } catch (error) {
+        if (!(error instanceof BackendUnavailableError) || attempt > 50) throw error;
+        await sleep(100);
+      }
+    }
+    await afterEnqueue;
+    assert.ok(wakes >= 2);
+    await stop();
+  }, 60_000);
 });
