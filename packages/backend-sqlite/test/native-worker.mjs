@@ -35,6 +35,15 @@ if (task === 'listen') {
       seqs.push(r.seq);
     }
     say({ type: 'appended', seqs });
+  } else if (task === 'hammer') {
+    // Increments one key until the deadline: contention for the write lock.
+    let n = 0;
+    const until = performance.now() + args.durationMs;
+    while (performance.now() < until) {
+      await backend.increment(args.key, 1);
+      n++;
+    }
+    say({ type: 'hammered', n });
   }
 }
 lines.close();
