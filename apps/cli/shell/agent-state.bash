@@ -12,8 +12,147 @@
 # The header printed above this text defines _AGENT_STATE_CMD (how to run the CLI) and the
 # AGENT_STATE_EXIT_* codes.
 
-# Runs the CLI (with --config when AGENT_STATE_CONFIG is set).
+# How calls run. One long-lived `agent-state batch --serve` process per shell session (started
+# by the first call, shared by every subshell, `$(...)` and `( ... ) &` of it) runs the calls, so
+# a loop pays one Node start, not one per call. Requests go to its FIFO as single atomic writes;
+# each shell process (by BASHPID) gets its replies on a FIFO of its own, so concurrent subshells
+# never see each other's replies. It reads project.yml once: after `cd` to another project, or a
+# change of COMMUNICATION_BACKEND or AGENT_STATE_CONFIG, the next call starts a new one. It ends
+# by itself when every process that holds its FIFO has exited (a background job started from the
+# shell holds it too). AGENT_STATE_NO_COPROC=1 runs every call as its own process instead.
+# Commands that need the terminal, signals or a process of their own (lock, subscribe, log
+# follow, batch) always run as their own process.
+
+# _agent_state_servable STDIN_OK ARGS...: true when ARGS can run in the coprocess (not: the
+# commands above, nor `-` for this shell's stdin unless STDIN_OK, when the text comes in a file).
+_agent_state_servable() {
+  local a skip="" stdin_ok="$1"
+  shift
+  for a in "$@"; do
+    if [[ -n $skip ]]; then skip=""; continue; fi
+    case $a in
+      -c | --config) skip=1 ;;
+      -*) ;;
+      get | set | delete | list | update | incr | wait | repair | queue | publish | agents | health | tx) break ;;
+      log) [[ " $* " != *" follow "* ]] && break; return 1 ;;
+      *) return 1 ;;
+    esac
+  done
+  [[ -n ${a:-} ]] || return 1
+  [[ -n $stdin_ok ]] && return 0
+  for a in "$@"; do [[ $a == - ]] && return 1; done
+  return 0
+}
+
+# Makes sure this shell has a live coprocess for the current project; 1 when it cannot.
+_agent_state_serving() {
+  [[ -n "${AGENT_STATE_NO_COPROC:-}" ]] && return 1
+  local key="$PWD|${COMMUNICATION_BACKEND-}|${AGENT_STATE_CONFIG-}"
+  if [[ -n "${_AGENT_STATE_SRV_FD:-}" ]]; then
+    [[ "$_AGENT_STATE_SRV_KEY" == "$key" ]] && kill -0 "$_AGENT_STATE_SRV_PID" 2>/dev/null && return 0
+    exec {_AGENT_STATE_SRV_FD}>&-
+    unset _AGENT_STATE_SRV_FD _AGENT_STATE_SRV_PID _AGENT_STATE_SRV_DIR _AGENT_STATE_SRV_KEY _AGENT_STATE_REPLY_PID
+  fi
+  local dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/agent-state-coproc.XXXXXX") || return 1
+  mkfifo -m 600 "$dir/requests" || return 1
+  # Read-write: never blocks, and a write can never hit a pipe with no reader (SIGPIPE).
+  exec {_AGENT_STATE_SRV_FD}<>"$dir/requests"
+  # Started from a subshell, so it is no job of this shell (`wait` never waits for it), without
+  # our end of its FIFO (it would never see the end of its input), and with its output in a log.
+  _AGENT_STATE_SRV_PID=$(
+    exec {_AGENT_STATE_SRV_FD}>&-
+    [[ -n "${_AGENT_STATE_REPLY_FD:-}" ]] && exec {_AGENT_STATE_REPLY_FD}>&-
+    "${_AGENT_STATE_CMD[@]}" ${AGENT_STATE_CONFIG:+--config "$AGENT_STATE_CONFIG"} batch --serve "$dir" </dev/null >/dev/null 2>>"$dir/log" &
+    echo $!
+  )
+  _AGENT_STATE_SRV_DIR="$dir" _AGENT_STATE_SRV_KEY="$key"
+  unset _AGENT_STATE_REPLY_PID
+}
+
+# _agent_state_request STDIN_FILE ARGS...: runs ARGS in the coprocess; sets _AGENT_STATE_OUT and
+# _AGENT_STATE_ERR to what the command wrote and returns its exit code.
+_agent_state_request() {
+  if [[ "${_AGENT_STATE_REPLY_PID:-}" != "$BASHPID" ]]; then
+    _AGENT_STATE_REPLY_PATH="$_AGENT_STATE_SRV_DIR/r.$BASHPID.$RANDOM"
+    mkfifo -m 600 "$_AGENT_STATE_REPLY_PATH" || return 70
+    exec {_AGENT_STATE_REPLY_FD}<>"$_AGENT_STATE_REPLY_PATH"
+    _AGENT_STATE_REPLY_PID=$BASHPID
+  fi
+  local stdin="$1"
+  shift
+  printf '%s\0' "$_AGENT_STATE_REPLY_PATH" "$stdin" 3 "AGENT_STATE_LOCK_TOKEN=${AGENT_STATE_LOCK_TOKEN-}" \
+    "AGENT_STATE_LOCK_OWNER=${AGENT_STATE_LOCK_OWNER-}" "AGENT_STATE_LOCK_RESOURCE=${AGENT_STATE_LOCK_RESOURCE-}" \
+    "$#" "$@" >&"$_AGENT_STATE_SRV_FD"
+  local header="" part status
+  # Waits as long as the command does (`wait`, `queue pop --wait`), but not for a dead coprocess.
+  until IFS= read -r -t 5 part <&"$_AGENT_STATE_REPLY_FD"; do
+    status=$?
+    header+="$part"
+    if ((status <= 128)) || ! kill -0 "$_AGENT_STATE_SRV_PID" 2>/dev/null; then
+      echo "agent-state: INTERNAL: the shell coprocess (pid ${_AGENT_STATE_SRV_PID}) ended; see ${_AGENT_STATE_SRV_DIR}/log" >&2
+      exec {_AGENT_STATE_SRV_FD}>&-
+      unset _AGENT_STATE_SRV_FD _AGENT_STATE_SRV_PID _AGENT_STATE_SRV_KEY _AGENT_STATE_REPLY_PID
+      return 70
+    fi
+  done
+  header+="$part"
+  local code="${header%% *}" sizes="${header#* }"
+  _AGENT_STATE_OUT="" _AGENT_STATE_ERR=""
+  # Byte counts: read them as bytes whatever the locale.
+  ((${sizes%% *} > 0)) && LC_ALL=C IFS= read -r -N "${sizes%% *}" _AGENT_STATE_OUT <&"$_AGENT_STATE_REPLY_FD"
+  ((${sizes#* } > 0)) && LC_ALL=C IFS= read -r -N "${sizes#* }" _AGENT_STATE_ERR <&"$_AGENT_STATE_REPLY_FD"
+  return "$code"
+}
+
+# _agent_state_capture STDIN_TEXT|'' ARGS...: runs the CLI (in the coprocess when it can); sets
+# _AGENT_STATE_OUT, passes stderr through, returns the exit code. With STDIN_TEXT (its own
+# argument, any size) the command reads it, plus a newline, as `-`.
+_agent_state_capture() {
+  local text="$1" has_stdin="$2"
+  shift 2
+  if _agent_state_servable "$has_stdin" "$@" && _agent_state_serving; then
+    local file=""
+    if [[ -n $has_stdin ]]; then
+      file="$_AGENT_STATE_SRV_DIR/in.$BASHPID"
+      printf '%s\n' "$text" >"$file" || return 70
+    fi
+    _agent_state_request "$file" ${AGENT_STATE_CONFIG:+--config "$AGENT_STATE_CONFIG"} "$@"
+    local rc=$?
+    [[ -n $_AGENT_STATE_ERR ]] && printf '%s' "$_AGENT_STATE_ERR" >&2
+    return $rc
+  fi
+  local rc
+  if [[ -n $has_stdin ]]; then
+    _AGENT_STATE_OUT=$("${_AGENT_STATE_CMD[@]}" ${AGENT_STATE_CONFIG:+--config "$AGENT_STATE_CONFIG"} "$@" <<<"$text"; rc=$?; printf x; exit $rc)
+  else
+    _AGENT_STATE_OUT=$("${_AGENT_STATE_CMD[@]}" ${AGENT_STATE_CONFIG:+--config "$AGENT_STATE_CONFIG"} "$@"; rc=$?; printf x; exit $rc)
+  fi
+  rc=$?
+  _AGENT_STATE_OUT="${_AGENT_STATE_OUT%x}"
+  return $rc
+}
+
+# _agent_state_stdin TEXT ARGS...: runs ARGS (which take `-`) with TEXT on standard input.
+_agent_state_stdin() {
+  local text="$1"
+  shift
+  _agent_state_capture "$text" 1 "$@"
+  local rc=$?
+  [[ -n $_AGENT_STATE_OUT ]] && printf '%s' "$_AGENT_STATE_OUT"
+  return $rc
+}
+
+# agent_state ARGS...: the CLI (with --config when AGENT_STATE_CONFIG is set), in the coprocess
+# when the command can run there.
 agent_state() {
+  if _agent_state_servable "" "$@" && _agent_state_serving; then
+    _agent_state_request "" ${AGENT_STATE_CONFIG:+--config "$AGENT_STATE_CONFIG"} "$@"
+    local rc=$?
+    [[ -n $_AGENT_STATE_OUT ]] && printf '%s' "$_AGENT_STATE_OUT"
+    [[ -n $_AGENT_STATE_ERR ]] && printf '%s' "$_AGENT_STATE_ERR" >&2
+    return $rc
+  fi
   if [[ -n "${AGENT_STATE_CONFIG:-}" ]]; then
     "${_AGENT_STATE_CMD[@]}" --config "$AGENT_STATE_CONFIG" "$@"
   else
@@ -25,7 +164,8 @@ agent_state() {
 # and remembers which store this is, so lease files of different stores never mix.
 communication_backend_init() {
   local report
-  report=$(agent_state health) || return
+  _agent_state_capture "" "" health || return
+  report="$_AGENT_STATE_OUT"
   if [[ $report =~ \"storeId\":\"([0-9a-f]+)\" ]]; then
     export AGENT_STATE_STORE_ID="${BASH_REMATCH[1]}"
   fi
@@ -52,9 +192,9 @@ communication_backend_write() {
   local opts=(--string)
   [[ "$ttl" != 0 ]] && opts+=(--ttl "${ttl}s")
   if [[ -n "${AGENT_STATE_TX:-}" ]]; then
-    agent_state tx write "${opts[@]}" -- "$AGENT_STATE_TX" "$key" - <<<"$value"
+    _agent_state_stdin "$value" tx write "${opts[@]}" -- "$AGENT_STATE_TX" "$key" -
   else
-    agent_state set "${opts[@]}" -- "$key" - <<<"$value"
+    _agent_state_stdin "$value" set "${opts[@]}" -- "$key" -
   fi
 }
 
@@ -65,9 +205,9 @@ communication_backend_write_json() {
   local opts=()
   [[ "$ttl" != 0 ]] && opts+=(--ttl "${ttl}s")
   if [[ -n "${AGENT_STATE_TX:-}" ]]; then
-    agent_state tx write "${opts[@]}" -- "$AGENT_STATE_TX" "$key" - <<<"$value"
+    _agent_state_stdin "$value" tx write "${opts[@]}" -- "$AGENT_STATE_TX" "$key" -
   else
-    agent_state set "${opts[@]}" -- "$key" - <<<"$value"
+    _agent_state_stdin "$value" set "${opts[@]}" -- "$key" -
   fi
 }
 
@@ -187,7 +327,8 @@ communication_backend_transaction_begin() {
     return 2
   fi
   local id
-  id=$(agent_state tx begin) || return
+  _agent_state_capture "" "" tx begin || return
+  id="${_AGENT_STATE_OUT%$'\n'}"
   AGENT_STATE_TX="$id"
   echo "Transaction ${id} started" >&2
 }
@@ -219,17 +360,18 @@ communication_backend_transaction_rollback() {
 # low or a number; prints {"id":...,"sequence":...}.
 communication_backend_enqueue() {
   local queue="$1" payload="$2" priority="${3:-normal}"
-  agent_state queue push --string --priority "$priority" -- "$queue" - <<<"$payload"
+  _agent_state_stdin "$payload" queue push --string --priority "$priority" -- "$queue" -
 }
 
-# communication_backend_dequeue QUEUE [LEASE_SECONDS]: claims the next job (highest priority,
-# then oldest) for LEASE seconds (default 60) and sets AGENT_STATE_JOB_ID, AGENT_STATE_JOB_LEASE
-# and AGENT_STATE_JOB_PAYLOAD; returns 1 when the queue is empty. Settle it with
+# communication_backend_dequeue QUEUE [LEASE_SECONDS] [WAIT_SECONDS]: claims the next job
+# (highest priority, then oldest) for LEASE seconds (default 60) and sets AGENT_STATE_JOB_ID,
+# AGENT_STATE_JOB_LEASE and AGENT_STATE_JOB_PAYLOAD; with WAIT, blocks up to WAIT seconds for one
+# (woken by the backend, no polling); returns 1 when there is none. Settle it with
 # communication_backend_ack (or _nack); unacked, it comes back after its lease (at-least-once).
 communication_backend_dequeue() {
-  local queue="$1" lease="${2:-60}" out
-  out=$(agent_state queue pop --shell --lease "${lease}s" -- "$queue" && printf x) || return
-  out="${out%x}"
+  local queue="$1" lease="${2:-60}" wait="${3:-}" out
+  _agent_state_capture "" "" queue pop --shell --lease "${lease}s" ${wait:+--wait "${wait}s"} -- "$queue" || return
+  out="$_AGENT_STATE_OUT"
   local head="${out%%$'\n'*}"
   AGENT_STATE_JOB_QUEUE="$queue"
   read -r AGENT_STATE_JOB_ID AGENT_STATE_JOB_LEASE _ <<<"$head"
@@ -254,7 +396,7 @@ communication_backend_queue_size() {
 
 # communication_backend_publish CHANNEL MESSAGE
 communication_backend_publish() {
-  agent_state publish --string -- "$1" - <<<"$2" >/dev/null
+  _agent_state_stdin "$2" publish --string -- "$1" - >/dev/null
 }
 
 # communication_backend_subscribe CHANNEL CALLBACK: calls CALLBACK MESSAGE for every message
@@ -269,4 +411,37 @@ communication_backend_subscribe() {
 # communication_backend_health: prints the backend's health report (JSON).
 communication_backend_health() {
   agent_state health
+}
+
+# communication_backend_wait KEY VERSION [TIMEOUT_SECONDS]: blocks until KEY's version is at
+# least VERSION (woken by the backend, no polling) and prints its value; returns 20 (TIMEOUT)
+# after TIMEOUT seconds (default 30).
+communication_backend_wait() {
+  agent_state wait --until-version "$2" --timeout "${3:-30}s" --value --raw -- "$1"
+}
+
+# communication_backend_log_append LOG LINE: appends LINE (text) to the append-only LOG (the
+# plan's pipeline.log, progress.txt ...); prints nothing.
+communication_backend_log_append() {
+  _agent_state_stdin "$2" log append --string -- "$1" - >/dev/null
+}
+
+# communication_backend_log_read LOG [AFTER_SEQ]: prints LOG's records, one per line, oldest first.
+communication_backend_log_read() {
+  agent_state log read --record --raw ${2:+--after "$2"} -- "$1"
+}
+
+# communication_backend_log_follow LOG CALLBACK: calls CALLBACK LINE for every record appended
+# from now on, until interrupted.
+communication_backend_log_follow() {
+  local log="$1" callback="$2" line
+  while IFS= read -r line; do
+    "$callback" "$line"
+  done < <(agent_state log follow --record --raw -- "$log")
+}
+
+# communication_backend_repair KEY [--delete]: reports damage under KEY; with --delete removes
+# the damaged entry (the only way past CORRUPT_DATA) and says on stderr what it replaced.
+communication_backend_repair() {
+  agent_state repair "${@:2}" -- "$1"
 }

@@ -19,6 +19,11 @@ export interface CommandContext {
   stderr: (text: string) => void;
   /** Standard input, for `-` values and `batch`. */
   stdin: NodeJS.ReadableStream;
+  /**
+   * An open client to use instead of opening one from project.yml (the shell coprocess,
+   * `batch --serve`, runs every request on one client). `withState` does not close it.
+   */
+  state?: StateClient;
 }
 
 /** A context on the current process. */
@@ -39,7 +44,8 @@ export function processContext(configFile: string | undefined): CommandContext {
  * the top, so `--help` and `shell-functions` never pay for it.
  */
 export async function withState<T>(ctx: CommandContext, fn: (state: StateClient) => Promise<T>): Promise<T> {
-  const state = await openCliState(ctx);
+  if (ctx.state) return fn(ctx.state);
+  const state = await openState(ctx);
   let result: T;
   try {
     result = await fn(state);
@@ -56,14 +62,14 @@ export async function withState<T>(ctx: CommandContext, fn: (state: StateClient)
  * `import(name)`: the bundler (scripts/bundle.mjs) then puts each backend in its own chunk that
  * shares the CLI's one copy of core, and only the configured backend is loaded.
  */
-async function openCliState(ctx: CommandContext): Promise<StateClient> {
-  const { loadConfig, openState } = await import('@agent-state/core');
+export async function openState(ctx: CommandContext): Promise<StateClient> {
+  const { loadConfig, openState: open } = await import('@agent-state/core');
   const where = { cwd: ctx.cwd, env: ctx.env, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
   const config = loadConfig(where);
   const load = BACKENDS[config.backend as keyof typeof BACKENDS] as (() => Promise<BackendModule>) | undefined;
-  if (load === undefined) return openState(where);
+  if (load === undefined) return open(where);
   // openState() validates the config again (measured: under 1 ms once yaml and zod are loaded).
-  return openState({ ...where, backend: (await load()).createBackend(config) });
+  return open({ ...where, backend: (await load()).createBackend(config) });
 }
 
 /** The first-party backends the CLI ships with (any other name goes through core's loader). */

@@ -66,14 +66,25 @@ export function subcommand(parent: Command, spec: string, description: string): 
   return common(parent.command(spec).description(description));
 }
 
-/** The context of a command: this process, and `--config` from the command or the program. */
+const CONTEXT = Symbol('agent-state context');
+type ContextFactory = (configFile: string | undefined) => CommandContext;
+
+/** Makes every command of `program` run in the contexts `factory` builds (the shell coprocess). */
+export function setContextFactory(program: Command, factory: ContextFactory): void {
+  (program as unknown as Record<symbol, ContextFactory>)[CONTEXT] = factory;
+}
+
+/** The context of a command: this process (or the program's factory), and `--config` from the command or the program. */
 export function contextOf(cmd: Command): CommandContext {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  const factory = (root as unknown as Record<symbol, ContextFactory | undefined>)[CONTEXT] ?? processContext;
   // The nearest `--config` wins: `agent-state -c a.yml get -c b.yml k` reads b.yml.
   for (let c: Command | null = cmd; c; c = c.parent) {
     const config = (c.opts() as { config?: string }).config;
-    if (config !== undefined) return processContext(config);
+    if (config !== undefined) return factory(config);
   }
-  return processContext(undefined);
+  return factory(undefined);
 }
 
 /** `{ [to]: opts[from] }` when the option was given, `{}` otherwise (exactOptionalPropertyTypes). */

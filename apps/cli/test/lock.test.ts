@@ -33,11 +33,12 @@ describe('agent-state lock', () => {
 
   it('a lease lost while the command runs is reported on stderr and exits LOCK_LOST after the command ends', async () => {
     const result = await project.bash(`
-      "\${_AGENT_STATE_CMD[@]}" lock --ttl 300 shared -- bash -c 'touch started; sleep 2; echo command-finished' &
+      "\${_AGENT_STATE_CMD[@]}" lock --ttl 300 shared -- bash -c 'touch started; until [[ -e go ]]; do sleep 0.05; done; echo command-finished' &
       holder=$!
       while [[ ! -e started ]]; do sleep 0.05; done
       kill -STOP "$holder"; sleep 0.8            # the lease runs out while the holder is frozen
       agent_state lock --wait 5000 shared -- true; echo "thief=$?"
+      touch go                                   # the command ends only after the thief took the lock
       kill -CONT "$holder"
       wait "$holder"; echo "holder=$?"`);
     expect(result.stdout).toBe('thief=0\ncommand-finished\nholder=15\n');
