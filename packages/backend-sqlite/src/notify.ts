@@ -21,8 +21,6 @@ let fallbackMs = FALLBACK_MS;
 export function setNotifyFallbackMs(ms: number): void {
   fallbackMs = ms;
 }
-/** Shortest spacing of two WAL-triggered counter checks, in ms (the first of a burst runs at once). */
-export const CHECK_THROTTLE_MS = 2;
 /** Longest timer armed for a queue's next due job (re-armed at every check). */
 const MAX_DUE_TIMER_MS = 60_000;
 
@@ -44,8 +42,6 @@ export class SqliteNotify implements NativeNotify {
   readonly #topics = new Map<string, TopicState>();
   #unwatch: (() => void) | undefined;
   #fallback: NodeJS.Timeout | undefined;
-  #checkScheduled = false;
-  #lastCheck = -Infinity;
   #closed = false;
   readonly #busKey: string;
 
@@ -102,7 +98,8 @@ export class SqliteNotify implements NativeNotify {
 
   #start(): void {
     if (this.#unwatch) return;
-    this.#unwatch = this.watcher.add(() => this.#scheduleCheck());
+    // The watcher coalesces bursts of commits (watch.ts), so each wakeup is one round of reads.
+    this.#unwatch = this.watcher.add(() => this.#check());
     this.#fallback = setInterval(() => this.#check(), fallbackMs);
     this.#fallback.unref();
     const busKey = this.#busKey + this.#namespace();
@@ -120,26 +117,6 @@ export class SqliteNotify implements NativeNotify {
     const set = local.get(busKey);
     set?.delete(this);
     if (set?.size === 0) local.delete(busKey);
-  }
-
-  /**
-   * Coalesces WAL events into checks: the first event after a quiet spell is checked at once
-   * (next turn of the event loop), a burst at most once per {@link CHECK_THROTTLE_MS}, with a
-   * trailing check so the last commit of a burst is never missed. Under a store busy with other
-   * work (50 agents, thousands of commits a second) each listening process then reads its
-   * counters a few hundred times a second at most, instead of once per commit.
-   */
-  #scheduleCheck(): void {
-    if (this.#checkScheduled) return;
-    this.#checkScheduled = true;
-    const run = () => {
-      this.#checkScheduled = false;
-      this.#lastCheck = performance.now();
-      this.#check();
-    };
-    const wait = this.#lastCheck + CHECK_THROTTLE_MS - performance.now();
-    if (wait <= 0) setImmediate(run);
-    else setTimeout(run, wait).unref();
   }
 
   /** Reads every listened counter; wakes the topics that moved. */

@@ -7,10 +7,15 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 
+/** Shortest spacing of two wakeups from one watcher, in ms (the first of a burst goes at once). */
+export const COALESCE_MS = 2;
+
 /** One WAL watcher per client, open only while someone watches. */
 export class WalWatcher {
   readonly #listeners = new Set<() => void>();
   #watcher: FSWatcher | undefined;
+  #scheduled = false;
+  #last = -Infinity;
 
   /** `walPath` undefined = nothing to watch (in-memory database). */
   constructor(private readonly walPath: string | undefined) {}
@@ -25,6 +30,25 @@ export class WalWatcher {
     };
   }
 
+  /**
+   * Coalesces WAL events: the first after a quiet spell reaches the listeners on the next turn of
+   * the event loop, a burst at most once per {@link COALESCE_MS} with a trailing call, so that the
+   * last commit of a burst is never missed while thousands of commits a second cost each process
+   * a bounded number of wakeups.
+   */
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    const fire = () => {
+      this.#scheduled = false;
+      this.#last = performance.now();
+      for (const listener of [...this.#listeners]) listener();
+    };
+    const wait = this.#last + COALESCE_MS - performance.now();
+    if (wait <= 0) setImmediate(fire);
+    else setTimeout(fire, wait).unref();
+  }
+
   /** Stops watching (on close of the client). */
   close(): void {
     this.#watcher?.close();
@@ -35,9 +59,7 @@ export class WalWatcher {
     if (this.#watcher || this.walPath === undefined) return;
     try {
       // persistent: false, so a subscriber alone never keeps the process alive.
-      const watcher = watch(this.walPath, { persistent: false }, () => {
-        for (const listener of [...this.#listeners]) listener();
-      });
+      const watcher = watch(this.walPath, { persistent: false }, () => this.#schedule());
       // A watch that fails later (file replaced, inotify limits) only costs promptness: the
       // pollers it would have woken still poll.
       watcher.on('error', () => {
