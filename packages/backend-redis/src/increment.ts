@@ -1,5 +1,5 @@
 /**
- * Native `increment` (`increment-2.lua`): one round trip instead of core's read + CAS loop, and
+ * Native `increment` (`increment-3.lua`): one round trip instead of core's read + CAS loop, and
  * no retries under contention.
  */
 import { InvalidValueError, type JsonValue } from '@agent-state/core';

@@ -11,7 +11,7 @@
  * agent-state:{team}:f:deploy       fencing counter of lock "deploy": never expires or resets
  * agent-state:{team}:meta           hash: 'format' (store format), 'floor' (version floor)
  * agent-state:{team}:q:<queue>:…    a native queue (see queues.ts)
- * agent-state:{team}:g:<log>:…      a native log (see logs.ts)
+ * agent-state:{team}:g:<log>        a native log, a stream (see logs.ts)
  * ```
  */
 
@@ -44,6 +44,10 @@ export class KeyLayout {
   readonly queueNames: string;
   /** Sorted set of the names of logs that hold records (score 0, for `names(prefix)`). */
   readonly logNames: string;
+  /** Hash log -> maxAgeMs of the logs appended with an age retention (for the sweeper). */
+  readonly logRetention: string;
+  /** The start of every stream key as the server sees it (the sweeper builds stream keys). */
+  readonly serverLogPrefix: string;
   /** The pub/sub channel prefix of wakeups (`<base>wake:q:<queue>`, `<base>wake:g:<log>`). */
   readonly wakePrefix: string;
 
@@ -56,6 +60,8 @@ export class KeyLayout {
     this.meta = `${this.base}meta`;
     this.queueNames = `${this.base}qnames`;
     this.logNames = `${this.base}gnames`;
+    this.logRetention = `${this.base}gret`;
+    this.serverLogPrefix = `${driverKeyPrefix}${this.base}g:`;
     this.wakePrefix = driverKeyPrefix + `${this.base}wake:`;
   }
 

@@ -1,9 +1,10 @@
 /**
  * Native append-only logs (`NativeLogs`) on Redis Streams: one stream per log,
  * `<base>g:<log>`, entries `0-<seq>` with fields `at` (server TIME) and `j` (the record's
- * JSON). Appends, trims and removals are Lua scripts (`append-2.lua`, `trimLog-2.lua`,
- * `removeRecords-2.lua`); reads are one `XRANGE`. `<base>gnames` lists the logs that hold
- * records (for `names(prefix)`).
+ * JSON). Appends, trims and removals are Lua scripts (`append-3.lua`, `trimLog-3.lua`,
+ * `removeRecords-3.lua`); reads are one `XRANGE`. `<base>gnames` lists the logs that hold
+ * records (for `names(prefix)`), `<base>gret` the age retention of each log appended with one,
+ * which the sweeper (`sweepLogs-3.lua`, {@link RedisLogs.sweep}) applies once per interval.
  */
 import type { LogRecord, LogTrim, NativeLogs } from '@agent-state/core';
 import type { Cluster, Redis } from 'ioredis';
@@ -14,6 +15,9 @@ type Call = <T>(location: string, fn: (client: Redis | Cluster) => Promise<T>) =
 
 /** Records per `append-2.lua` call: bounds one script's run (a longer batch takes several, in order). */
 const APPEND_BATCH = 1_000;
+
+/** Old records one sweep reads at most (the rest go on the next interval). */
+const SWEEP_BUDGET = 10_000;
 
 /** Above every character a name may contain, so `[prefix\x7f` closes a prefix range. */
 const AFTER_ALL_KEY_CHARS = '\x7f';
@@ -35,6 +39,7 @@ export class RedisLogs implements NativeLogs {
       const reply = (await this.ctx.script('append', stream, [
         stream,
         this.ctx.keys.logNames,
+        this.ctx.keys.logRetention,
         log,
         channel,
         maxLen === undefined ? '' : Math.max(0, Math.floor(maxLen)),
@@ -70,13 +75,23 @@ export class RedisLogs implements NativeLogs {
     const stream = this.ctx.keys.log(log);
     const [kind, n] =
       'before' in trim ? ['before', Math.max(0, Math.ceil(trim.before))] : 'keepLast' in trim ? ['keepLast', Math.max(0, Math.floor(trim.keepLast))] : ['olderThanMs', Math.max(0, Math.floor(trim.olderThanMs))];
-    return (await this.ctx.script('trimLog', stream, [stream, this.ctx.keys.logNames, log, kind, n])) as number;
+    return (await this.ctx.script('trimLog', stream, [stream, this.ctx.keys.logNames, this.ctx.keys.logRetention, log, kind, n])) as number;
   }
 
   async remove(log: string, seqs: readonly number[]): Promise<number> {
     if (seqs.length === 0) return 0;
     const stream = this.ctx.keys.log(log);
-    return (await this.ctx.script('removeRecords', stream, [stream, this.ctx.keys.logNames, log, ...seqs.map((s) => Math.floor(s))])) as number;
+    return (await this.ctx.script('removeRecords', stream, [stream, this.ctx.keys.logNames, this.ctx.keys.logRetention, log, ...seqs.map((s) => Math.floor(s))])) as number;
+  }
+
+  /**
+   * One sweep of age retention over every log that has one (a no-op when another process of
+   * the namespace swept less than `intervalMs` ago); how many records went.
+   */
+  async sweep(intervalMs: number): Promise<number> {
+    const k = this.ctx.keys;
+    const [removed] = (await this.ctx.script('sweepLogs', k.meta, [k.meta, k.logNames, k.logRetention, intervalMs, k.serverLogPrefix, SWEEP_BUDGET])) as number[];
+    return Math.max(0, removed!);
   }
 
   names(prefix: string): Promise<string[]> {

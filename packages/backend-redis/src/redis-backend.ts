@@ -39,6 +39,13 @@ import { commit } from './transaction.js';
 /** Version sent to a script for "no ifVersion". */
 const UNCONDITIONAL = '';
 
+/**
+ * How often the age retention of logs is applied (`sweepLogs-3.lua`): expired channel messages
+ * are gone within this long even when nobody appends. Every open backend ticks; the namespace's
+ * sweep clock lets one sweep per interval do the work.
+ */
+export const SWEEP_INTERVAL_MS = 1_000;
+
 /** A `CommunicationBackend` on Redis (standalone or Cluster) through ioredis. */
 export class RedisBackend implements CommunicationBackend, ScriptContext {
   readonly name = BACKEND_NAME;
@@ -56,6 +63,10 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
   readonly notify: RedisNotify;
   #conn: Connection | undefined;
   #keys: KeyLayout | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #sweeping = false;
+  /** The last sweep's failure (reported by `health()`; the next tick tries again). */
+  #sweepError: string | undefined;
 
   constructor(private readonly options: RedisBackendOptions = {}) {
     validateOptions(options);
@@ -85,9 +96,12 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
       await conn.close();
       throw error;
     }
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     this.notify.close();
     await this.#conn?.close();
   }
@@ -100,6 +114,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
       mode: conn.client instanceof Cluster ? 'cluster' : 'standalone',
       keyBase: this.keys.base,
     };
+    if (this.#sweepError !== undefined) details['lastSweepError'] = this.#sweepError;
     let ok = true;
     try {
       await this.#call(this.keys.index, (client) => client.ping());
@@ -190,6 +205,23 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
 
   repair(key: string): Promise<RepairReport> {
     return repair(this, key, (location, fn) => this.#call(location, fn));
+  }
+
+  /** One retention sweep, skipped while the previous one runs or the connection is down. */
+  #sweep(): void {
+    if (this.#sweeping || !this.#conn?.isReady) return;
+    this.#sweeping = true;
+    this.logs.sweep(SWEEP_INTERVAL_MS).then(
+      () => {
+        this.#sweepError = undefined;
+        this.#sweeping = false;
+      },
+      (error: unknown) => {
+        // A background tick has no caller to reject: health() reports it, the next tick retries.
+        this.#sweepError = error instanceof Error ? error.message : String(error);
+        this.#sweeping = false;
+      },
+    );
   }
 
   /** @internal {@link ScriptContext.script}. */

@@ -29,7 +29,8 @@ export type ScriptName =
   | 'removeRecords'
   | 'moveJob'
   | 'moveQueueSeq'
-  | 'moveLog';
+  | 'moveLog'
+  | 'sweepLogs';
 
 interface LoadedScript {
   lua: string;

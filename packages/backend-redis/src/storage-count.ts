@@ -1,8 +1,10 @@
 /**
  * `storageCount`: how much a namespace holds, as a count (for retention tests and the
  * contract's `storageCount()` hook): every string key counts 1, every hash field, sorted-set
- * member, list item, set member and stream entry counts 1. An empty stream (a log trimmed to
- * nothing, kept so its last seq survives) counts 0: it holds no record.
+ * member, list item, set member and stream entry counts 1. Two exceptions: the namespace's
+ * `meta` hash counts 1 whatever its fields (format, floor, sweep clock: constant per
+ * namespace), and an empty stream (a log trimmed to nothing, kept so its last seq survives)
+ * counts 0: it holds no record.
  */
 import { Redis } from 'ioredis';
 import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
@@ -28,7 +30,7 @@ export async function storageCount(options: StorageCountOptions): Promise<number
       cursor = next;
       for (const key of keys) {
         const type = await client.type(key);
-        if (type === 'string') total += 1;
+        if (type === 'string' || key === layout.meta) total += 1;
         else if (type === 'hash') total += await client.hlen(key);
         else if (type === 'zset') total += await client.zcard(key);
         else if (type === 'stream') total += await client.xlen(key);

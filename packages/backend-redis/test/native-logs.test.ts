@@ -77,6 +77,33 @@ describe('native logs (Streams)', () => {
     assert.deepEqual((await logs.read('log/age', { after: 0, limit: 100 })).map((r) => r.seq), [6]);
   });
 
+  it('the sweeper drops records past their age retention even when nobody appends any more, leaving nothing behind', async () => {
+    // A namespace of its own: the sweeper also trims the other tests' logs, which would move the count.
+    const ns = freshNamespace('nsweep');
+    const own = await openState({ config: { backend: 'redis', namespace: ns, settings: { redis_url: REDIS_URL } }, env: {} });
+    try {
+      const logs = own.backend.logs!;
+      await logs.append('ch/idle', records(1), { retention: { maxAgeMs: 50 } });
+      await sleep(100);
+      await logs.trim('ch/idle', { olderThanMs: 50 });
+      const before = await storageCount({ url: REDIS_URL, namespace: ns });
+      await logs.append('ch/idle', records(200), { retention: { maxAgeMs: 100 } });
+      assert.equal(await admin.hget(`agent-state:{${ns}}:gret`, 'ch/idle'), '100', 'the retention is recorded for the sweeper');
+      // The backend's own timer sweeps once a second; wait for it, within a deadline.
+      const deadline = performance.now() + 20_000;
+      while ((await admin.xlen(`agent-state:{${ns}}:g:ch/idle`)) > 0) {
+        assert.ok(performance.now() < deadline, 'the sweeper trimmed the expired records within 20 s');
+        await sleep(100);
+      }
+      assert.equal(await storageCount({ url: REDIS_URL, namespace: ns }), before);
+      assert.ok(!(await logs.names('ch/')).includes('ch/idle'));
+      assert.equal(await logs.lastSeq('ch/idle'), 201);
+    } finally {
+      await own.close();
+      await dropNamespace(ns);
+    }
+  });
+
   it('a batch longer than one script call keeps its order and consecutive seqs', async () => {
     const appended = await logs.append('log/big', records(2_500));
     assert.equal(appended.length, 2_500);

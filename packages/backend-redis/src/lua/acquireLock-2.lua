@@ -12,7 +12,7 @@
     false (nil)            a live lease exists: not taken
     {token, expiresAt}     taken; token = the resource's fencing counter after INCR
 
-  The lease key exists exactly while the lease is live (PXAT expiresAt-1, see write-3.lua),
+  The lease key exists exactly while the lease is live (PXAT expiresAt-1, see write-4.lua),
   so EXISTS is the liveness test and a holder that died frees the lock when its lease ends.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end

@@ -6,7 +6,7 @@
   an expiry raises the floor to its new version, as a TTL write does.
 
   Input:
-    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   ('<ver>:<upd>:<exp>:<json>', see write-3.lua)
+    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   ('<ver>:<upd>:<exp>:<json>', see write-4.lua)
     KEYS[2] index key      <prefix>:{<ns>}:idx
     KEYS[3] meta hash      <prefix>:{<ns>}:meta      (field 'floor': the version floor)
 

@@ -4,6 +4,7 @@
   Input:
     KEYS[1] stream         <prefix>:{<ns>}:g:<log>
     KEYS[2] names          <prefix>:{<ns>}:gnames
+    KEYS[3] retention      <prefix>:{<ns>}:gret      (the log's field goes when it empties)
 
     ARGV[1] log            the log name (member of KEYS[2])
     ARGV[2 ..]             the seqs to drop
@@ -19,5 +20,8 @@ if #ARGV > 1 and redis.call('EXISTS', KEYS[1]) == 1 then
     removed = removed + redis.call('XDEL', KEYS[1], unpack(ids, i, math.min(i + 999, #ids)))
   end
 end
-if redis.call('XLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
+if redis.call('XLEN', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+end
 return removed

@@ -4,6 +4,8 @@
   Input:
     KEYS[1] stream         <prefix>:{<ns>}:g:<log>   entries '0-<seq>' with fields at, j (json)
     KEYS[2] names          <prefix>:{<ns>}:gnames    sorted set: logs that hold records
+    KEYS[3] retention      <prefix>:{<ns>}:gret      hash: log -> maxAgeMs, for the sweeper
+                           (sweepLogs-3.lua), so records age out even when appends stop
 
     ARGV[1] log            the log name (member of KEYS[2])
     ARGV[2] channel        the log's wake channel (PUBLISH, for NativeNotify.listen)
@@ -54,8 +56,10 @@ if ARGV[3] ~= '' then redis.call('XTRIM', KEYS[1], 'MAXLEN', '=', tonumber(ARGV[
 if ARGV[4] ~= '' then trimOlder(KEYS[1], now - tonumber(ARGV[4]), 1000) end
 if redis.call('XLEN', KEYS[1]) > 0 then
   redis.call('ZADD', KEYS[2], 0, ARGV[1])
+  if ARGV[4] ~= '' and redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[4] then redis.call('HSET', KEYS[3], ARGV[1], ARGV[4]) end
 else
   redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
 end
 redis.call('PUBLISH', ARGV[2], '')
 return out
