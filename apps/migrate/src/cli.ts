@@ -72,6 +72,11 @@ export async function run(argv: string[], io: Io = { stdout: process.stdout, std
     await execute(o, (extra) => importState({ ...commonOf(o), ...extra, from: String(o['from']), ...pick(o, ['to', 'toConfig', 'toNamespace']) }));
   });
 
+  // A usage error prints commander's one line, then the usage of the command (issue 20 item 4).
+  for (const c of [program, ...program.commands]) {
+    const name = c.parent ? `agent-state-migrate ${c.name()}` : c.name();
+    c.showHelpAfterError(`usage: ${name} ${c.usage()}  (${name} --help for more)`);
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
