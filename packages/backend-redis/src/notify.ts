@@ -15,6 +15,8 @@ export class RedisNotify implements NativeNotify {
   #subscriber: Redis | Cluster | undefined;
   #opening: Promise<Redis | Cluster> | undefined;
   readonly #listeners = new Map<string, Set<() => void>>();
+  /** SUBSCRIBE calls in flight, by channel. */
+  readonly #subscribing = new Map<string, Promise<void>>();
   #closed = false;
 
   constructor(
@@ -29,10 +31,23 @@ export class RedisNotify implements NativeNotify {
     if (!listeners) {
       listeners = new Set();
       this.#listeners.set(channel, listeners);
+      const subscribed = this.#bounded(subscriber.subscribe(channel)).then(() => undefined);
+      this.#subscribing.set(channel, subscribed);
+      subscribed.then(
+        () => this.#subscribing.delete(channel),
+        () => {
+          this.#subscribing.delete(channel);
+          if (this.#listeners.get(channel) === listeners) this.#listeners.delete(channel);
+        },
+      );
+    }
+    // A second listener of a channel whose SUBSCRIBE is still in flight waits for it too: listen
+    // resolves only once a wakeup can no longer be missed.
+    const pending = this.#subscribing.get(channel);
+    if (pending) {
       try {
-        await this.#bounded(subscriber.subscribe(channel));
+        await pending;
       } catch (error) {
-        this.#listeners.delete(channel);
         throw this.conn().unavailable(error);
       }
     }

@@ -181,6 +181,17 @@ describe('native notify (pub/sub wakeups)', () => {
     for (const stop of [stopQ, stopOther, stopNack, stopLog]) await stop();
   });
 
+  it('two listeners subscribing to one channel at once are both woken by the next append', async () => {
+    const [x, y] = [woken(), woken()];
+    const stops = await Promise.all([
+      state.backend.notify!.listen({ kind: 'log', name: 'wake/both' }, x.wake),
+      state.backend.notify!.listen({ kind: 'log', name: 'wake/both' }, y.wake),
+    ]);
+    await state.backend.logs!.append('wake/both', ['1']);
+    assert.deepEqual(await Promise.all([x.wait, y.wait]), ['woke', 'woke']);
+    for (const stop of stops) await stop();
+  });
+
   it('a listener in another process is woken by an enqueue and by an append', async () => {
     const { startWorker } = await import('./helpers/workers.js');
     const queueListener = startWorker(ns, 'listen', { topic: { kind: 'queue', name: 'wake/far' } });
