@@ -39,6 +39,35 @@ describe('key layout and settings', () => {
     assert.equal(await admin.get(`agent-state:{${ns}}:f:deploy`), String(lock.token), 'the fencing counter outlives the lease');
   });
 
+  it('native queues and logs live under q:<queue>:… and g:<log>, with their name indexes, all in the namespace', async () => {
+    const ns = freshNamespace('layout');
+    dropped.push([ns, 'agent-state']);
+    await using state = await open(ns);
+    const { queues, logs } = state.backend;
+    await queues!.enqueue('tasks', { json: '1', priority: 0 });
+    await queues!.enqueue('tasks', { json: '2', priority: 0, delayMs: 60_000 });
+    const job = (await queues!.claim('tasks', { leaseMs: 60_000, owner: 't', maxAttempts: 1 }))!;
+    await queues!.settle('tasks', job.id, job.leaseId, { kind: 'nack', delayMs: 0 });
+    await queues!.claim('tasks', { leaseMs: 60_000, owner: 't', maxAttempts: 1 });
+    await logs!.append('ch/updates', ['"hi"'], { retention: { maxAgeMs: 60_000 } });
+    const base = `agent-state:{${ns}}:`;
+    assert.deepEqual((await namespaceKeys(admin, ns)).sort(), [
+      `${base}g:ch/updates`,
+      `${base}gnames`,
+      `${base}gret`,
+      `${base}meta`,
+      `${base}q:tasks:all`,
+      `${base}q:tasks:dead`,
+      `${base}q:tasks:delayed`,
+      `${base}q:tasks:jobs`,
+      `${base}q:tasks:seq`,
+      `${base}qnames`,
+    ]);
+    assert.equal(await admin.hget(`${base}q:tasks:jobs`, job.id), `x:1:0:${job.enqueuedAt}:::1`, 'a dead letter: state x, one attempt');
+    const [record] = await logs!.read('ch/updates', { after: 0, limit: 1 });
+    assert.deepEqual(await admin.xrange(`${base}g:ch/updates`, '-', '+'), [['0-1', ['at', String(record!.at), 'j', '"hi"']]]);
+  });
+
   it('an entry with ttlMs expires in Redis exactly when its expiresAt says', async () => {
     const ns = freshNamespace('layout');
     dropped.push([ns, 'agent-state']);
