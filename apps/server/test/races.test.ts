@@ -5,13 +5,43 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeProject, runNode, startServer, type ServerProcess, type TestProject } from './helpers.js';
+import { makeProject, startServer, type ServerProcess, type TestProject } from './helpers.js';
 
 const RACER = resolve(import.meta.dirname, 'fixtures/racer.mjs');
 const SSE_CLIENT = resolve(import.meta.dirname, 'fixtures/sse-client.mjs');
 const TOKEN = 'race-test-token-0123456789abcdef';
 
 let cleanups: (() => Promise<unknown>)[] = [];
+
+/**
+ * Starts every racer, waits until all are connected ("ready"), then releases them at once by
+ * writing a line to each one's stdin; resolves with each one's result line.
+ */
+async function race(argsList: string[][]): Promise<{ won: boolean; job?: { id: string; leaseId: string }; locks?: { resource: string; token: number; owner: string }[] }[]> {
+  const procs = argsList.map((args) => {
+    const proc = spawn(process.execPath, [RACER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    cleanups.push(async () => void proc.kill('SIGKILL'));
+    return { proc, exited, out: () => out, err: () => err };
+  });
+  const deadline = Date.now() + 90_000;
+  while (!procs.every((p) => p.out().startsWith('ready\n'))) {
+    if (Date.now() > deadline) throw new Error(`racers not ready: ${procs.map((p) => p.err()).join(' ')}`);
+    if (procs.some((p) => p.proc.exitCode !== null)) throw new Error(`a racer exited early: ${procs.map((p) => p.err()).join(' ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (const p of procs) p.proc.stdin.end('go\n');
+  return Promise.all(
+    procs.map(async (p) => {
+      expect(await p.exited, p.err()).toBe(0);
+      return JSON.parse(p.out().slice('ready\n'.length).trim());
+    }),
+  );
+}
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c();
   cleanups = [];
@@ -33,14 +63,7 @@ describe('races across processes and servers', () => {
     const { a, b } = await twoServers('sqlite');
     for (let round = 0; round < 2; round++) {
       const added = await a.call('POST', '/v1/queues/race/jobs', { payload: { round } });
-      const startAt = Date.now() + 1_500;
-      const racers = Array.from({ length: 16 }, (_, i) =>
-        runNode(RACER, [i % 2 ? 'mcp' : 'http', (i % 4 < 2 ? a : b).url, TOKEN, String(startAt), 'claim']),
-      );
-      const results = (await Promise.all(racers)).map((r) => {
-        expect(r.code, r.stderr).toBe(0);
-        return JSON.parse(r.stdout.trim()) as { won: boolean; job?: { id: string; leaseId: string } };
-      });
+      const results = await race(Array.from({ length: 16 }, (_, i) => [i % 2 ? 'mcp' : 'http', (i % 4 < 2 ? a : b).url, TOKEN, 'claim']));
       const winners = results.filter((r) => r.won);
       expect(winners).toHaveLength(1);
       expect(winners[0]!.job!.id).toBe(added.body.id);
@@ -53,19 +76,14 @@ describe('races across processes and servers', () => {
   it('two agents ask for overlapping path sets at once: one gets all, the other none', async () => {
     const { a, b } = await twoServers('sqlite');
     for (let round = 0; round < 4; round++) {
-      const startAt = Date.now() + 1_500;
       const sets = [`r${round}/src/a.ts,r${round}/src/b.ts,r${round}/README.md`, `r${round}/src/c.ts,r${round}/README.md,r${round}/src/b.ts`];
       const modes = round % 2 ? ['mcp', 'http'] : ['mcp', 'mcp'];
-      const runs = await Promise.all(
+      const results = await race(
         sets.map((paths, i) => {
           const resources = modes[i] === 'http' ? paths.split(',').map((p) => `files/${p}`).join(',') : paths;
-          return runNode(RACER, [modes[i]!, (i ? b : a).url, TOKEN, String(startAt), 'lock', resources, `agent-${i}`]);
+          return [modes[i]!, (i ? b : a).url, TOKEN, 'lock', resources, `agent-${i}`];
         }),
       );
-      const results = runs.map((r) => {
-        expect(r.code, r.stderr).toBe(0);
-        return JSON.parse(r.stdout.trim()) as { won: boolean; locks?: { resource: string; token: number; owner: string }[] };
-      });
       expect(results.filter((r) => r.won)).toHaveLength(1);
       const winner = results.find((r) => r.won)!;
       expect(winner.locks).toHaveLength(3);
