@@ -143,16 +143,18 @@ export class SqliteBackend implements CommunicationBackend {
   }
 
   write(key: string, value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
-    return this.#run((s) => {
-      const now = Date.now();
-      const entry = writeEntry(s, key, value, options, now);
-      this.#maybeSweep(s, now);
-      return entry;
-    });
+    return this.#changed(
+      this.#run((s) => {
+        const now = Date.now();
+        const entry = writeEntry(s, key, value, options, now);
+        this.#maybeSweep(s, now);
+        return entry;
+      }),
+    );
   }
 
   delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
-    return this.#run((s) => deleteEntry(s, key, options, Date.now()));
+    return this.#changed(this.#run((s) => deleteEntry(s, key, options, Date.now())));
   }
 
   list(request: ListPageRequest): Promise<Entry[]> {
@@ -160,7 +162,7 @@ export class SqliteBackend implements CommunicationBackend {
   }
 
   increment(key: string, by: number): Promise<number> {
-    return this.#run((s) => incrementEntry(s, key, by, Date.now()));
+    return this.#changed(this.#run((s) => incrementEntry(s, key, by, Date.now())));
   }
 
   tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
@@ -176,17 +178,26 @@ export class SqliteBackend implements CommunicationBackend {
   }
 
   commit(request: CommitRequest): Promise<void> {
-    return this.#run((s) => commit(s, request, Date.now()));
+    return this.#changed(this.#run((s) => commit(s, request, Date.now())));
   }
 
   /** Removes the entry of `key` whatever it holds (the only way past a damaged one); raises the version floor. */
   repair(key: string): Promise<RepairReport> {
-    return this.#run((s) => repairEntry(s, key, Date.now()));
+    return this.#changed(this.#run((s) => repairEntry(s, key, Date.now())));
   }
 
   /** Wakes `onChange` soon after any process commits a write (spurious calls included; see watch.ts). */
   watch(_key: string, onChange: () => void): () => void {
     return this.#watcher.add(onChange);
+  }
+
+  /** On `:memory:`, wakes the process's watchers after a write (a file's WAL watch does it otherwise). */
+  #changed<T>(result: Promise<T>): Promise<T> {
+    if (!this.#options.inMemory) return result;
+    return result.then((value) => {
+      WalWatcher.pokeMemory();
+      return value;
+    });
   }
 
   /** Runs `work` on this client's scope, waiting out SQLITE_BUSY (`now` is read inside `work`, so a retry uses a fresh one). */

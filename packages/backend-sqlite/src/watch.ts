@@ -2,16 +2,28 @@
  * Change notification for pollers (core's pub/sub on the log): every committed write of any
  * process appends to the WAL file, so one `fs.watch` on it wakes every watcher of this client at
  * once instead of at its next poll. Calls are spurious by design (any write wakes every key's
- * watcher); a poller then reads and finds nothing new. Without a WAL file (`:memory:`) or when
- * the OS refuses a watch, nothing is called and pollers keep their own pace.
+ * watcher); a poller then reads and finds nothing new. A `:memory:` database has no WAL file: its
+ * writers (all in this process) wake its watchers directly. When the OS refuses a watch, nothing
+ * is called and pollers keep their own pace.
  */
 import { watch, type FSWatcher } from 'node:fs';
 
 /** Shortest spacing of two wakeups from one watcher, in ms (the first of a burst goes at once). */
 export const COALESCE_MS = 2;
 
+/** The watchers of `:memory:` clients of this process: woken by {@link WalWatcher.pokeMemory}. */
+const memoryWatchers = new Set<WalWatcher>();
+
 /** One WAL watcher per client, open only while someone watches. */
 export class WalWatcher {
+  /**
+   * Wakes the watchers of every `:memory:` client of this process (there is no WAL file to
+   * watch; every writer of an in-memory database is in this process, and calls this after a write).
+   */
+  static pokeMemory(): void {
+    for (const watcher of memoryWatchers) watcher.#schedule();
+  }
+
   readonly #listeners = new Set<() => void>();
   #watcher: FSWatcher | undefined;
   #scheduled = false;
@@ -51,12 +63,17 @@ export class WalWatcher {
 
   /** Stops watching (on close of the client). */
   close(): void {
+    memoryWatchers.delete(this);
     this.#watcher?.close();
     this.#watcher = undefined;
   }
 
   #start(): void {
-    if (this.#watcher || this.walPath === undefined) return;
+    if (this.walPath === undefined) {
+      memoryWatchers.add(this);
+      return;
+    }
+    if (this.#watcher) return;
     try {
       // persistent: false, so a subscriber alone never keeps the process alive.
       const watcher = watch(this.walPath, { persistent: false }, () => this.#schedule());

@@ -37,14 +37,29 @@ describe('watch', () => {
     }
   });
 
-  it('an in-memory database offers watch without ever calling it (pollers keep polling)', async () => {
-    const backend = createSqliteBackend({ databasePath: ':memory:' });
-    await backend.init({ namespace: 'ns', connectTimeoutMs: 5_000 });
-    const unwatch = backend.watch('k', () => {
-      throw new Error('never called');
-    });
-    await backend.write('k', 1, { json: '1' });
-    unwatch();
-    await backend.close();
+  it('an in-memory database wakes watchers of every client of the process on a write, and stops after unwatch', async () => {
+    const watcher = createSqliteBackend({ databasePath: ':memory:' });
+    await watcher.init({ namespace: 'ns', connectTimeoutMs: 5_000 });
+    const writer = createSqliteBackend({ databasePath: ':memory:' });
+    await writer.init({ namespace: 'ns', connectTimeoutMs: 5_000 });
+    try {
+      let calls = 0;
+      let woken!: () => void;
+      const wokenUp = new Promise<void>((resolve) => (woken = resolve));
+      const unwatch = watcher.watch('k', () => {
+        calls++;
+        woken();
+      });
+      await writer.write('k', 1, { json: '1' });
+      await wokenUp;
+      unwatch();
+      const before = calls;
+      await writer.write('k', 2, { json: '2' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(calls).toBe(before);
+    } finally {
+      await writer.close();
+      await watcher.close();
+    }
   });
 });
