@@ -43,20 +43,15 @@ export class SqliteNotify implements NativeNotify {
   #unwatch: (() => void) | undefined;
   #fallback: NodeJS.Timeout | undefined;
   #closed = false;
-  readonly #busKey: string;
+  /** The key this notifier is registered under in the in-process bus while it listens. */
+  #busKey: string | undefined;
 
   constructor(
-    /** The client's scope now (undefined once closed). */
+    /** The client's scope now (undefined before init and once closed). */
     private readonly scope: () => Scope | undefined,
     private readonly watcher: WalWatcher,
-    databasePath: string,
-    namespace: () => string,
-  ) {
-    this.#busKey = `${databasePath}\u0000`;
-    this.#namespace = namespace;
-  }
-
-  readonly #namespace: () => string;
+    private readonly databasePath: string,
+  ) {}
 
   /** Wakes this process's listeners of `topic` on the same database and namespace, at once. */
   static wakeLocal(databasePath: string, namespace: string, kind: 'queue' | 'log', name: string): void {
@@ -102,10 +97,11 @@ export class SqliteNotify implements NativeNotify {
     this.#unwatch = this.watcher.add(() => this.#check());
     this.#fallback = setInterval(() => this.#check(), fallbackMs);
     this.#fallback.unref();
-    const busKey = this.#busKey + this.#namespace();
+    const busKey = `${this.databasePath}\u0000${this.scope()?.namespace ?? ''}`;
     let set = local.get(busKey);
     if (!set) local.set(busKey, (set = new Set()));
     set.add(this);
+    this.#busKey = busKey;
   }
 
   #stop(): void {
@@ -113,7 +109,9 @@ export class SqliteNotify implements NativeNotify {
     this.#unwatch = undefined;
     if (this.#fallback) clearInterval(this.#fallback);
     this.#fallback = undefined;
-    const busKey = this.#busKey + this.#namespace();
+    const busKey = this.#busKey;
+    this.#busKey = undefined;
+    if (busKey === undefined) return;
     const set = local.get(busKey);
     set?.delete(this);
     if (set?.size === 0) local.delete(busKey);

@@ -82,7 +82,7 @@ export class SqliteBackend implements CommunicationBackend {
     };
     this.queues = new SqliteQueues(run, wake);
     this.logs = new SqliteLogs(run, wake, () => this.#startLogSweep());
-    this.notify = new SqliteNotify(() => this.#scope, this.#watcher, path, () => this.#scope?.namespace ?? '');
+    this.notify = new SqliteNotify(() => this.#scope, this.#watcher, path);
   }
 
   async init(context: BackendInitContext): Promise<void> {
