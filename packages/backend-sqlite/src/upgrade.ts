@@ -58,7 +58,12 @@ export function movePortableCoordination(db: Database.Database, now: number): Mo
   for (const row of rows) {
     if (row.expires_at !== null && row.expires_at <= now) continue;
     if (damageOf(row.value, row.checksum) !== undefined) continue;
-    const value: unknown = JSON.parse(row.value);
+    let value: unknown;
+    try {
+      value = JSON.parse(row.value);
+    } catch {
+      continue; // not JSON although its checksum matches: leave it for a read to report
+    }
     const parts = row.key.split('/');
     const [top, name, kind, id] = parts;
     if (!name) continue;
