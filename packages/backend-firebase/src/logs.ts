@@ -93,6 +93,7 @@ export class FirebaseLogs implements NativeLogs {
     await mirror.local();
     const token = randomBytes(6).toString('hex');
     const maxLen = options?.retention?.maxLen;
+    const maxAgeMs = options?.retention?.maxAgeMs;
     const result = await runTransaction(this.#connection, `${this.path(log)}/n`, (raw, now) => {
       const head = asHead(raw);
       const buffer = head.b ?? {};
@@ -104,6 +105,9 @@ export class FirebaseLogs implements NativeLogs {
       }
       const oldLo = head.lo;
       if (maxLen !== undefined) head.lo = Math.max(head.lo, head.s - maxLen);
+      // Age retention in the same step, from the buffer: records are appended in seq order at
+      // (about) increasing times, so every record up to the newest too-old buffered one is too old.
+      if (maxAgeMs !== undefined) head.lo = Math.max(head.lo, newestBefore(buffer, now - maxAgeMs));
       dropUpTo(buffer, head.lo);
       let flush: string[] = [];
       const keys = Object.keys(buffer).sort();
@@ -116,11 +120,10 @@ export class FirebaseLogs implements NativeLogs {
     });
     if (result.newLo > result.oldLo) await this.#deleteUpTo(log, result.newLo);
     if (result.flush.length > 0) await this.#flush(log, token, result.flush);
-    const maxAgeMs = options?.retention?.maxAgeMs;
     if (maxAgeMs !== undefined) {
-      // Amortized: only when the oldest record this client knows of is past the age.
-      const oldest = oldestAt(await mirror.local());
-      if (oldest !== undefined && oldest < this.#connection.now() - maxAgeMs) await this.trim(log, { olderThanMs: maxAgeMs });
+      // Flushed records past the age that the buffer did not cover (rare): a trim.
+      const oldest = recordsOf(await mirror.local(), result.newLo, 1)[0];
+      if (oldest !== undefined && oldest.at < this.#connection.now() - maxAgeMs) await this.trim(log, { olderThanMs: maxAgeMs });
     }
     return result.out;
   }
@@ -276,6 +279,9 @@ function recordsOf(snapshot: DataSnapshot, after: number, limit: number): LogRec
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(0, limit);
 }
 
-function oldestAt(snapshot: DataSnapshot): number | undefined {
-  return recordsOf(snapshot, 0, 1)[0]?.at;
+/** The highest seq in `buffer` of a record older than `cutoff` (0 when none). */
+function newestBefore(buffer: Record<string, Rec>, cutoff: number): number {
+  let seq = 0;
+  for (const [key, rec] of Object.entries(buffer)) if (rec.at < cutoff) seq = Math.max(seq, seqOfKey(key));
+  return seq;
 }
