@@ -8,6 +8,7 @@
  *
  * Usage (the coordinator starts it): node agent.mjs <agentId> <configJson|-> [heartbeatMs] [coordinatorId]
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { openState } from '@agent-state/core';
 
 const [agentId, configArg = '-', heartbeatArg = '1000', coordinatorId = 'coordinator'] = process.argv.slice(2);
@@ -27,9 +28,30 @@ const subscription = await state.subscribe(
   },
   { onError: (error) => process.stderr.write(`${agentId}: swarm channel: ${error?.message ?? error}\n`) },
 );
+// Started with an IPC channel by the coordinator: when it goes away (crash, kill), so do we.
+process.on('disconnect', () => stop.abort());
+process.channel?.unref();
 const heartbeat = setInterval(() => {
   state.agents.heartbeat(agentId, { tasksCompleted, rss: process.memoryUsage().rss }).catch(() => undefined);
 }, heartbeatMs);
+
+/**
+ * Runs `step`, again after a pause while the store answers BACKEND_UNAVAILABLE (a SQLite database
+ * locked past its busy timeout by a hundred agents starting at once, a Redis reconnect), for up to
+ * a minute; then the error stands. Every other error is thrown at once.
+ */
+async function retrying(what, step) {
+  const deadline = performance.now() + 60_000;
+  for (let pause = 50; ; pause = Math.min(1_000, pause * 2)) {
+    try {
+      return await step();
+    } catch (error) {
+      if (error?.code !== 'BACKEND_UNAVAILABLE' || stop.signal.aborted || performance.now() > deadline) throw error;
+      process.stderr.write(`${agentId}: ${what}: ${error.message.split('\n')[0]}; retrying in ${pause} ms\n`);
+      await sleep(pause);
+    }
+  }
+}
 
 /** Rejections of an aborted wait mean "stop"; anything else is a real error. */
 const unlessStopped = (error) => {
@@ -40,26 +62,26 @@ const unlessStopped = (error) => {
 // The mailbox: wait for the coordinator's commands; `shutdown` ends both loops.
 const mail = (async () => {
   while (!stop.signal.aborted) {
-    const messages = await inbox.receive({ from: coordinatorId, waitMs: 60_000, signal: stop.signal }).catch(unlessStopped);
+    const messages = await retrying('receive', () => inbox.receive({ from: coordinatorId, waitMs: 60_000, signal: stop.signal })).catch(unlessStopped);
     if (!messages || messages.length === 0) continue;
-    await inbox.ack(messages);
+    await retrying('ack mail', () => inbox.ack(messages));
     if (messages.some((m) => m.message?.command === 'shutdown')) stop.abort();
   }
 })();
 
-await inbox.send(coordinatorId, { type: 'ready', agentId });
+await retrying('send ready', () => inbox.send(coordinatorId, { type: 'ready', agentId }));
 
 // The queue: wait for a task, do it, report it.
 while (!stop.signal.aborted) {
-  const job = await queue.dequeue({ leaseMs: 10_000, waitMs: 60_000, signal: stop.signal }).catch(unlessStopped);
+  const job = await retrying('dequeue', () => queue.dequeue({ leaseMs: 10_000, waitMs: 60_000, signal: stop.signal })).catch(unlessStopped);
   if (!job) continue;
   const assignedAt = Date.now();
   const task = job.payload;
   const lockStarted = performance.now();
-  const lock = await state.lock(`swarm/resource-${task.resource}`, { ttlMs: 5_000, waitMs: 10_000 });
+  const lock = await retrying('lock', () => state.lock(`swarm/resource-${task.resource}`, { ttlMs: 5_000, waitMs: 10_000 }));
   const lockMs = performance.now() - lockStarted;
-  await state.increment(`swarm/${task.session}/resource-${task.resource}/uses`);
-  await lock.release();
+  await retrying('increment', () => state.increment(`swarm/${task.session}/resource-${task.resource}/uses`));
+  await retrying('release', () => lock.release());
   const result = {
     type: 'result',
     taskId: task.taskId,
@@ -71,13 +93,21 @@ while (!stop.signal.aborted) {
     deliveryMs: deliveries.splice(0),
     completedAt: Date.now(),
   };
-  await state.write(`swarm/${task.session}/results/${task.cycle}/${agentId}`, result, { ifVersion: 'absent' });
-  await inbox.send(coordinatorId, result);
-  await job.ack();
+  const resultKey = `swarm/${task.session}/results/${task.cycle}/${agentId}`;
+  await retrying('write result', () =>
+    state.write(resultKey, result, { ifVersion: 'absent' }).catch(async (error) => {
+      // A retried write whose first try did land: the result is there, exactly once.
+      if (error?.code === 'CONFLICT' && (await state.read(resultKey))?.value?.taskId === task.taskId) return;
+      throw error;
+    }),
+  );
+  await retrying('send result', () => inbox.send(coordinatorId, result));
+  await retrying('ack', () => job.ack());
   tasksCompleted++;
 }
 await mail;
 clearInterval(heartbeat);
+if (process.connected) process.disconnect();
 await subscription();
 await state.agents.unregister(agentId);
 await state.close();

@@ -92,6 +92,23 @@ const ids = Array.from({ length: agentCount }, (_, i) => `agent-${String(i + 1).
 say(`swarm ${session}: ${agentCount} agents × ${cycles} cycles on the ${backend} backend (${state.config.source})`);
 
 /**
+ * Runs `step`, again after a pause while the store answers BACKEND_UNAVAILABLE (a hundred agents
+ * starting at once on two cores can keep a store busy past its timeouts), for up to a minute.
+ */
+async function retrying(what, step) {
+  const deadline = performance.now() + 60_000;
+  for (let pause = 50; ; pause = Math.min(1_000, pause * 2)) {
+    try {
+      return await step();
+    } catch (error) {
+      if (error?.code !== 'BACKEND_UNAVAILABLE' || performance.now() > deadline) throw error;
+      process.stderr.write(`coordinator: ${what}: ${error.message.split('\n')[0]}; retrying in ${pause} ms\n`);
+      await sleep(pause);
+    }
+  }
+}
+
+/**
  * Takes messages from the coordinator's mailbox until `enough()` says so or `ms` pass, handing
  * each to `onMessage`; waits in `receive({ waitMs })`, so it wakes when mail lands, not on a timer.
  */
@@ -100,17 +117,18 @@ async function collect(ms, onMessage, enough) {
   while (!enough()) {
     const left = deadline - performance.now();
     if (left <= 0) return false;
-    const mail = await inbox.receive({ waitMs: left });
+    const mail = await retrying('receive', () => inbox.receive({ waitMs: left }));
     for (const m of mail) onMessage(m.message);
-    if (mail.length > 0) await inbox.ack(mail);
+    if (mail.length > 0) await retrying('ack', () => inbox.ack(mail));
   }
   return true;
 }
 
 // Start the agents; each says `ready` in the coordinator's mailbox once registered and subscribed.
+// The IPC channel is only a lifeline: an agent whose coordinator is gone sees it close and stops.
 const started = Date.now();
 const children = ids.map((id) =>
-  spawn(process.execPath, [join(here, 'agent.mjs'), id, agentConfig, String(heartbeatMs), coordinatorId], { stdio: ['ignore', 'ignore', 'inherit'] }),
+  spawn(process.execPath, [join(here, 'agent.mjs'), id, agentConfig, String(heartbeatMs), coordinatorId], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
 );
 const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
 const ready = new Set();
@@ -132,10 +150,11 @@ say(`all ${agentCount} agents registered in ${Date.now() - started} ms (${health
 const all = { assignment: [], lock: [], delivery: [] };
 const perCycle = [];
 for (let cycle = 1; cycle <= cycles; cycle++) {
-  await state.publish('swarm', { type: 'cycle-start', session, cycle });
+  await retrying('publish', () => state.publish('swarm', { type: 'cycle-start', session, cycle }));
   const t0 = Date.now();
   for (const [i, id] of ids.entries()) {
-    await state.queue(`agent-${id}`).enqueue({ session, cycle, taskId: `task-${cycle}-${id}`, resource: i % 5, enqueuedAt: Date.now() });
+    const task = { session, cycle, taskId: `task-${cycle}-${id}`, resource: i % 5, enqueuedAt: Date.now() };
+    await retrying('enqueue', () => state.queue(`agent-${id}`).enqueue(task));
   }
   const results = new Map();
   await collect(
@@ -163,7 +182,7 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
 }
 
 // Shut the agents down through their mailboxes and wait for them to exit.
-await state.mailbox(coordinatorId).send('broadcast', { command: 'shutdown' });
+await retrying('broadcast', () => state.mailbox(coordinatorId).send('broadcast', { command: 'shutdown' }));
 const exitTimer = setTimeout(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }, timeoutMs);

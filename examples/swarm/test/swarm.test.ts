@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,4 +61,54 @@ describe('the swarm example', () => {
       expect(report.totals.assignment.p99).toBeGreaterThanOrEqual(0);
     }, 180_000);
   }
+
+  it('agents stop on their own when the coordinator is killed (they never outlive it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-state-swarm-kill-'));
+    dirs.push(dir);
+    const config = join(dir, 'project.yml');
+    writeFileSync(config, `communication:\n  namespace: swarm-kill\n  ${STORES['sqlite']!(dir)}\n`);
+    const coordinator = spawn(process.execPath, [swarm, '--agents', '3', '--cycles', '10000', '--interval', '200', '--config', config], {
+      env: { ...process.env, COMMUNICATION_BACKEND: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const agents: number[] = [];
+    try {
+      // Wait for the first cycle line: every agent is up and working by then.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the swarm printed no cycle within 60 s')), 60_000);
+        let out = '';
+        coordinator.stdout!.on('data', (chunk: Buffer) => {
+          out += String(chunk);
+          if (/^cycle 1:/m.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        coordinator.once('exit', (code) => reject(new Error(`the coordinator exited (${code}) early: ${out}`)));
+      });
+      agents.push(...execFileSync('pgrep', ['-P', String(coordinator.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number));
+      expect(agents).toHaveLength(3);
+      coordinator.kill('SIGKILL');
+      const alive = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const deadline = Date.now() + 30_000;
+      while (agents.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(agents.filter(alive)).toEqual([]);
+    } finally {
+      coordinator.kill('SIGKILL');
+      for (const pid of agents) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }, 120_000);
 });
