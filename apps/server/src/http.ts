@@ -169,7 +169,7 @@ export function buildApp(state: StateClient, options: AppOptions): App {
       const timeoutMs = wait(intQuery(q['timeoutMs'], 'timeoutMs') ?? 30_000, 'timeoutMs') as number;
       return ops.waitFor(key, minVersion, timeoutMs, requestSignal(req, reply, stopping.signal));
     }
-    const entry = await ops.read(key);
+    const entry = await state.read(key);
     if (!entry) throw new HttpError('NOT_FOUND', `no key ${JSON.stringify(key)}`);
     return entry;
   });
@@ -343,7 +343,7 @@ export function buildApp(state: StateClient, options: AppOptions): App {
   const streams = new Set<() => void>();
 
   /** Starts an SSE response; returns `send(id, data)` and the signal that ends it. */
-  function openStream(req: FastifyRequest, reply: FastifyReply): { send: (id: number, data: unknown) => void; signal: AbortSignal } {
+  function openStream(req: FastifyRequest, reply: FastifyReply): { send: (id: number, data: unknown) => void; end: () => void; signal: AbortSignal } {
     const signal = requestSignal(req, reply, stopping.signal);
     reply.hijack();
     const res = reply.raw;
@@ -359,7 +359,7 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     };
     streams.add(end);
     signal.addEventListener('abort', end, { once: true });
-    return { send: (id, data) => void res.write(`id: ${id}\ndata: ${JSON.stringify(data)}\n\n`), signal };
+    return { send: (id, data) => void res.write(`id: ${id}\ndata: ${JSON.stringify(data)}\n\n`), end, signal };
   }
 
   const lastEventId = (req: FastifyRequest): number | undefined => {
@@ -373,11 +373,23 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     const after = lastEventId(req);
     // Subscribe before the stream opens, so a subscribe error is a plain JSON error.
     let send: ((id: number, data: unknown) => void) | undefined;
+    let end: (() => void) | undefined;
+    let failed = false;
     const buffered: { sequence: number; message: JsonValue; publishedAt: number }[] = [];
-    const stop = await ops.subscribe(name, after, (m) => (send ? send(m.sequence, m) : buffered.push(m)));
+    const stop = await ops.subscribe(
+      name,
+      after,
+      (m) => (send ? send(m.sequence, m) : buffered.push(m)),
+      () => {
+        failed = true;
+        end?.(); // the subscription failed (backend gone): end the stream, the client resumes with Last-Event-ID
+      },
+    );
     const stream = openStream(req, reply);
     send = stream.send;
+    end = stream.end;
     for (const m of buffered) send(m.sequence, m);
+    if (failed) stream.end();
     stream.signal.addEventListener('abort', () => void stop().catch(() => undefined), { once: true });
   });
 
@@ -399,9 +411,8 @@ export function buildApp(state: StateClient, options: AppOptions): App {
   fastify.get('/v1/logs/:name/events', { schema: { querystring: obj({ after: { type: 'string' } }) } }, async (req, reply) => {
     const name = segment((req.params as { name: string }).name, 'log');
     const after = lastEventId(req);
-    await ops.readLog(name, 0, 1); // surfaces NOT_SUPPORTED as JSON before the stream opens
     const stream = openStream(req, reply);
-    void ops.followLog(name, after, stream.signal, (r) => stream.send(r.seq, r)).catch(() => reply.raw.end());
+    void ops.followLog(name, after, stream.signal, (r) => stream.send(r.seq, r)).then(stream.end, stream.end);
   });
 
   // ----- agents and mailboxes ---------------------------------------------------------------
