@@ -13,6 +13,7 @@
  * - `@mail/<agentId>/m/<n>`        a message waiting for its receiver's ack
  * - `@log/<name>/seq`              last record number of a user log (`state.log(name)`)
  * - `@log/<name>/m/<n>`            a record `{ at, record }` until trimmed
+ * - `@<log>/low`                   (any portable log) seqs below it were swept by `trim`
  *
  * Channels, mailboxes and user logs are one family, logs: the log `ch/<channel>` lives under
  * `@ch/<channel>/…`, `mail/<agent>` under `@mail/<agent>/…`, `log/<name>` under `@log/<name>/…`
@@ -63,6 +64,7 @@ export const mailKeys = (agentId: string) => ({
 /** Keys of the portable log `name` (`ch/x`, `mail/x`, `log/x`): `@<name>/seq`, `@<name>/m/<n>`. */
 export const logKeys = (name: string) => ({
   seq: `@${name}/seq`,
+  low: `@${name}/low`,
   messages: `@${name}/m/`,
   message: (n: number) => `@${name}/m/${pad(n, 15)}`,
 });

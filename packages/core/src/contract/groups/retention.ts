@@ -13,10 +13,12 @@ import { storageTest, type ContractTarget, type TestApi } from '../harness.js';
 export function retentionGroup(t: TestApi, target: ContractTarget): void {
   const scale = target.scale ?? 1;
   t.describe('retention', () => {
-    storageTest(t, target, "10,000 short-lived messages leave the store's record count back at its starting number after one sweep", async (f, count) => {
+    storageTest(t, target, `${target.portable ? '1,000' : '10,000'} short-lived messages leave the store's record count back at its starting number after one sweep`, async (f, count) => {
       const state = await f.open();
       const retentionMs = 250;
-      const n = Math.max(1_000, Math.round(10_000 * scale));
+      // The portable run (an extra check of core's path on a native backend) publishes through
+      // a transaction per message, so it uses a tenth of the messages: same promise, less time.
+      const n = Math.max(target.portable ? 200 : 1_000, Math.round((target.portable ? 1_000 : 10_000) * scale));
       const log = channelLog('retention');
       const sweep = () => families(state).logs.trim(log, { olderThanMs: retentionMs });
       // The channel's own metadata (its last sequence, kept so sequences never repeat) exists

@@ -6,6 +6,12 @@ import type { PortableNotify } from './portable-notify.js';
 const PAGE = 256;
 /** With `retention.maxLen`, every this many appends also trim (amortized). */
 const TRIM_EVERY = 32;
+/** Deletes in flight at once during a trim. */
+const DELETE_BATCH = 16;
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
 
 /**
  * Logs built on the key contract: the counter `@<log>/seq` and each record `@<log>/m/<n>`
@@ -68,24 +74,57 @@ export class PortableLogs implements NativeLogs {
     return ((await this.state.read(logKeys(log).seq))?.value as number | undefined) ?? 0;
   }
 
+  /**
+   * Sweeps by seq from the log's low-water mark (`@<log>/low`) rather than by listing, because
+   * a record whose retention TTL ran out is invisible to `list` yet may still hold storage on
+   * the backend: deleting it by key removes that storage. So one trim leaves nothing behind of
+   * the records it covers, expired or not.
+   */
   async trim(log: string, trim: LogTrim): Promise<number> {
     const keys = logKeys(log);
     const wrapped = !isFirstWaveLog(log);
-    const doomed: string[] = [];
-    if ('keepLast' in trim) {
-      const all: string[] = [];
-      for await (const entry of this.state.list({ prefix: keys.messages })) all.push(entry.key);
-      doomed.push(...all.slice(0, Math.max(0, all.length - trim.keepLast)));
+    const last = await this.lastSeq(log);
+    // Without a mark (a new log, or one written by the first wave) the sweep starts at 1, once.
+    const stored = (await this.state.read(keys.low))?.value as number | undefined;
+    const low = stored ?? 1;
+    let end: number; // delete seqs in [low, end)
+    if ('before' in trim) end = Math.min(trim.before, last + 1);
+    else if ('keepLast' in trim) {
+      // keepLast counts records that exist, newest first.
+      end = last + 1;
+      let kept = 0;
+      for (let hi = last; hi >= low && kept < trim.keepLast; hi -= PAGE) {
+        const from = Math.max(low, hi - PAGE + 1);
+        const seqs = range(from, hi + 1).reverse();
+        const entries = await this.state.readMany(seqs.map((n) => keys.message(n)));
+        for (let i = 0; i < seqs.length && kept < trim.keepLast; i++) {
+          if (entries[i]) {
+            kept++;
+            end = seqs[i]!;
+          }
+        }
+      }
+      if (kept < trim.keepLast) end = low; // fewer records than keepLast: nothing to drop
     } else {
-      const cutoff = 'olderThanMs' in trim ? Date.now() - trim.olderThanMs : undefined;
-      for await (const entry of this.state.list({ prefix: keys.messages })) {
-        const record = toRecord(entry, keys.messages.length, wrapped);
-        if ('before' in trim ? record.seq >= trim.before : record.at >= cutoff!) break;
-        doomed.push(entry.key);
+      const cutoff = Date.now() - trim.olderThanMs;
+      end = low;
+      scan: for (let from = low; from <= last; from += PAGE) {
+        const seqs = range(from, Math.min(last + 1, from + PAGE));
+        const entries = await this.state.readMany(seqs.map((n) => keys.message(n)));
+        for (let i = 0; i < seqs.length; i++) {
+          const entry = entries[i];
+          if (entry && toRecord(entry, keys.messages.length, wrapped).at >= cutoff) break scan;
+          end = seqs[i]! + 1;
+        }
       }
     }
     let removed = 0;
-    for (const key of doomed) if (await this.state.delete(key)) removed++;
+    for (let from = low; from < end; from += DELETE_BATCH) {
+      const batch = range(from, Math.min(end, from + DELETE_BATCH));
+      const done = await Promise.all(batch.map((n) => this.state.delete(keys.message(n))));
+      removed += done.filter(Boolean).length;
+    }
+    if (end > low || stored === undefined) await this.state.write(keys.low, Math.max(low, end));
     return removed;
   }
 
