@@ -29,7 +29,8 @@
 import { InvalidConfigError } from '@agent-state/core';
 import type { DataSnapshot, Reference } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
-import { ENTRIES, META } from './paths.js';
+import { ENTRIES, META, nativePaths } from './paths.js';
+import { movePortableCoordination } from './upgrade-portable.js';
 import { runTransaction } from './run-transaction.js';
 import type { SyncCache } from './sync-cache.js';
 
@@ -56,8 +57,11 @@ export class Meta {
   readonly #path: string;
   #floor = 0;
 
+  readonly #root: string;
+
   private constructor(connection: Connection, root: string) {
     this.#connection = connection;
+    this.#root = root;
     this.#path = `${root}/${META}`;
     this.#ref = connection.ref(this.#path);
   }
@@ -102,7 +106,8 @@ export class Meta {
   async raise(version: number): Promise<void> {
     if (version <= this.#floor) return;
     await runTransaction(this.#connection, this.#path, (raw) => {
-      const m = asMeta(raw) ?? { fmt: STORE_FORMAT, f: 0 };
+      // Absent (an upgrade in progress): format 1 until the upgrade records its end.
+      const m = asMeta(raw) ?? { fmt: 1, f: 0 };
       if (m.f >= version) return { keep: true, result: undefined };
       return { next: { ...m, f: version }, result: undefined };
     });
@@ -120,6 +125,9 @@ export class Meta {
       if (typeof v === 'number' && Number.isInteger(v)) max = Math.max(max, v);
       count++;
     });
+    // Floor first (a max: harmless to repeat), then the coordination entries, then the format.
+    if (count > 0) await this.raise(max);
+    const moved = count > 0 ? await movePortableCoordination(this.#connection, this.#root, nativePaths(this.#root), namespace) : 0;
     const upgraded = await runTransaction(this.#connection, this.#path, (raw) => {
       const m = asMeta(raw);
       if (m && m.fmt >= STORE_FORMAT) return { keep: true, result: false };
@@ -127,7 +135,7 @@ export class Meta {
     });
     if (upgraded) {
       process.stderr.write(
-        `agent-state firebase: upgraded ${this.#connection.target} to store format ${STORE_FORMAT} (version floor ${max} above ${count} stored entries)\n`,
+        `agent-state firebase: upgraded ${this.#connection.target} to store format ${STORE_FORMAT} (version floor ${max} above ${count} stored entries; ${moved} queue jobs and channel or mailbox entries moved to the native layout)\n`,
       );
     }
   }

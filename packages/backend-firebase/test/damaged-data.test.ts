@@ -75,6 +75,36 @@ describe('firebase damaged data', () => {
     expect((await second.read('old/b'))?.value).toBe(2);
   });
 
+  it('the upgrade moves first-wave queue jobs, channels and mailboxes into the native layout', async () => {
+    const config = freshConfig();
+    const root = escapeName(config.namespace!);
+    const now = Date.now();
+    const put = (key: string, value: unknown, v = 1) => db.ref(`${root}/e/${childName(key)}`).set({ j: JSON.stringify(value), v, u: now });
+    const job = (sequence: number, extra: object = {}) => ({ payload: { n: sequence }, priority: 0, sequence, attempts: 0, enqueuedAt: now, visibleAt: now, lease: null, ...extra });
+    await put('@q/tasks/seq', 3, 3);
+    await put('@q/tasks/j/1000000-000000000000001', job(1));
+    await put('@q/tasks/j/1000000-000000000000002', job(2, { attempts: 1, lease: { id: 'abc', until: now + 60_000 } }));
+    await put('@q/tasks/dead/1000000-000000000000003', job(3, { attempts: 5 }));
+    await put('@ch/news/seq', 2, 2);
+    await put('@ch/news/m/000000000000002', { from: 'p', message: 'two', publishedAt: now });
+    await put('@mail/bob/seq', 1);
+    await put('@mail/bob/m/000000000000001', { from: 'alice', message: 'hi', sentAt: now });
+    await put('plain/key', 'stays');
+    const state = await open(config);
+    const b = state.backend;
+    expect(await b.queues!.counts('tasks')).toEqual({ waiting: 1, inFlight: 1, delayed: 0, dead: 1 });
+    const claimed = (await b.queues!.claim('tasks', { leaseMs: 10_000, owner: 't' }))!;
+    expect(JSON.parse(claimed.json)).toEqual({ n: 1 });
+    expect((await b.queues!.enqueue('tasks', { json: '4', priority: 0 })).sequence).toBe(4);
+    expect((await b.logs!.read('ch/news', { after: 0, limit: 10 })).map((r) => [r.seq, JSON.parse(r.json).message])).toEqual([[2, 'two']]);
+    expect((await b.logs!.append('ch/news', ['"three"']))[0]!.seq).toBe(3);
+    expect((await b.logs!.read('mail/bob', { after: 0, limit: 10 })).map((r) => r.seq)).toEqual([1]);
+    expect(await b.queues!.names()).toEqual(['tasks']);
+    expect(await state.read('@q/tasks/seq')).toBeNull();
+    expect((await state.read('plain/key'))?.value).toBe('stays');
+    expect((await state.write('@q/tasks/seq', 0)).version).toBe(4);
+  });
+
   it('a store of a newer format is refused with InvalidConfigError naming both formats', async () => {
     const config = freshConfig();
     await db.ref(`${escapeName(config.namespace!)}/m`).set({ fmt: 99, f: 0 });
