@@ -21,6 +21,11 @@ const send = (message: WorkerMessage): void => {
 };
 
 async function kv(job: Extract<Job, { mode: 'kv' }>): Promise<void> {
+  // The bench process gone (crash, kill) before its 'stop': nobody will send it.
+  let finished = false;
+  process.on('disconnect', () => {
+    if (!finished) process.exit(1);
+  });
   const subject = await findSubject(job.store.backend, job.subjectId).open(job.store);
   const workload = findWorkload(job.workloadId, job.profile);
   const prepared = await workload.prepare!(subject, { profile: job.profile, processIndex: job.processIndex, seed: job.seed });
@@ -35,6 +40,7 @@ async function kv(job: Extract<Job, { mode: 'kv' }>): Promise<void> {
         } else if (message.type === 'stop') {
           await prepared.teardown?.();
           await subject.close();
+          finished = true;
           resolve();
         }
       });
@@ -69,6 +75,8 @@ async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<v
   const outbox = state.mailbox(job.agentId);
   const delivery: number[] = [];
   const stop = new AbortController();
+  // The bench process gone (crash, kill): stop rather than wait forever.
+  process.on('disconnect', () => stop.abort());
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stop') stop.abort();
     if (message.type === 'report') send({ type: 'data', values: { delivery: delivery.splice(0) } });

@@ -68,21 +68,18 @@ export const COORDINATION_WORKLOADS: readonly Workload[] = [
   {
     id: 'pubsub',
     title: 'pub/sub delivery',
-    description: 'Publish one message and wait for the subscriber (same process) to get it; latency = publish call → handler.',
+    description: 'Publish one message and wait for the subscriber (same process, woken by the backend) to get it; latency = publish call → handler.',
     needs: ['state'],
     axis: () => ({ inflight: 1, processes: 1 }),
     async prepare(subject) {
       const state = subject.state!;
       let waiting: ((at: number) => void) | undefined;
-      const unsubscribe = await state.subscribe(
-        'bench',
-        () => {
-          const resolve = waiting;
-          waiting = undefined;
-          resolve?.(performance.now());
-        },
-        { pollMs: 1, idlePollMs: 5 },
-      );
+      // No poll options: delivery rides the backend's own wakeup, as the swarm's does.
+      const unsubscribe = await state.subscribe('bench', () => {
+        const resolve = waiting;
+        waiting = undefined;
+        resolve?.(performance.now());
+      });
       return {
         op: async () => {
           const sent = performance.now();

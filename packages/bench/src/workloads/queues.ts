@@ -21,6 +21,23 @@ const CLAIM_SHAPES: readonly ClaimShape[] = [
   { id: 'claim-inflight', title: 'claim behind in-flight', waiting: (p) => p.claim.base, held: (p) => p.claim.inflight },
 ];
 
+/** Runs `one(0..count-1)` with 16 in flight (filling a big queue over a network store takes minutes one by one). */
+async function fill(count: number, one: (n: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) await one(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(16, count) }, lane));
+}
+
+/**
+ * Jobs per drain round: the profile's on Redis (where BullMQ runs beside us) and SQLite; at most
+ * 500 on files (every step is fsynced) and on the Firebase emulator, which have no peer here.
+ */
+export function drainJobsFor(backend: string, profile: Profile): number {
+  return backend === 'file' || backend === 'firebase' ? Math.min(500, profile.drainJobs) : profile.drainJobs;
+}
+
 const claimWorkload = (shape: ClaimShape): Workload => ({
   id: shape.id,
   title: shape.title,
@@ -33,13 +50,13 @@ const claimWorkload = (shape: ClaimShape): Workload => ({
   async prepare(subject, ctx) {
     const queue = subject.state!.queue(`${shape.id}-${ctx.processIndex}`);
     const held = shape.held(ctx.profile);
-    for (let n = 0; n < held; n++) await queue.enqueue({ held: n });
+    await fill(held, (n) => queue.enqueue({ held: n }));
     for (let n = 0; n < held; n++) {
       // Claimed for longer than any run, so they stay in flight ahead of the waiting jobs.
       if (!(await queue.dequeue({ leaseMs: 3_600_000 }))) throw new Error(`only ${n} of ${held} jobs could be put in flight`);
     }
     const waiting = shape.waiting(ctx.profile);
-    for (let n = 0; n < waiting; n++) await queue.enqueue({ n });
+    await fill(waiting, (n) => queue.enqueue({ n }));
     let next = waiting;
     return {
       op: async () => {
@@ -64,7 +81,7 @@ const drainWorkload = (workers: number): Workload => ({
   needs: ['queueDrain'],
   axis: () => ({ inflight: workers, processes: 1 }),
   async sample(subject, ctx) {
-    const jobs = ctx.profile.drainJobs;
+    const jobs = drainJobsFor(ctx.store.backend, ctx.profile);
     const { addMs, processMs } = await subject.queueDrain!({ name: `drain-${workers}-${ctx.round}-${Date.now().toString(36)}`, jobs, workers });
     return {
       ops: jobs,
