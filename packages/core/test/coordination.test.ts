@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { families, usePortableCoordination } from '../src/coordination/families.js';
 import { blockingWait } from '../src/coordination/wait.js';
 import { StateClosedError } from '../src/errors.js';
+import { memoryStoreCount } from '../src/memory/memory-backend.js';
 import { openState } from '../src/open-state.js';
 import type { StateClient } from '../src/client.js';
 
@@ -91,6 +92,18 @@ describe('families', () => {
     const inbox = await state.mailbox('bob').receive();
     expect(inbox.map((m) => [m.id, m.from, m.message])).toEqual([['000000000000001', 'alice', 'hi']]);
     expect((await state.publish('old', 'next')).sequence).toBe(2);
+  });
+});
+
+describe('portable retention', () => {
+  it('publishers sweep expired messages themselves: no explicit trim, storage stays bounded', async () => {
+    const namespace = `c-${randomUUID()}`;
+    const state = await client(namespace);
+    for (let i = 0; i < 100; i++) await state.publish('busy', i, { retentionMs: 10 });
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 64; i++) await state.publish('busy', i, { retentionMs: 60_000 });
+    // 64 live messages + the counter + the low-water mark; none of the 100 expired ones.
+    expect(memoryStoreCount(namespace)).toBe(64 + 2);
   });
 });
 

@@ -4,7 +4,7 @@ import { logKeys } from '../layout.js';
 import type { PortableNotify } from './portable-notify.js';
 
 const PAGE = 256;
-/** With `retention.maxLen`, every this many appends also trim (amortized). */
+/** With a retention, every this many appends to a log also sweep it (amortized). */
 const TRIM_EVERY = 32;
 /** Deletes in flight at once during a trim. */
 const DELETE_BATCH = 16;
@@ -24,7 +24,8 @@ function range(from: number, to: number): number[] {
  * Retention by age is the entry's TTL: the backend's own expiry sweeps it.
  */
 export class PortableLogs implements NativeLogs {
-  #appends = 0;
+  /** Appends per log since this client last swept it. */
+  readonly #sinceSweep = new Map<string, number>();
 
   constructor(
     private readonly state: StateClient,
@@ -55,8 +56,17 @@ export class PortableLogs implements NativeLogs {
       { maxRetries: 10_000 },
     );
     this.notify.wake({ kind: 'log', name: log });
-    const maxLen = options?.retention?.maxLen;
-    if (maxLen !== undefined && ++this.#appends % TRIM_EVERY === 0) await this.trim(log, { keepLast: maxLen });
+    // Retention without a sweeper process: every TRIM_EVERY appends, the appender sweeps (one
+    // page of reads when nothing is due), so expired records never pile up in storage.
+    const retention = options?.retention;
+    if (retention?.maxAgeMs !== undefined || retention?.maxLen !== undefined) {
+      const since = (this.#sinceSweep.get(log) ?? 0) + records.length;
+      if (since >= TRIM_EVERY) {
+        this.#sinceSweep.delete(log);
+        if (retention.maxAgeMs !== undefined) await this.trim(log, { olderThanMs: retention.maxAgeMs });
+        if (retention.maxLen !== undefined) await this.trim(log, { keepLast: retention.maxLen });
+      } else this.#sinceSweep.set(log, since);
+    }
     return out;
   }
 
