@@ -33,9 +33,9 @@ import { removeDamaged } from './repair.js';
 import { moveCoordinationEntries } from './upgrade.js';
 import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
 import { DIR_MODE, errnoOf } from './fs-io.js';
-import { listPage } from './list.js';
+import { listPage, type ExpiredDoc } from './list.js';
 import { extendLock, readLease, releaseLock, tryLock } from './lock.js';
-import { mutexOwner, nonce, txOfOwner } from './mutex.js';
+import { mutexOwner, nonce, txOfOwner, unlinkQuiet } from './mutex.js';
 import { resolveOptions, type FileBackendOptions, type ResolvedFileOptions } from './options.js';
 import type { KeyFiles } from './paths.js';
 import { commitSettled, readSettled, waitForCommit } from './settle.js';
@@ -220,7 +220,8 @@ export class FileBackend implements CommunicationBackend {
     const store = this.#s();
     this.#tick();
     for (;;) {
-      const { entries, commits } = listPage(store, request);
+      const { entries, commits, expired } = listPage(store, request);
+      if (expired.length > 0) await sweepExpired(store, expired);
       // As in read (settle.ts): an entry of a commit under way means waiting for that commit
       // and reading the page again (dropping the entry would end core's paging early).
       const pending = [...commits].find((id) => !commitSettled(store, id));
@@ -305,6 +306,37 @@ export class FileBackend implements CommunicationBackend {
   #s(): Store {
     if (!this.#store) throw new Error('file backend used before init or after close');
     return this.#store;
+  }
+}
+
+/**
+ * The expiry sweep: expired documents a listing walked past are removed, so expired entries
+ * (a portable channel's messages, say) leave no file behind. The floor is raised once, to the
+ * highest of their versions, before any goes; each is then removed under its mutex if it is
+ * still that expired version (a key being written right now is skipped: the next listing
+ * passes it again).
+ */
+async function sweepExpired(store: Store, expired: ExpiredDoc[]): Promise<void> {
+  await raiseFloor(store, Math.max(...expired.map((e) => e.version)));
+  const owner = mutexOwner(nonce());
+  for (const { key, version } of expired) {
+    const files = store.layout.data(key);
+    if (!store.mutexes.tryAcquire(files.mutex, files.dir, owner)) continue;
+    try {
+      let doc: StoredDoc | undefined;
+      try {
+        doc = store.readDoc(files);
+      } catch {
+        continue; // damaged meanwhile: never removed by a sweep
+      }
+      if (doc && doc.version === version && doc.tx === undefined && isExpired(doc.expiresAt, Date.now())) {
+        // Not fsynced: an unlink lost to a power loss brings back a document that is expired anyway.
+        store.backup(files, doc);
+        unlinkQuiet(files.file);
+      }
+    } finally {
+      store.mutexes.release(files.mutex);
+    }
   }
 }
 

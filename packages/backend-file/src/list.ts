@@ -19,11 +19,21 @@ interface Item {
   isDir: boolean;
 }
 
-/** The live entries of one page, in key order, and the multi-key commits that wrote them. */
-export function listPage(store: Store, request: ListPageRequest): { entries: Entry[]; commits: Set<string> } {
+/** An expired document a page walked past (for the sweep in file-backend.ts). */
+export interface ExpiredDoc {
+  key: string;
+  version: number;
+}
+
+/**
+ * The live entries of one page, in key order, the multi-key commits that wrote them, and the
+ * expired documents walked past on the way.
+ */
+export function listPage(store: Store, request: ListPageRequest): { entries: Entry[]; commits: Set<string>; expired: ExpiredDoc[] } {
   const { prefix, after, limit } = request;
   const page: Entry[] = [];
   const commits = new Set<string>();
+  const expired: ExpiredDoc[] = [];
   const now = Date.now();
 
   const walk = (dir: string, keyPrefix: string): boolean => {
@@ -38,7 +48,11 @@ export function listPage(store: Store, request: ListPageRequest): { entries: Ent
       const key = keyPrefix + item.segment;
       if (!keyInPage(key, prefix, after)) continue;
       const doc = store.readDoc(store.layout.data(key));
-      if (!doc || isExpired(doc.expiresAt, now)) continue; // deleted meanwhile, or expired
+      if (!doc) continue; // deleted meanwhile
+      if (isExpired(doc.expiresAt, now)) {
+        if (doc.tx === undefined) expired.push({ key, version: doc.version });
+        continue;
+      }
       page.push(makeEntry(key, doc.value, doc.version, doc.updatedAt, doc.expiresAt));
       if (doc.tx !== undefined) commits.add(doc.tx);
       if (page.length >= limit) return true;
@@ -50,7 +64,7 @@ export function listPage(store: Store, request: ListPageRequest): { entries: Ent
   const cut = prefix?.lastIndexOf('/') ?? -1;
   if (prefix !== undefined && cut >= 0) walk(dirOf(store.layout.dataDir, prefix.slice(0, cut)), prefix.slice(0, cut + 1));
   else walk(store.layout.dataDir, '');
-  return { entries: page, commits };
+  return { entries: page, commits, expired };
 }
 
 function sortedItems(dir: string): Item[] {

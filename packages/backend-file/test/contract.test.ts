@@ -24,3 +24,21 @@ for (const [where, parent] of [
     });
   });
 }
+
+// Core's portable coordination (queues, logs, mailboxes on entries) on this backend too, so the
+// path that backends without native families use stays honest here (temp dir only: it is slow).
+describe('portable coordination', () => {
+  const parent = tmpdir();
+  runContractSuite(
+    { describe, it },
+    {
+      name: 'file (temp dir)',
+      multiProcess: true,
+      crashSafe: true,
+      config: () => ({ backend: 'file', namespace: 'ns', settings: { directory: mkdtempSync(join(parent, 'agent-state-file-')) } }),
+      cleanup: (config) => rmSync(String(config.settings?.directory), { recursive: true, force: true }),
+      storageCount: async (config) => storageCountOf(String(config.settings?.directory), config.namespace ?? 'ns'),
+    },
+    { portable: true },
+  );
+});

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConflictError, InvalidConfigError, usePortableCoordination } from '@agent-state/core';
@@ -70,6 +70,23 @@ describe('store format and the version floor', () => {
     expect(await state.delete('t')).toBe(false); // expired: nothing live deleted, but its version is floored
     const fresh = await state.write('t', 3);
     expect(fresh.version).toBeGreaterThan(second.version);
+    await state.close();
+  });
+});
+
+describe('expiry sweep', () => {
+  it('a listing removes the expired documents it walks past, and their keys come back above their old versions', async () => {
+    const dir = tempDir();
+    const state = await openFile(dir);
+    for (let i = 0; i < 20; i++) await state.write(`ch/m/${i}`, i, { ttlMs: 1 });
+    const last = await state.write('ch/m/last', 'x', { ttlMs: 1 });
+    await state.write('ch/m/live', 'stays');
+    await new Promise((r) => setTimeout(r, 20));
+    const listed: string[] = [];
+    for await (const e of state.list({ prefix: 'ch/m/' })) listed.push(e.key);
+    expect(listed).toEqual(['ch/m/live']);
+    expect(readdirSync(join(dir, 'ns/data/ch/m'))).toEqual(['live.json']);
+    expect((await state.write('ch/m/last', 'again')).version).toBeGreaterThan(last.version);
     await state.close();
   });
 });
