@@ -30,7 +30,7 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 /** An error the HTTP layer raises itself (absent key, foreign Host, body too large). */
 export class HttpError extends Error {
   constructor(
-    readonly code: HttpOnlyCode | 'INVALID_VALUE' | 'UNAUTHORIZED',
+    readonly code: HttpOnlyCode | 'INVALID_VALUE' | 'UNAUTHORIZED' | 'STATE_CLOSED',
     message: string,
   ) {
     super(message);

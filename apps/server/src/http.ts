@@ -121,7 +121,8 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // Idle keep-alive connections are closed on stop; requests in flight are finished.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that arrive on a kept-alive connection while stopping get our own 503 (below).
+    return503OnClosing: false,
   });
 
   const wait = (ms: number | undefined, field: string): number | undefined => {
@@ -137,6 +138,7 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     const path = (req.raw.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/health') return;
     if (!tokenMatches(options.token, bearer(req.headers.authorization))) throw new HttpError('UNAUTHORIZED', 'missing or wrong bearer token');
+    if (stopping.signal.aborted) throw new HttpError('STATE_CLOSED', 'the server is stopping');
   });
 
   // A POST without a body validates as {} (then `required` names what is missing).

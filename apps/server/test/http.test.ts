@@ -255,3 +255,21 @@ describe('agents and mailboxes', () => {
     expect(await res.text()).toMatch(/agent_state_http_requests_total\{method="PUT",route="\/v1\/keys\/\*",status="200"\} \d+/);
   });
 });
+
+describe('--allow-host and AGENT_STATE_TOKEN', () => {
+  it('accepts an allowed Host name besides loopback, still refuses others; the env token wins over the file', async () => {
+    const p = makeProject('file');
+    const token = 'env-token-0123456789abcdefghij';
+    const s = await startServer(p, { env: { AGENT_STATE_TOKEN: token }, serve: { allowHosts: ['agents.internal'] } });
+    try {
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await rawRequest(s.port, { method: 'GET', path: '/v1/keys', headers: { ...auth, host: `agents.internal:${s.port}` } })).status).toBe(200);
+      expect((await rawRequest(s.port, { method: 'GET', path: '/v1/keys', headers: { ...auth, host: `localhost:${s.port}` } })).status).toBe(200);
+      expect((await rawRequest(s.port, { method: 'GET', path: '/v1/keys', headers: { ...auth, host: `other.internal:${s.port}` } })).status).toBe(403);
+      expect(s.stdout()).toContain('token from AGENT_STATE_TOKEN');
+    } finally {
+      await s.stop();
+      await p.cleanup();
+    }
+  });
+});
