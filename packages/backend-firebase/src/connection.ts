@@ -62,6 +62,11 @@ export class Connection {
     return this.#target;
   }
 
+  /** `connect_timeout_ms`: the bound on waiting for the database, including retry loops. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
   get connected(): boolean {
     return this.#connected;
   }

@@ -326,8 +326,11 @@ export class FirebaseQueues implements NativeQueues {
     const base = this.path(queue);
     const from = indexOf(id, before);
     const to = after ? indexOf(id, after) : null;
-    if (to) await this.#update(base, { [`${to.index}/${to.key}`]: after!.e });
-    if (from && !(to && to.index === from.index && to.key === from.key)) await this.#removeEntry(queue, from.index, from.key, before.e);
+    // Different index nodes, so both go out at once.
+    await Promise.all([
+      to ? this.#update(base, { [`${to.index}/${to.key}`]: after!.e }) : undefined,
+      from && !(to && to.index === from.index && to.key === from.key) ? this.#removeEntry(queue, from.index, from.key, before.e) : undefined,
+    ]);
   }
 
   /**

@@ -10,9 +10,11 @@
  *   compare-and-set costs one no-op write. Only `skip` steps (housekeeping) abort locally.
  * - `applyLocally` is false: nobody must see a value before the server accepted it.
  * - The outcome is the one computed by the last run, which is the one the server applied.
- * - After 25 stale rounds the SDK gives up (`maxretry`); under heavy contention we just try again.
+ * - After 25 stale rounds the SDK gives up (`maxretry`); under heavy contention we try again
+ *   with backoff, for at most the connection's timeout (`connect_timeout_ms`) in all: then
+ *   `TimeoutError` (code `TIMEOUT`), so no call waits forever on a hot node.
  */
-import { Backoff, BackendUnavailableError, isStateError, sleep } from '@agent-state/core';
+import { Backoff, BackendUnavailableError, TimeoutError, isStateError, sleep } from '@agent-state/core';
 import type { Connection } from './connection.js';
 
 /** What one run of a transaction step decided. */
@@ -33,6 +35,7 @@ type Outcome<R> = { step: Step<R> } | { error: unknown };
 export async function runTransaction<R>(connection: Connection, path: string, fn: StepFn<R>): Promise<R> {
   const ref = connection.ref(path);
   const backoff = new Backoff(2, 100);
+  const started = performance.now();
   for (;;) {
     let outcome: Outcome<R> | undefined;
     const update = (current: unknown): unknown => {
@@ -51,6 +54,7 @@ export async function runTransaction<R>(connection: Connection, path: string, fn
     } catch (error) {
       if (isStateError(error)) throw error;
       if (error instanceof Error && error.message === 'maxretry') {
+        if (performance.now() - started >= connection.timeoutMs) throw new TimeoutError(`transaction on ${path} (contended)`, connection.timeoutMs);
         await sleep(backoff.next());
         continue;
       }
