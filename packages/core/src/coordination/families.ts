@@ -43,8 +43,9 @@ export function usePortableCoordination(state: StateClient): void {
 }
 
 /**
- * The families of `state`. A native family is used when the backend object has it and
- * `capabilities.coordination` does not declare it `false`. The portable families share one
+ * The families of `state`. A native family is used when the backend has it and declares it in
+ * `capabilities.coordination` (the same rule as the migration tool's, so both agree on which
+ * layout a store uses). The portable families share one
  * {@link PortableNotify}; native families use the backend's `notify` when it has one, else an
  * in-process-only source with short re-checks.
  */
@@ -54,9 +55,9 @@ export function families(state: StateClient): Families {
   const backend = state.backend;
   const declared = backend.capabilities.coordination ?? {};
   const portable = portableOnly.has(state);
-  const nativeQueues = !portable && backend.queues !== undefined && declared.queues !== false ? backend.queues : undefined;
-  const nativeLogs = !portable && backend.logs !== undefined && declared.logs !== false ? backend.logs : undefined;
-  const nativeNotify = !portable && backend.notify !== undefined && declared.notify !== false ? backend.notify : undefined;
+  const nativeQueues = !portable && declared.queues === true ? backend.queues : undefined;
+  const nativeLogs = !portable && declared.logs === true ? backend.logs : undefined;
+  const nativeNotify = !portable && declared.notify === true ? backend.notify : undefined;
   const portableNotify = new PortableNotify(state);
   const portableSource: WakeSource = {
     listen: (topic, onWake) => portableNotify.listen(topic, onWake),
