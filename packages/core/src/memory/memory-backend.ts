@@ -32,6 +32,8 @@ interface Store {
    * expires, and a new key starts above it, so a version is never reused for a key (no ABA).
    */
   floor: number;
+  /** `watch` listeners per key (every client of the namespace in this process shares them). */
+  watchers: Map<string, Set<() => void>>;
 }
 
 const STORES_KEY = Symbol.for('agent-state.memory.stores');
@@ -43,7 +45,7 @@ function storeFor(namespace: string): Store {
   const registry = (g[STORES_KEY] ??= new Map());
   let store = registry.get(namespace);
   if (!store) {
-    store = { entries: new Map(), locks: new Map(), fencing: new Map(), floor: 0 };
+    store = { entries: new Map(), locks: new Map(), fencing: new Map(), floor: 0, watchers: new Map() };
     registry.set(namespace, store);
   }
   return store;
@@ -152,6 +154,25 @@ export class MemoryBackend implements CommunicationBackend {
     }
   }
 
+  /** Calls `onChange` after every write or delete of `key` by any client of this namespace. */
+  watch(key: string, onChange: () => void): () => void {
+    const watchers = this.#s().watchers;
+    let set = watchers.get(key);
+    if (!set) watchers.set(key, (set = new Set()));
+    const listener = (): void => onChange();
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && watchers.get(key) === set) watchers.delete(key);
+    };
+  }
+
+  /** Wakes the watchers of `key` once the current operation has finished. */
+  #changed(key: string): void {
+    const set = this.#store?.watchers.get(key);
+    if (set) for (const listener of [...set]) queueMicrotask(listener);
+  }
+
   /** Memory never holds damaged data; repair removes the entry (raising the floor) and says so. */
   async repair(key: string): Promise<RepairReport> {
     const current = this.#live(key, Date.now());
@@ -163,6 +184,7 @@ export class MemoryBackend implements CommunicationBackend {
     const stored: StoredEntry = { json, version: (current?.version ?? this.#s().floor) + 1, updatedAt: now };
     if (ttlMs !== undefined) stored.expiresAt = now + ttlMs;
     this.#s().entries.set(key, stored);
+    this.#changed(key);
     return makeEntry(key, JSON.parse(json) as JsonValue, stored.version, now, stored.expiresAt);
   }
 
@@ -180,6 +202,7 @@ export class MemoryBackend implements CommunicationBackend {
     const store = this.#s();
     store.entries.delete(key);
     if (stored.version > store.floor) store.floor = stored.version;
+    this.#changed(key);
   }
 
   #read(key: string, now = Date.now()): Entry | null {
