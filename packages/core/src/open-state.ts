@@ -37,6 +37,7 @@ export const BACKEND_PACKAGES: Record<Exclude<BackendName, 'memory'>, string> = 
   sqlite: '@agent-state/backend-sqlite',
   redis: '@agent-state/backend-redis',
   firebase: '@agent-state/backend-firebase',
+  postgres: '@agent-state/backend-postgres',
 };
 
 /**

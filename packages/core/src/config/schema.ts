@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** Backends `project.yml` may name. `memory` is for tests (one process, nothing persisted). */
-export const BACKEND_NAMES = ['file', 'sqlite', 'redis', 'firebase', 'memory'] as const;
+export const BACKEND_NAMES = ['file', 'sqlite', 'redis', 'firebase', 'postgres', 'memory'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 type Kind = 'string' | 'path' | 'positive' | 'positiveInt' | 'count' | 'port' | 'boolean' | 'url' | 'hostPort';
@@ -47,6 +47,16 @@ export const SETTINGS = {
   service_account_key_path: { kind: 'path', owner: 'firebase' },
   database_url: { kind: 'url', owner: 'firebase' },
   emulator_host: { kind: 'hostPort', owner: 'firebase' },
+  // postgres
+  postgres_url: { kind: 'url', owner: 'postgres' },
+  postgres_host: { kind: 'string', owner: 'postgres' },
+  postgres_port: { kind: 'port', owner: 'postgres' },
+  postgres_database: { kind: 'string', owner: 'postgres' },
+  postgres_user: { kind: 'string', owner: 'postgres' },
+  postgres_password: { kind: 'string', owner: 'postgres' },
+  postgres_schema: { kind: 'string', owner: 'postgres' },
+  postgres_pool_size: { kind: 'positiveInt', owner: 'postgres' },
+  statement_timeout_ms: { kind: 'positiveInt', owner: 'postgres' },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -146,6 +156,15 @@ export interface Settings {
   service_account_key_path?: string;
   database_url?: string;
   emulator_host?: string;
+  postgres_url?: string;
+  postgres_host?: string;
+  postgres_port?: number;
+  postgres_database?: string;
+  postgres_user?: string;
+  postgres_password?: string;
+  postgres_schema?: string;
+  postgres_pool_size?: number;
+  statement_timeout_ms?: number;
 }
 
 /** The `communication` block as a user writes it (in YAML or as an object). */
