@@ -1,7 +1,8 @@
 /**
  * A migration killed with SIGKILL in the middle of the copy, started again with --resume,
  * finishes with every entry copied exactly once: the count matches, verify finds no
- * difference, and every target entry has version 1 (an entry written twice would have 2).
+ * difference, and every target entry has version 1 (an entry written twice would have 2), and
+ * the native queue and mailbox hold each job and message once.
  */
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,9 @@ const { available } = availableBackends();
 const pairs: [TestBackend, TestBackend][] = (
   [
     ['file', 'sqlite'],
-    ['sqlite', 'redis'],
+    // Into SQLite, not Redis: Redis raises its version floor at TTL writes, so there a key
+    // written once may start above 1 and "version 1" could not tell a double write.
+    ['redis', 'sqlite'],
   ] as [TestBackend, TestBackend][]
 ).filter(([a, b]) => available.includes(a) && available.includes(b));
 
@@ -61,12 +64,16 @@ describe.skipIf(pairs.length === 0)('kill -9 and --resume', () => {
         const resumed = await spawnBin([...args, '--resume'], cwd).done;
         expect(resumed.stderr).toBe('');
         expect(resumed.code).toBe(0);
-        const report = JSON.parse(resumed.stdout) as { copied: number; resumed: boolean; verify: { ok: boolean; matched: number } };
-        const expected = ENTRIES + 1 + 11;
+        const report = JSON.parse(resumed.stdout) as { copied: number; familyItems: number; resumed: boolean; verify: { ok: boolean; matched: number } };
+        // Keys: the entries, the counter and the agent; the jobs, the dead letter, the mail, log
+        // records and channel messages live natively and are copied (again, whole) by the
+        // resumed run.
+        const expected = ENTRIES + 1 + 1;
         expect(report.resumed).toBe(true);
         expect(report.copied).toBe(expected);
+        expect(report.familyItems).toBe(15);
         expect(report.verify.ok).toBe(true);
-        expect(report.verify.matched).toBe(expected);
+        expect(report.verify.matched).toBe(expected + 15);
         expect(existsSync(checkpointFile)).toBe(false);
 
         const out = await target.open();
@@ -81,6 +88,9 @@ describe.skipIf(pairs.length === 0)('kill -9 and --resume', () => {
           }
           expect(twice).toEqual([]);
           expect(n).toBe(expected);
+          expect(await out.queue('work').counts()).toMatchObject({ waiting: 6, inFlight: 0, delayed: 1, dead: 0 });
+          expect(await out.queue('flaky').deadLetters()).toHaveLength(1);
+          expect(await out.mailbox('bob').receive()).toHaveLength(2);
         } finally {
           await out.close();
         }

@@ -1,6 +1,7 @@
 /**
- * A source worth migrating: user keys with TTLs, unicode and 1 MiB values, a queue with waiting
- * and claimed jobs, a mailbox, a registered agent and counters.
+ * A source worth migrating: user keys with TTLs, unicode and 1 MiB values, a queue with waiting,
+ * claimed and delayed jobs, a dead letter, a user log, a channel's retained messages, a mailbox,
+ * a registered agent and counters.
  */
 import type { JsonValue, StateClient } from '@agent-state/core';
 
@@ -42,6 +43,28 @@ export async function seed(state: StateClient, options: SeedOptions): Promise<Se
   for (let i = 0; i < 6; i++) await queue.enqueue({ job: i, label: UNICODE }, { priority: i % 2 ? 'high' : 'low' });
   // A claim whose consumer is gone (lease already over): copied back to pending.
   await queue.dequeue({ leaseMs: 1 });
+  // A job still delayed for ten minutes, and one that ran out of attempts (a dead letter).
+  await queue.enqueue({ job: 'later' }, { delayMs: 10 * 60_000 });
+  const flaky = state.queue('flaky', { maxAttempts: 1 });
+  await flaky.enqueue({ job: 'doomed' });
+  await flaky.dequeue({ leaseMs: 1 });
+  // Its lease ends at once; a backend may hand an ended lease back at a coarser time step (the
+  // file backend's lease buckets), so claim again until the claim moves it aside, bounded.
+  for (const deadline = Date.now() + 10_000; (await flaky.counts()).dead === 0; ) {
+    if (Date.now() > deadline) throw new Error('seed: the flaky job did not become a dead letter within 10 s');
+    if ((await flaky.dequeue({ leaseMs: 1 })) !== null) throw new Error('seed: a job past maxAttempts was handed out again');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Likewise the work queue's ended claim: the source must look idle (no live claim) to migrate.
+  for (const deadline = Date.now() + 10_000; (await queue.counts()).inFlight > 0; ) {
+    if (Date.now() > deadline) throw new Error('seed: the ended claim still counts as in flight after 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // A user log and a channel's retained messages.
+  const progress = state.log('progress');
+  for (let step = 1; step <= 3; step++) await progress.append({ step, note: UNICODE });
+  await state.publish('updates', { n: 1 });
+  await state.publish('updates', { n: 2 });
   await state.mailbox('alice').send('bob', { text: UNICODE });
   await state.mailbox('alice').send('bob', 'second', { priority: 'high' });
   // Registered, but silent: not "healthy" once 2 x 1 ms have passed.
