@@ -19,6 +19,7 @@ const inbox = state.mailbox(agentId);
 const deliveries = [];
 const stop = new AbortController();
 let tasksCompleted = 0;
+let leasesLost = 0;
 
 await state.agents.register(agentId, { role: 'agent', pid: process.pid }, { heartbeatIntervalMs: heartbeatMs, pid: process.pid });
 const subscription = await state.subscribe(
@@ -53,6 +54,21 @@ async function retrying(what, step) {
   }
 }
 
+/**
+ * Takes the lock on `resource` (lease 30 s), waiting 30 s at a time: a hundred agents on two busy
+ * cores can queue longer than one wait, and each timeout is said on stderr.
+ */
+async function takeLock(resource) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await retrying('lock', () => state.lock(resource, { ttlMs: 30_000, waitMs: 30_000 }));
+    } catch (error) {
+      if (error?.code !== 'LOCK_TIMEOUT' || attempt >= 10 || stop.signal.aborted) throw error;
+      process.stderr.write(`${agentId}: ${error.message}; waiting again\n`);
+    }
+  }
+}
+
 /** Rejections of an aborted wait mean "stop"; anything else is a real error. */
 const unlessStopped = (error) => {
   if (stop.signal.aborted) return null;
@@ -78,10 +94,16 @@ while (!stop.signal.aborted) {
   const assignedAt = Date.now();
   const task = job.payload;
   const lockStarted = performance.now();
-  const lock = await retrying('lock', () => state.lock(`swarm/resource-${task.resource}`, { ttlMs: 5_000, waitMs: 10_000 }));
+  const lock = await takeLock(`swarm/resource-${task.resource}`);
   const lockMs = performance.now() - lockStarted;
   await retrying('increment', () => state.increment(`swarm/${task.session}/resource-${task.resource}/uses`));
-  await retrying('release', () => lock.release());
+  // A lease that ran out while this process was starved of CPU is gone: the increment is atomic on
+  // its own, so the count stays right; say so and go on.
+  await retrying('release', () => lock.release()).catch((error) => {
+    if (error?.code !== 'LOCK_LOST') throw error;
+    leasesLost++;
+    process.stderr.write(`${agentId}: ${error.message}\n`);
+  });
   const result = {
     type: 'result',
     taskId: task.taskId,
@@ -90,6 +112,7 @@ while (!stop.signal.aborted) {
     status: 'success',
     assignmentMs: assignedAt - task.enqueuedAt,
     lockMs,
+    leasesLost,
     deliveryMs: deliveries.splice(0),
     completedAt: Date.now(),
   };
