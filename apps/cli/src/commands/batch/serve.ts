@@ -24,6 +24,9 @@ import type { StateClient } from '@agent-state/core';
 import { openState, type CommandContext } from '../../context.js';
 import { reportError } from '../../errors.js';
 
+/** How long a reply may wait for its reader before it is dropped. */
+const REPLY_STALL_MS = 30_000;
+
 /** Commands the coprocess runs; the others need the terminal, signals or a process of their own. */
 const SERVED = new Set(['get', 'set', 'delete', 'list', 'update', 'incr', 'wait', 'repair', 'queue', 'log', 'publish', 'agents', 'health', 'tx']);
 
@@ -168,12 +171,18 @@ class ReplyChannels {
         await unlink(path).catch(() => undefined);
       }
       let offset = 0;
+      let stalledSince: number | undefined;
       while (offset < data.length) {
         try {
           offset += (await handle.write(data, offset)).bytesWritten;
+          stalledSince = undefined;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-          await new Promise((r) => setTimeout(r, 1)); // the requester is still reading: a reply over 64 KiB
+          // A reply over 64 KiB: the requester is still reading. One that stops reading for
+          // REPLY_STALL_MS (gone, its FIFO kept open by a child) gets no more.
+          stalledSince ??= Date.now();
+          if (Date.now() - stalledSince > REPLY_STALL_MS) throw error;
+          await new Promise((r) => setTimeout(r, 1));
         }
       }
     } catch {
