@@ -2,6 +2,7 @@ import type { ResolvedConfig } from './config/load.js';
 import { Agents } from './coordination/agents.js';
 import { RESERVED_PREFIX } from './coordination/layout.js';
 import { Mailbox } from './coordination/mailbox.js';
+import { closeFamilies } from './coordination/families.js';
 import { Log } from './coordination/log.js';
 import {
   ChannelFollower,
@@ -578,6 +579,7 @@ export class StateClient implements AsyncDisposable {
       const subscriptions = [...this.#subscriptions];
       this.#subscriptions.clear();
       await Promise.all(subscriptions.map((s) => s.stop()));
+      await closeFamilies(this);
       await this.backend.close();
     })();
     return this.#closed;

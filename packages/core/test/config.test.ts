@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKEND_PACKAGES, InvalidConfigError, loadBackend, loadConfig, openState } from '../src/index.js';
+import { BACKEND_NAMES, BACKEND_PACKAGES, InvalidConfigError, loadBackend, loadConfig, openState } from '../src/index.js';
 
 // A verbatim copy of shared/examples/project.yml (the seed plan's config), kept in the repo so
 // the test runs anywhere; where shared/ sits beside the checkout, the copy is checked against it.
@@ -88,7 +88,7 @@ describe('project.yml', () => {
     const file = writeYaml('communication:\n  backend: file\n');
     expect(loadConfig({ configFile: file, env: { COMMUNICATION_BACKEND: 'memory' } }).backend).toBe('memory');
     const error = configError(() => loadConfig({ configFile: file, env: { COMMUNICATION_BACKEND: 'mongo' } }));
-    expect(error.message).toBe('environment: COMMUNICATION_BACKEND: expected one of file, sqlite, redis, firebase, memory, got "mongo"');
+    expect(error.message).toBe(`environment: COMMUNICATION_BACKEND: expected one of ${BACKEND_NAMES.join(', ')}, got "mongo"`);
   });
 
   describe('a bad project.yml names the file, the path and the expectation', () => {
@@ -121,7 +121,7 @@ describe('project.yml', () => {
       [
         'an unknown backend',
         'communication:\n  backend: mongo\n',
-        'communication.backend: expected one of file, sqlite, redis, firebase, memory, got "mongo"',
+        `communication.backend: expected one of ${BACKEND_NAMES.join(', ')}, got "mongo"`,
       ],
       [
         'a bad enumeration',

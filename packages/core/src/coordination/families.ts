@@ -1,5 +1,5 @@
 import type { StateClient } from '../client.js';
-import type { NativeLogs, NativeNotify, NativeQueues, WakeTopic } from '../types.js';
+import type { NativeLogs, NativeQueues, WakeTopic } from '../types.js';
 import { PortableLogs } from './portable/portable-logs.js';
 import { PortableNotify } from './portable/portable-notify.js';
 import { PortableQueues } from './portable/portable-queues.js';
@@ -23,7 +23,94 @@ export interface Families {
   logWake: WakeSource;
   /** Which families are native (for reports and tests). */
   native: { queues: boolean; logs: boolean; notify: boolean };
+  /** Stops the shared wakeup listeners; called by the client's `close()`. */
+  close(): Promise<void>;
 }
+
+/** Stops the wakeup listeners `state` kept (if it ever used coordination). */
+export async function closeFamilies(state: StateClient): Promise<void> {
+  await cache.get(state)?.close();
+}
+
+/**
+ * Shares one underlying listener per topic among every waiter of a client, and keeps it a
+ * moment after the last waiter leaves, so a consumer loop (`dequeue({ waitMs })` again and
+ * again) or a subscription does not subscribe and unsubscribe on the backend for every wait.
+ */
+class WakeMux implements WakeSource {
+  readonly #topics = new Map<string, MuxTopic>();
+  #closed = false;
+
+  constructor(
+    private readonly source: (topic: WakeTopic, onWake: () => void) => Promise<() => Promise<void>>,
+    readonly maxRecheckMs: number,
+  ) {}
+
+  async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
+    const id = `${topic.kind}\u0000${topic.name}`;
+    let t = this.#topics.get(id);
+    if (!t) {
+      const fresh: MuxTopic = { listeners: new Set(), ready: undefined as never, linger: undefined };
+      fresh.ready = this.source(topic, () => {
+        for (const listener of [...fresh.listeners]) listener();
+      });
+      fresh.ready.catch(() => {
+        if (this.#topics.get(id) === fresh) this.#topics.delete(id);
+      });
+      this.#topics.set(id, (t = fresh));
+    }
+    const entry = t;
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
+    entry.listeners.add(onWake);
+    try {
+      await entry.ready;
+    } catch (error) {
+      entry.listeners.delete(onWake);
+      throw error;
+    }
+    return async () => {
+      entry.listeners.delete(onWake);
+      if (entry.listeners.size > 0 || this.#closed) return;
+      entry.linger = setTimeout(() => void this.#drop(id, entry), LINGER_MS);
+      entry.linger.unref();
+    };
+  }
+
+  /** Stops every underlying listener (the client is closing). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const topics = [...this.#topics.entries()];
+    this.#topics.clear();
+    await Promise.all(
+      topics.map(async ([, t]) => {
+        clearTimeout(t.linger);
+        const stop = await t.ready.catch(() => undefined);
+        await stop?.();
+      }),
+    );
+  }
+
+  async #drop(id: string, t: MuxTopic): Promise<void> {
+    if (t.listeners.size > 0 || this.#topics.get(id) !== t) return;
+    this.#topics.delete(id);
+    try {
+      await (await t.ready)();
+    } catch {
+      // Stopping an idle wakeup listener from a timer: there is no caller to hand this to, and a
+      // listener that failed to stop can only cause spurious wakeups, which are harmless.
+    }
+  }
+}
+
+interface MuxTopic {
+  listeners: Set<() => void>;
+  ready: Promise<() => Promise<void>>;
+  linger: NodeJS.Timeout | undefined;
+}
+
+/** How long an idle topic listener is kept for the next wait. */
+const LINGER_MS = 2_000;
 
 const PUSH_RECHECK_MS = 1_000;
 const POLL_RECHECK_MS = 100;
@@ -59,21 +146,20 @@ export function families(state: StateClient): Families {
   const nativeLogs = !portable && declared.logs === true ? backend.logs : undefined;
   const nativeNotify = !portable && declared.notify === true ? backend.notify : undefined;
   const portableNotify = new PortableNotify(state);
-  const portableSource: WakeSource = {
-    listen: (topic, onWake) => portableNotify.listen(topic, onWake),
-    // Without watch or polling (a single-process backend), in-process wakeups are complete.
-    maxRecheckMs: PUSH_RECHECK_MS,
-  };
-  const nativeSource = (notify: NativeNotify | undefined): WakeSource =>
-    notify
-      ? { listen: (topic, onWake) => notify.listen(topic, onWake), maxRecheckMs: PUSH_RECHECK_MS }
-      : { listen: async () => async () => undefined, maxRecheckMs: POLL_RECHECK_MS };
+  // Without watch or polling (a single-process backend), in-process wakeups are complete.
+  const portableSource = new WakeMux((topic, onWake) => portableNotify.listen(topic, onWake), PUSH_RECHECK_MS);
+  const nativeMux = nativeNotify ? new WakeMux((topic, onWake) => nativeNotify.listen(topic, onWake), PUSH_RECHECK_MS) : undefined;
+  const nativeSource = (): WakeSource => nativeMux ?? { listen: async () => async () => undefined, maxRecheckMs: POLL_RECHECK_MS };
+  const muxes = [portableSource, ...(nativeMux ? [nativeMux] : [])];
   f = {
     queues: nativeQueues ?? new PortableQueues(state, portableNotify),
     logs: nativeLogs ?? new PortableLogs(state, portableNotify),
-    queueWake: nativeQueues ? nativeSource(nativeNotify) : portableSource,
-    logWake: nativeLogs ? nativeSource(nativeNotify) : portableSource,
+    queueWake: nativeQueues ? nativeSource() : portableSource,
+    logWake: nativeLogs ? nativeSource() : portableSource,
     native: { queues: nativeQueues !== undefined, logs: nativeLogs !== undefined, notify: nativeNotify !== undefined },
+    close: async () => {
+      await Promise.all(muxes.map((m) => m.close()));
+    },
   };
   cache.set(state, f);
   return f;
