@@ -90,6 +90,17 @@ describe('the shell coprocess', () => {
     expect(readdirSync(join(project.dir, 'tmp'))).toEqual([]);
   });
 
+  it('after a cd to another project the calls go to that project (a new coprocess), and back', async () => {
+    const result = await bash(`
+      mkdir -p other && printf 'communication:\\n  backend: file\\n  namespace: other\\n  settings:\\n    directory: ./store\\n' > other/project.yml
+      communication_backend_increment n >/dev/null
+      (cd other && communication_backend_increment n >/dev/null && communication_backend_increment n >/dev/null)
+      cd other; communication_backend_increment n >/dev/null; here=$(communication_backend_read n); cd ..
+      communication_backend_increment n >/dev/null
+      echo "top=$(communication_backend_read n) other=$here"`);
+    expect(result).toMatchObject({ code: 0, stdout: 'top=2 other=3\n', stderr: '' });
+  });
+
   it('AGENT_STATE_NO_COPROC=1 runs each call as its own process, with the same results', async () => {
     const result = await project.bash(`
       for i in 1 2 3; do communication_backend_increment c >/dev/null; done
