@@ -66,6 +66,7 @@ export class FileBackend implements CommunicationBackend {
       if (!this.#watches) throw new Error('file backend used before init or after close');
       return this.#watches;
     },
+    () => this.queues,
   );
   readonly #options: ResolvedFileOptions;
   #store: Store | undefined;
@@ -117,6 +118,7 @@ export class FileBackend implements CommunicationBackend {
 
   async close(): Promise<void> {
     // Nothing else is held between calls: no timer, and mutexes are released by each call.
+    await this.notify.closeAll();
     this.#watches?.closeAll();
     this.#watches = undefined;
     this.#store = undefined;

@@ -2,20 +2,34 @@
  * Cross-process wakeups for native queues and logs: an inotify watch (watch.ts, one per
  * directory, shared) of the file every change of the topic touches: a queue's `seq` record
  * (rewritten by each enqueue, its times bumped by nack, retry and delayed enqueues) and a log's
- * `meta` record (rewritten by each append). No timer here: the safety net for what no file
- * change announces (a delayed job coming due, a lease running out, a watch that could not be set
- * up) is core's re-check of every wait once a second (coordination/families.ts).
+ * `meta` record (rewritten by each append). What no file change announces, a delayed job or
+ * an expired lease coming due, wakes a queue's listeners from a timer set to the end of the
+ * queue's first time bucket (re-armed as it fires and after wakes). The safety net for anything
+ * else (a watch that could not be set up) is core's re-check of every wait once a second
+ * (coordination/families.ts).
  */
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
 import type { Store } from './store.js';
+import type { FileQueues } from './queues.js';
 import type { Watches } from './watch.js';
+
+/** Wakes re-arm the due timer at most this often (each arming lists two small directories). */
+const REARM_MIN_MS = 20;
 
 /** The `NativeNotify` of a file store. */
 export class FileNotify implements NativeNotify {
+  readonly #stops = new Set<() => Promise<void>>();
+
   constructor(
     private readonly store: () => Store,
     private readonly watches: () => Watches,
+    private readonly queues: () => FileQueues,
   ) {}
+
+  /** Stops every listener (the backend closes). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#stops].map((stop) => stop()));
+  }
 
   async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
     const store = this.store();
@@ -26,11 +40,46 @@ export class FileNotify implements NativeNotify {
     const wake = (): void => {
       if (!stopped) onWake();
     };
-    const stopWatch = this.watches().watch(dir, file, wake);
-    return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    let armedAt = 0;
+    // The due time a timer already woke for: a bucket nobody claimed from yet is not woken for
+    // again (no spin), the next wake or core's re-check takes it from there.
+    let firedDue = -Infinity;
+    const arm = (): void => {
+      if (stopped || topic.kind !== 'queue') return;
+      armedAt = performance.now();
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      let due: number | undefined;
+      try {
+        due = this.queues().nextDue(topic.name);
+      } catch {
+        return; // a listing failed: core's once-a-second re-check still runs
+      }
+      if (due === undefined || due <= firedDue) return;
+      const at = due;
+      timer = setTimeout(() => {
+        timer = undefined;
+        firedDue = at;
+        wake();
+        arm();
+      }, Math.max(0, due - Date.now()) + 1);
+      timer.unref();
+    };
+    const stopWatch = this.watches().watch(dir, file, () => {
+      wake();
+      // A nack with a delay or a delayed enqueue may have made an earlier due time.
+      if (performance.now() - armedAt >= REARM_MIN_MS) arm();
+    });
+    arm();
+    const stop = async (): Promise<void> => {
       if (stopped) return;
       stopped = true;
+      this.#stops.delete(stop);
+      if (timer !== undefined) clearTimeout(timer);
       stopWatch();
     };
+    this.#stops.add(stop);
+    return stop;
   }
 }

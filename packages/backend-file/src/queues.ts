@@ -323,6 +323,25 @@ export class FileQueues implements NativeQueues {
   }
 
   /**
+   * When the next claimed lease or delayed job of the queue comes due (epoch ms), or
+   * `undefined` when none is waiting for time: the first bucket of each timed directory.
+   */
+  nextDue(queue: string): number | undefined {
+    const dirs = this.dirsOf(queue);
+    let due: number | undefined;
+    for (const base of [dirs.claimed, dirs.delayed]) {
+      for (const hi of listNames(base)) {
+        const first = listNames(`${base}/${hi}`)[0];
+        if (first === undefined) continue;
+        const end = Number(first) * LO_MS;
+        due = due === undefined ? end : Math.min(due, end);
+        break;
+      }
+    }
+    return due;
+  }
+
+  /**
    * Places a job taken over from the portable layout (the store upgrade, see upgrade.ts) where
    * the native layout keeps it, under a name made from its sequence only, so that doing it again
    * after a crash puts it in the same place. Raises the queue's sequence to at least `sequence`.

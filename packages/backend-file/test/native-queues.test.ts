@@ -188,3 +188,17 @@ describe('native queues', () => {
     await state.close();
   }, 300_000);
 });
+
+describe('native notify timers', () => {
+  it('a listener of a queue is woken when a delayed job comes due, without a file change', async () => {
+    const state = await openFile(tempDir());
+    const q = queuesOf(state);
+    await q.enqueue('timed', { json: '1', priority: 0, delayMs: 300 });
+    let wakes = 0;
+    const stop = await state.backend.notify!.listen({ kind: 'queue', name: 'timed' }, () => wakes++);
+    await until(() => wakes > 0, 'the due-time wake');
+    expect((await q.claim('timed', claimOpts))?.json).toBe('1');
+    await stop();
+    await state.close();
+  });
+});
