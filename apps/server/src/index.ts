@@ -12,3 +12,5 @@ export type { Fence, ClaimedJobView, LogRecordView } from './ops.js';
 export { STATUS_BY_CODE, HttpError, toWire } from './errors.js';
 export { resolveToken, tokenMatches, defaultTokenFile } from './token.js';
 export const SERVER_VERSION = '0.1.0';
+export { httpSubject, openHttpSubject } from './bench.js';
+export type { BenchStoreRef, HttpBenchSubject } from './bench.js';

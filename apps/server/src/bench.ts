@@ -1,0 +1,100 @@
+/**
+ * The bench hook (packages/bench `runBench({ extraSubjects })`): agent-state through
+ * `agent-state serve`, so the report sets the HTTP hop beside the in-process library on the
+ * same store. Typed structurally (the bench's `SubjectSpec`), so this package does not depend on
+ * the bench.
+ *
+ *   import { httpSubject } from '@agent-state/server';
+ *   await runBench({ extraSubjects: { file: [httpSubject], sqlite: [httpSubject], redis: [httpSubject] } });
+ */
+import { join } from 'node:path';
+import type { CommunicationConfigInput } from '@agent-state/core';
+import { serve } from './serve.js';
+
+/** What the bench hands a subject: where the run's stores are (the bench's `StoreRef`). */
+export interface BenchStoreRef {
+  backend: 'file' | 'sqlite' | 'redis' | 'firebase' | 'memory';
+  root: string;
+  namespace: string;
+  redisUrl?: string;
+  firebase?: { databaseUrl: string; emulatorHost: string };
+}
+
+/** The bench's `Subject` operations this subject has. */
+export interface HttpBenchSubject {
+  read(key: string): Promise<unknown>;
+  write(key: string, value: unknown): Promise<void>;
+  lockCycle(resource: string, options: { wait: boolean }): Promise<void>;
+  queueCycle(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The same store the bench's `ours` subject opens (packages/bench/src/subjects/ours.ts). */
+function configFor(store: BenchStoreRef): CommunicationConfigInput {
+  const namespace = store.namespace;
+  switch (store.backend) {
+    case 'file':
+      return { backend: 'file', namespace, settings: { directory: join(store.root, 'ours') } };
+    case 'sqlite':
+      return { backend: 'sqlite', namespace, settings: { database_path: join(store.root, 'ours.db') } };
+    case 'redis':
+      return { backend: 'redis', namespace, settings: { redis_url: store.redisUrl ?? 'redis://127.0.0.1:6379' } };
+    case 'firebase':
+      return { backend: 'firebase', namespace, settings: { database_url: store.firebase?.databaseUrl ?? '', emulator_host: store.firebase?.emulatorHost ?? '' } };
+    case 'memory':
+      return { backend: 'memory', namespace };
+  }
+}
+
+/** Opens a server on `store` in this process (free port) and a keep-alive HTTP client to it. */
+export async function openHttpSubject(store: BenchStoreRef): Promise<HttpBenchSubject> {
+  const server = await serve({
+    config: configFor(store),
+    env: {},
+    port: 0,
+    tokenFile: join(store.root, `serve-${process.pid}.token`),
+    out: () => undefined,
+    err: () => undefined,
+  });
+  const headers = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+    const res = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    if (res.status >= 400 && res.status !== 404) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  };
+  const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+  return {
+    async read(key) {
+      const r = await call('GET', `/v1/keys/${keyPath(key)}`);
+      return r.status === 404 ? undefined : r.json.value;
+    },
+    async write(key, value) {
+      await call('PUT', `/v1/keys/${keyPath(key)}`, { value });
+    },
+    async lockCycle(resource, options) {
+      const { json: lease } = await call('POST', `/v1/locks/${keyPath(resource)}`, { ttlMs: 10_000, waitMs: options.wait ? 60_000 : 0 });
+      await call('DELETE', `/v1/locks/${keyPath(resource)}`, { token: lease.token, owner: lease.owner });
+    },
+    async queueCycle(name) {
+      await call('POST', `/v1/queues/${encodeURIComponent(name)}/jobs`, { payload: { at: Date.now() } });
+      const { status, json: job } = await call('POST', `/v1/queues/${encodeURIComponent(name)}/claim`, { leaseMs: 30_000 });
+      if (status !== 200) throw new Error('claim found no job right after enqueue');
+      await call('POST', `/v1/queues/${encodeURIComponent(name)}/jobs/${encodeURIComponent(job.id)}/ack`, { leaseId: job.leaseId });
+    },
+    close: () => server.stop(),
+  };
+}
+
+/**
+ * The subject spec for `runBench({ extraSubjects })`. Only single-process workloads: the bench's
+ * worker processes look subjects up in their own catalog.
+ */
+export const httpSubject = {
+  id: 'ours-http',
+  kind: 'peer' as const,
+  label: 'agent-state through agent-state serve (HTTP/JSON on loopback, keep-alive)',
+  capabilities: ['read', 'write', 'lockCycle', 'queueCycle'] as const,
+  only: ['ycsb-c', 'write', 'seed', 'seed-32', 'lock', 'queue'] as const,
+  open: openHttpSubject,
+};
