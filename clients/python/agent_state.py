@@ -151,7 +151,10 @@ class AgentState:
     """A client of one `agent-state serve`. Thread-safe (each call is one HTTP request)."""
 
     def __init__(self, url: Optional[str] = None, token: Optional[str] = None, token_file: Optional[str] = None, timeout: float = 30.0):
-        self.url = (url or os.environ.get("AGENT_STATE_URL") or DEFAULT_URL).rstrip("/")
+        # Several servers on one shared backend behave as one: "http://a:7878,http://b:7878" fails
+        # over to the next when a server refuses the connection (the request never reached it).
+        self.urls = [u.strip().rstrip("/") for u in (url or os.environ.get("AGENT_STATE_URL") or DEFAULT_URL).split(",") if u.strip()]
+        self.url = self.urls[0]
         if token is None:
             token = os.environ.get("AGENT_STATE_TOKEN") or None
         if token is None:
@@ -169,25 +172,32 @@ class AgentState:
 
     def request(self, method: str, path: str, body: Any = None, query: Optional[Dict[str, Any]] = None, wait_ms: float = 0) -> Any:
         """One JSON request; returns the decoded body (None for 204). Raises StateError."""
-        url = self.url + path
+        suffix = path
         if query:
             q = {k: v for k, v in query.items() if v is not None}
             if q:
-                url += "?" + urllib.parse.urlencode(q)
+                suffix += "?" + urllib.parse.urlencode(q)
         data = None
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if body is not None:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        req = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout + wait_ms / 1000.0) as res:
-                raw = res.read()
-                if res.status == 204 or not raw:
-                    return None
-                return json.loads(raw.decode("utf-8"))
-        except urllib.error.HTTPError as e:
-            raise _error(e.code, e.read()) from None
+        for attempt in range(len(self.urls)):
+            req = urllib.request.Request(self.url + suffix, data=data, method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout + wait_ms / 1000.0) as res:
+                    raw = res.read()
+                    if res.status == 204 or not raw:
+                        return None
+                    return json.loads(raw.decode("utf-8"))
+            except urllib.error.HTTPError as e:
+                raise _error(e.code, e.read()) from None
+            except urllib.error.URLError as e:
+                # Only a refused connection is safe to retry elsewhere: nothing was sent.
+                if not isinstance(e.reason, ConnectionRefusedError) or attempt == len(self.urls) - 1:
+                    raise
+                self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
+        raise AssertionError("unreachable")
 
     def events(self, path: str, after: Optional[int] = None) -> Iterator[Dict[str, Any]]:
         """Server-sent events of `path`: yields each event's decoded data; resumes after `after`."""

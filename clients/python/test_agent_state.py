@@ -37,6 +37,13 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(UnauthorizedError):
             AgentState(token="wrong-token-wrong-token").get("x")
 
+    def test_failover_to_the_next_server(self):
+        # Port 9 (discard) refuses on loopback: the client moves on to the live server.
+        s = AgentState(url="http://127.0.0.1:9," + os.environ["AGENT_STATE_URL"])
+        self.assertTrue(s.health()["ok"])
+        self.assertEqual(s.set(fresh("py/failover"), 1)["value"], 1)
+        self.assertEqual(s.url, os.environ["AGENT_STATE_URL"].rstrip("/"))
+
     def test_keys_and_cas(self):
         k = fresh("py/keys")
         self.assertIsNone(self.s.get(k))
