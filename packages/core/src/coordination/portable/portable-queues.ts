@@ -107,17 +107,23 @@ export class PortableQueues implements NativeQueues {
         } else if (action.kind === 'nack') {
           const next: JobRecord = { ...record, visibleAt: now + action.delayMs, lease: null };
           await this.state.write(key, next, { ifVersion: entry.version });
-          this.notify.wake({ kind: 'queue', name: queue });
         } else {
           const until = now + action.leaseMs;
           const next: JobRecord = { ...record, visibleAt: until, lease: { ...record.lease, until } };
           await this.state.write(key, next, { ifVersion: entry.version });
         }
-        return true;
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= SETTLE_RETRIES) throw error;
         await sleep(backoff.next());
+        continue;
       }
+      if (action.kind === 'nack') {
+        // Waiters in other processes watch the queue's counter: touch it (adding 0 changes its
+        // version, not its value) so a job given back for now wakes them, not only their timer.
+        if (action.delayMs === 0) await this.state.increment(queueKeys(queue).seq, 0);
+        this.notify.wake({ kind: 'queue', name: queue });
+      }
+      return true;
     }
   }
 
