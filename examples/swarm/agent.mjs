@@ -12,26 +12,36 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { openState } from '@agent-state/core';
 
 const [agentId, configArg = '-', heartbeatArg = '1000', coordinatorId = 'coordinator'] = process.argv.slice(2);
-const state = await openState(configArg === '-' ? {} : { config: JSON.parse(configArg) });
+const stop = new AbortController();
+let opened = false;
+// Started with an IPC channel by the coordinator: when it goes away (crash, kill), so do we.
+process.on('disconnect', () => {
+  stop.abort();
+  if (!opened) process.exit(1);
+});
+process.channel?.unref();
+// A hundred agents opening the store at once on two cores can miss connect_timeout_ms: retried.
+const state = await retrying('open', () => openState(configArg === '-' ? {} : { config: JSON.parse(configArg) }));
+opened = true;
 const heartbeatMs = Number(heartbeatArg);
 const queue = state.queue(`agent-${agentId}`);
 const inbox = state.mailbox(agentId);
 const deliveries = [];
-const stop = new AbortController();
 let tasksCompleted = 0;
 let leasesLost = 0;
 
-await state.agents.register(agentId, { role: 'agent', pid: process.pid }, { heartbeatIntervalMs: heartbeatMs, pid: process.pid });
-const subscription = await state.subscribe(
-  'swarm',
-  (_message, meta) => {
-    deliveries.push(Date.now() - meta.publishedAt);
-  },
-  { onError: (error) => process.stderr.write(`${agentId}: swarm channel: ${error?.message ?? error}\n`) },
+await retrying('register', () =>
+  state.agents.register(agentId, { role: 'agent', pid: process.pid }, { heartbeatIntervalMs: heartbeatMs, pid: process.pid }),
 );
-// Started with an IPC channel by the coordinator: when it goes away (crash, kill), so do we.
-process.on('disconnect', () => stop.abort());
-process.channel?.unref();
+const subscription = await retrying('subscribe', () =>
+  state.subscribe(
+    'swarm',
+    (_message, meta) => {
+      deliveries.push(Date.now() - meta.publishedAt);
+    },
+    { onError: (error) => process.stderr.write(`${agentId}: swarm channel: ${error?.message ?? error}\n`) },
+  ),
+);
 const heartbeat = setInterval(() => {
   state.agents.heartbeat(agentId, { tasksCompleted, rss: process.memoryUsage().rss }).catch(() => undefined);
 }, heartbeatMs);

@@ -27,7 +27,7 @@ Options:
   --agents N        agent processes (default 50; 1 to 500)
   --cycles N        task cycles (default 5)
   --interval MS     pause between cycles (default 500)
-  --timeout MS      longest wait for one cycle's results (default 20000; start-up: 3×)
+  --timeout MS      longest wait for one cycle's results (default 20000; start-up: 3×, ≥ 1 s per agent)
   --heartbeat MS    agents' heartbeat interval (default 1000)
   --config FILE     project.yml to use (default: ./project.yml beside this script)
   --json            print the report as one JSON line instead of the text lines
@@ -132,8 +132,10 @@ const children = ids.map((id) =>
 );
 const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
 const ready = new Set();
+// Start-up gets --timeout × 3, and at least a second per agent (100 processes starting on 2 cores).
+const startupMs = Math.max(timeoutMs * 3, agentCount * 1_000);
 const allReady = await collect(
-  timeoutMs * 3,
+  startupMs,
   (m) => {
     if (m?.type === 'ready') ready.add(m.agentId);
   },
@@ -142,7 +144,7 @@ const allReady = await collect(
 if (!allReady) {
   for (const c of children) c.kill('SIGKILL');
   await state.close();
-  throw new Error(`only ${ready.size}/${agentCount} agents started within ${timeoutMs * 3} ms`);
+  throw new Error(`only ${ready.size}/${agentCount} agents started within ${startupMs} ms`);
 }
 const healthy = (await state.agents.list()).filter((a) => ids.includes(a.agentId) && a.status === 'healthy').length;
 say(`all ${agentCount} agents registered in ${Date.now() - started} ms (${healthy} healthy in the registry)`);

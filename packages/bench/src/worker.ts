@@ -74,12 +74,13 @@ async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<v
   const queue = state.queue(`agent-${job.agentId}`);
   const outbox = state.mailbox(job.agentId);
   const delivery: number[] = [];
+  let leasesLost = 0;
   const stop = new AbortController();
   // The bench process gone (crash, kill): stop rather than wait forever.
   process.on('disconnect', () => stop.abort());
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stop') stop.abort();
-    if (message.type === 'report') send({ type: 'data', values: { delivery: delivery.splice(0) } });
+    if (message.type === 'report') send({ type: 'data', values: { delivery: delivery.splice(0), leasesLost: [leasesLost] } });
   });
   await state.agents.register(job.agentId, { role: 'agent', pid: process.pid }, { pid: process.pid });
   let failure: unknown;
@@ -111,7 +112,12 @@ async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<v
     const lock = await state.lock(`swarm/resource-${task.resource}`, { ttlMs: 10_000, waitMs: 60_000 });
     const lockMs = performance.now() - lockStarted;
     await state.increment(`swarm/${task.session}/resource-${task.resource}/uses`);
-    await lock.release();
+    // A lease that ran out while this process was starved of CPU: the increment is atomic on its
+    // own, so the count stays right; it is counted and reported, not a crash.
+    await lock.release().catch((error: unknown) => {
+      if ((error as { code?: string }).code !== 'LOCK_LOST') throw error;
+      leasesLost++;
+    });
     const result = { taskId: task.taskId, cycle: task.cycle, agentId: job.agentId, assignmentMs, lockMs };
     await state.write(`swarm/${task.session}/results/${task.cycle}/${job.agentId}`, result, { ifVersion: 'absent' });
     await outbox.send(task.replyTo, result);

@@ -61,7 +61,11 @@ async function runSwarm(store: StoreRef, profile: Profile, subject: Subject, age
     const elapsedMs = Date.now() - t0;
     const data = children.map((c) => nextMessage(c, 'data', 30_000));
     for (const c of children) c.send({ type: 'report' });
-    for (const d of await Promise.all(data)) delivery.push(...(d.values['delivery'] ?? []));
+    let leasesLost = 0;
+    for (const d of await Promise.all(data)) {
+      delivery.push(...(d.values['delivery'] ?? []));
+      leasesLost += (d.values['leasesLost'] ?? []).reduce((a, b) => a + b, 0);
+    }
     let uses = 0;
     for (let r = 0; r < RESOURCES; r++) uses += ((await state.read(`swarm/${session}/resource-${r}/uses`))?.value as number | undefined) ?? 0;
     const expected = agents * profile.swarmCycles;
@@ -75,7 +79,7 @@ async function runSwarm(store: StoreRef, profile: Profile, subject: Subject, age
       elapsedMs,
       latencies: assignment,
       series: { assignment, lock, delivery },
-      facts: { agents, cycles: profile.swarmCycles, results: `${received}/${expected}`, stored: `${stored}/${expected}`, lockedCounter: `${uses}/${expected}`, startupMs: t0 - started },
+      facts: { agents, cycles: profile.swarmCycles, results: `${received}/${expected}`, stored: `${stored}/${expected}`, lockedCounter: `${uses}/${expected}`, leasesLost, startupMs: t0 - started },
     };
   } finally {
     await stopWorkers(children);
