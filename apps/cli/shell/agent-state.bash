@@ -333,27 +333,26 @@ communication_backend_transaction_begin() {
   echo "Transaction ${id} started" >&2
 }
 
-# communication_backend_transaction_commit: applies every buffered write atomically if nothing
-# it read has changed; else returns 13 (CONFLICT) and writes nothing. Either way it is over.
-communication_backend_transaction_commit() {
+# Ends the active transaction with `tx commit` or `tx rollback`; either way it is over.
+_agent_state_tx_end() {
   local id="${AGENT_STATE_TX:-}"
   if [[ -z "$id" ]]; then
     echo "agent-state: USAGE: no active transaction" >&2
     return 2
   fi
   unset AGENT_STATE_TX
-  agent_state tx commit -- "$id"
+  agent_state tx "$1" -- "$id"
+}
+
+# communication_backend_transaction_commit: applies every buffered write atomically if nothing
+# it read has changed; else returns 13 (CONFLICT) and writes nothing. Either way it is over.
+communication_backend_transaction_commit() {
+  _agent_state_tx_end commit
 }
 
 # communication_backend_transaction_rollback: discards the transaction.
 communication_backend_transaction_rollback() {
-  local id="${AGENT_STATE_TX:-}"
-  if [[ -z "$id" ]]; then
-    echo "agent-state: USAGE: no active transaction" >&2
-    return 2
-  fi
-  unset AGENT_STATE_TX
-  agent_state tx rollback -- "$id"
+  _agent_state_tx_end rollback
 }
 
 # communication_backend_enqueue QUEUE PAYLOAD [PRIORITY]: PRIORITY is high, normal (default),

@@ -23,6 +23,7 @@ import { Readable } from 'node:stream';
 import type { StateClient } from '@agent-state/core';
 import { openState, type CommandContext } from '../../context.js';
 import { reportError } from '../../errors.js';
+import { processAlive } from '../../pid.js';
 
 /** How long a reply may wait for its reader before it is dropped. */
 const REPLY_STALL_MS = 30_000;
@@ -200,7 +201,7 @@ class ReplyChannels {
   #closeDead(): void {
     for (const path of this.#handles.keys()) {
       const pid = Number(/^r\.(\d+)/.exec(basename(path))?.[1]);
-      if (Number.isInteger(pid) && !alive(pid)) void this.#drop(path);
+      if (Number.isInteger(pid) && !processAlive(pid)) void this.#drop(path);
     }
   }
 
@@ -209,13 +210,3 @@ class ReplyChannels {
     for (const path of [...this.#handles.keys()]) void this.#drop(path);
   }
 }
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-

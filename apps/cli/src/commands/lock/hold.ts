@@ -18,6 +18,7 @@ import type { CommandContext } from '../../context.js';
 import { withState } from '../../context.js';
 import { SilentExit, oneLine } from '../../errors.js';
 import { ERROR_EXIT_CODES } from '../../exit-codes.js';
+import { processAlive } from '../../pid.js';
 import { keepLock } from './keeper.js';
 
 /** Options of {@link lockHold}. */
@@ -90,15 +91,6 @@ export async function lockHold(ctx: CommandContext, resource: string, options: L
     if (exitCode !== 0) throw new SilentExit(exitCode);
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
