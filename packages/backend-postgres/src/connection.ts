@@ -1,0 +1,118 @@
+/**
+ * The pool and the one way every operation talks to the server: {@link Db.query} for a single
+ * statement (autocommit) and {@link Db.tx} for a transaction on one pooled connection. Both map
+ * driver errors to agent-state errors; a transaction that hit a deadlock or a serialization
+ * failure (rolled back by the server) runs again, a bounded number of times.
+ */
+import pg from 'pg';
+import { StateClosedError } from '@agent-state/core';
+import { isRetryable, toStateError } from './errors.js';
+import type { ResolvedPostgresOptions } from './options.js';
+
+/** BIGINT columns (epoch ms, versions, seqs, tokens) come back as numbers; they stay below 2^53. */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === 20) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** Runs of a transaction after a deadlock or serialization failure, at most. */
+const TX_ATTEMPTS = 5;
+
+/** One statement inside a transaction. */
+export type Query = <R extends object = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>;
+
+/** node-postgres connection settings shared by the pool and the LISTEN client. */
+export function clientConfig(options: ResolvedPostgresOptions, connectTimeoutMs: number): pg.ClientConfig {
+  return {
+    host: options.host,
+    port: options.port,
+    database: options.database,
+    user: options.user,
+    ...(options.password !== undefined && { password: options.password }),
+    connectionTimeoutMillis: connectTimeoutMs,
+    // Server side: no statement (lock waits included) and no forgotten transaction runs unbounded.
+    statement_timeout: options.statementTimeoutMs,
+    idle_in_transaction_session_timeout: Math.max(options.statementTimeoutMs * 2, 10_000),
+    // Client side: a server that stops answering is noticed too (a little after the server's own bound).
+    query_timeout: options.statementTimeoutMs + 2_000,
+    application_name: 'agent-state',
+    keepAlive: true,
+    types: TYPES,
+  };
+}
+
+export class Db {
+  readonly pool: pg.Pool;
+  #closed = false;
+
+  constructor(
+    readonly options: ResolvedPostgresOptions,
+    connectTimeoutMs: number,
+  ) {
+    this.pool = new pg.Pool({ ...clientConfig(options, connectTimeoutMs), max: options.poolSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+    // An idle pooled connection the server dropped: the pool discards it; the next query reconnects.
+    this.pool.on('error', () => undefined);
+  }
+
+  get target(): string {
+    return this.options.target;
+  }
+
+  /** One statement in autocommit mode. */
+  async query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]> {
+    if (this.#closed) throw new StateClosedError('use the postgres backend (closed)');
+    try {
+      const result = await this.pool.query<R>(text, values);
+      return result.rows;
+    } catch (error) {
+      throw toStateError(error, this.target);
+    }
+  }
+
+  /**
+   * Runs `work` in one READ COMMITTED transaction on one connection: BEGIN, work, COMMIT, or
+   * ROLLBACK on any error. A deadlock or serialization failure runs it again (it was rolled back).
+   */
+  async tx<T>(work: (query: Query) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closed) throw new StateClosedError('use the postgres backend (closed)');
+      let client: pg.PoolClient;
+      try {
+        client = await this.pool.connect();
+      } catch (error) {
+        throw toStateError(error, this.target);
+      }
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const query: Query = async (text, values) => (await client.query(text, values)).rows as never;
+        const result = await work(query);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollback) {
+          broken = rollback as Error;
+        }
+        if (isRetryable(error) && attempt < TX_ATTEMPTS) continue;
+        throw toStateError(error, this.target);
+      } finally {
+        client.release(broken);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+/** A schema-qualified, quoted identifier prefix: `"agent_state".` */
+export function qualify(schema: string): string {
+  return `"${schema}".`;
+}

@@ -1,0 +1,48 @@
+/**
+ * Leases with fencing tokens. The lease row and the per-resource counter live in separate tables
+ * (`locks`, `fencing`): a released or expired lease row may go, the counter never does, so a
+ * token is never issued twice for a resource. Times are the server's clock.
+ */
+import { LockLostError, assertLeaseHeld, type LockLease } from '@agent-state/core';
+import { resourceLockName, type Context } from './context.js';
+import { lockNames } from './entries.js';
+
+type LockRow = { owner: string; token: number; expires_at: number };
+
+/** Takes `resource` if no live lease holds it: one transaction under the resource's advisory lock. */
+export function tryLock(c: Context, resource: string, ttlMs: number, owner: string): Promise<LockLease | null> {
+  return c.db.tx(async (q) => {
+    const now = await lockNames(q, c, [resourceLockName(c.namespace, resource)]);
+    const row = (await q<LockRow>(c.sql.lockRowUpdate, [c.namespace, resource]))[0];
+    if (row !== undefined && row.expires_at > now) return null;
+    const token = (await q<{ last_token: number }>(c.sql.nextToken, [c.namespace, resource]))[0]!.last_token;
+    const expiresAt = now + ttlMs;
+    await q(c.sql.putLock, [c.namespace, resource, owner, token, expiresAt]);
+    return { resource, owner, token, expiresAt };
+  });
+}
+
+/** Moves the lease end to now + ttlMs: one statement that checks owner, token and liveness. */
+export async function extendLock(c: Context, lease: LockLease, ttlMs: number): Promise<LockLease> {
+  const rows = await c.db.query<{ expires_at: number }>(c.sql.extendLock, [c.namespace, lease.resource, lease.owner, lease.token, ttlMs]);
+  if (rows.length === 0) throw await lost(c, lease);
+  return { ...lease, expiresAt: rows[0]!.expires_at };
+}
+
+/** Frees the lease if it is still this holder's; otherwise changes nothing. */
+export async function releaseLock(c: Context, lease: LockLease): Promise<void> {
+  const rows = await c.db.query(c.sql.releaseLock, [c.namespace, lease.resource, lease.owner, lease.token]);
+  if (rows.length === 0) throw await lost(c, lease);
+}
+
+/** The LockLostError that says why (taken over, released or expired). */
+async function lost(c: Context, lease: LockLease): Promise<LockLostError> {
+  const row = (await c.db.query<LockRow & { now: number }>(c.sql.readLock, [c.namespace, lease.resource]))[0];
+  try {
+    assertLeaseHeld(lease, row && { resource: lease.resource, owner: row.owner, token: row.token, expiresAt: row.expires_at }, row?.now);
+  } catch (error) {
+    if (error instanceof LockLostError) return error;
+    throw error;
+  }
+  return new LockLostError(lease.resource, lease.token);
+}
