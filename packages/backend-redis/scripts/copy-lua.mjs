@@ -2,6 +2,7 @@
 // published package (files: dist) carries its scripts.
 // Scripts no longer in src/lua/ (renamed when their key count changed) are removed first, so a
 // stale `write-3.lua` can never shadow `write-4.lua`.
+// lib/ holds the shared Lua the scripts include.
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 
 const from = new URL('../src/lua/', import.meta.url);
@@ -12,4 +13,10 @@ for (const file of readdirSync(to)) {
 }
 for (const file of readdirSync(from)) {
   if (file.endsWith('.lua')) copyFileSync(new URL(file, from), new URL(file, to));
+}
+// Shared Lua spliced into the scripts at load time (`--@include lib/<file>.lua`, scripts.ts).
+rmSync(new URL('lib/', to), { recursive: true, force: true });
+mkdirSync(new URL('lib/', to), { recursive: true });
+for (const file of readdirSync(new URL('lib/', from))) {
+  if (file.endsWith('.lua')) copyFileSync(new URL(`lib/${file}`, from), new URL(`lib/${file}`, to));
 }

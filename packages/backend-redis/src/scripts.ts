@@ -3,6 +3,11 @@
  * runs them with EVALSHA (falling back to EVAL once per connection when the server does not
  * know the script yet, e.g. after a restart). A script's key count comes from its file name,
  * `<name>-<numberOfKeys>.lua`; `-n` means the caller passes the count first.
+ *
+ * Shared Lua (`./lua/lib/*.lua`: the entry check and the lease comparison) is spliced into a
+ * script where a line says `--@include lib/<file>.lua`, once, when the scripts are loaded: every
+ * script stays one self-contained body on the server (one SHA, no server-side modules), and the
+ * check each promise rests on is written once.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
@@ -39,6 +44,12 @@ interface LoadedScript {
 
 const LUA_DIR = new URL('./lua/', import.meta.url);
 const FILE_NAME = /^([A-Za-z]+)-(\d+|n)\.lua$/;
+const INCLUDE = /^--@include (lib\/[A-Za-z-]+\.lua)[ \t]*$/gm;
+
+/** The script text with every `--@include lib/<file>.lua` line replaced by that file. */
+export function expandIncludes(lua: string, read: (path: string) => string = (path) => readFileSync(new URL(path, LUA_DIR), 'utf8')): string {
+  return lua.replace(INCLUDE, (_line, path: string) => read(path).trimEnd());
+}
 
 function loadScripts(): Map<string, LoadedScript> {
   const scripts = new Map<string, LoadedScript>();
@@ -47,7 +58,7 @@ function loadScripts(): Map<string, LoadedScript> {
     if (!match) continue;
     const [, name, keys] = match as unknown as [string, string, string];
     scripts.set(name, {
-      lua: readFileSync(new URL(file, LUA_DIR), 'utf8'),
+      lua: expandIncludes(readFileSync(new URL(file, LUA_DIR), 'utf8')),
       numberOfKeys: keys === 'n' ? undefined : Number(keys),
     });
   }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
+import { expandIncludes } from '../src/scripts.js';
 
 const LUA_DIR = new URL('../src/lua/', import.meta.url);
 
@@ -24,6 +25,25 @@ describe('lua scripts', () => {
       const header = text.slice(0, text.indexOf(']]'));
       assert.ok(text.startsWith('--[['), `${file} starts with a header comment`);
       for (const word of ['KEYS[1]', 'ARGV', 'Output']) assert.ok(header.includes(word), `${file}'s header documents ${word}`);
+    }
+  });
+
+  it('shared Lua (lib/) is spliced in whole: every include resolves, none reaches the server, each lib function is used', () => {
+    const lib = readdirSync(new URL('lib/', LUA_DIR)).filter((f) => f.endsWith('.lua'));
+    assert.ok(lib.length >= 2);
+    const read = (path: string): string => readFileSync(new URL(path, LUA_DIR), 'utf8');
+    const expanded = files.map((file) => expandIncludes(read(file), read));
+    for (const [i, text] of expanded.entries()) {
+      assert.ok(!/^--@include/m.test(text), `${files[i]} has no include left once loaded`);
+    }
+    for (const file of lib) {
+      const names = [...read(`lib/${file}`).matchAll(/^local function ([A-Za-z]+)/gm)].map((m) => m[1]!);
+      assert.ok(names.length > 0, `lib/${file} defines functions`);
+      for (const name of names) {
+        const users = files.filter((f) => read(f).includes(`${name}(`));
+        assert.ok(users.length > 0, `lib/${file}: ${name} is used by a script`);
+        for (const user of users) assert.ok(read(user).includes(`--@include lib/${file}`), `${user} includes lib/${file} for ${name}`);
+      }
     }
   });
 });

@@ -29,38 +29,19 @@
 local nReads = tonumber(ARGV[1])
 local nWrites = tonumber(ARGV[2])
 
--- True when the value after a readable header is not JSON, as a read would find (so a change
--- never overwrites what a read reports as damaged). cjson is made strict about numbers for this
--- one call (no Infinity, NaN or hex; its shared setting is put back before the script ends);
--- nesting deeper than cjson's limit is not damage.
-local function jsonDamaged(key)
-  local body = string.match(redis.call('GET', key), '^%d+:%d+:%d*:(.*)$')
-  if not body then return true end
-  local lenient = cjson.decode_invalid_numbers()
-  cjson.decode_invalid_numbers(false)
-  local ok, err = pcall(cjson.decode, body)
-  cjson.decode_invalid_numbers(lenient)
-  return not ok and not string.find(tostring(err), 'nested', 1, true)
-end
+--@include lib/entry.lua
 
--- The live version of an entry key: 0 when absent, nil when damaged.
-local function versionOf(key)
-  local header = redis.call('GETRANGE', key, 0, 63)
-  if header ~= '' then return tonumber(string.match(header, '^(%d+):%d+:%d*:')) end
-  if redis.call('EXISTS', key) == 1 then return nil end
-  return 0
-end
 
 for i = 1, nReads do
-  local actual = versionOf(KEYS[2 + i])
+  local actual = headerVersion(KEYS[2 + i])
   if not actual then return {-4, i} end
   if actual ~= tonumber(ARGV[2 + i]) then return {-1, i, actual} end
 end
 
 local versions = {}
 for j = 1, nWrites do
-  local current = versionOf(KEYS[2 + nReads + j])
-  if not current or (current > 0 and jsonDamaged(KEYS[2 + nReads + j])) then return {-4, nReads + j} end
+  local current = entryVersion(KEYS[2 + nReads + j])
+  if not current then return {-4, nReads + j} end
   versions[j] = current
 end
 

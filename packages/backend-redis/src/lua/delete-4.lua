@@ -23,34 +23,17 @@
   Versions never repeat: the namespace's floor is raised to the deleted entry's version, so the
   key, created again, starts above it (write-4.lua).
 ]]
--- True when the value after a readable header is not JSON, as a read would find (so a change
--- never overwrites what a read reports as damaged). cjson is made strict about numbers for this
--- one call (no Infinity, NaN or hex; its shared setting is put back before the script ends);
--- nesting deeper than cjson's limit is not damage.
-local function jsonDamaged(key)
-  local body = string.match(redis.call('GET', key), '^%d+:%d+:%d*:(.*)$')
-  if not body then return true end
-  local lenient = cjson.decode_invalid_numbers()
-  cjson.decode_invalid_numbers(false)
-  local ok, err = pcall(cjson.decode, body)
-  cjson.decode_invalid_numbers(lenient)
-  return not ok and not string.find(tostring(err), 'nested', 1, true)
-end
+--@include lib/entry.lua
+
+--@include lib/lease.lua
 
 if ARGV[3] ~= '' then
-  local lease = redis.call('GET', KEYS[3])
-  if not lease then return {-2} end
-  if lease ~= ARGV[3] then return {-3} end
+  local refused = leaseRefused(KEYS[3], ARGV[3])
+  if refused then return {refused} end
 end
 
-local version = 0
-local header = redis.call('GETRANGE', KEYS[1], 0, 63)
-if header ~= '' then
-  version = tonumber(string.match(header, '^(%d+):%d+:%d*:'))
-  if not version or jsonDamaged(KEYS[1]) then return {-4} end
-elseif redis.call('EXISTS', KEYS[1]) == 1 then
-  return {-4}
-end
+local version = entryVersion(KEYS[1])
+if not version then return {-4} end
 
 local expected = ARGV[2]
 if expected ~= '' then

@@ -14,9 +14,10 @@
 
   Owner and token are compared before anything changes.
 ]]
-local lease = redis.call('GET', KEYS[1])
-if not lease then return {-2} end
-if lease ~= ARGV[1] then return {-3} end
+--@include lib/lease.lua
+
+local refused = leaseRefused(KEYS[1], ARGV[1])
+if refused then return {refused} end
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)

@@ -13,8 +13,9 @@
 
   The fencing counter (<prefix>:{<ns>}:f:<resource>) is not touched: tokens keep growing.
 ]]
-local lease = redis.call('GET', KEYS[1])
-if not lease then return {-2} end
-if lease ~= ARGV[1] then return {-3} end
+--@include lib/lease.lua
+
+local refused = leaseRefused(KEYS[1], ARGV[1])
+if refused then return {refused} end
 redis.call('DEL', KEYS[1])
 return {1}

@@ -22,7 +22,7 @@
     {-4}                                      CORRUPT: the stored entry is damaged, left as is
 
   Entry format: '<version>:<updatedAt>:<expiresAt or empty>:<json>', so a read is one GET and
-  the script learns the version from GETRANGE 0 63 without copying the value.
+  a script learns the version and checks the value with one GET (lib/entry.lua).
   Clock: updatedAt/expiresAt come from the server's TIME, so every client agrees on them.
   Expiry: PXAT expiresAt-1, because Redis drops a key when now > when and the contract
   says an entry is expired when expiresAt <= now; a key that exists is therefore live.
@@ -30,34 +30,17 @@
   version a deleted or expired entry of the namespace had. Redis drops an expired key without
   telling anyone, so a write with a TTL raises the floor to its own version at write time.
 ]]
--- True when the value after a readable header is not JSON, as a read would find (so a change
--- never overwrites what a read reports as damaged). cjson is made strict about numbers for this
--- one call (no Infinity, NaN or hex; its shared setting is put back before the script ends);
--- nesting deeper than cjson's limit is not damage.
-local function jsonDamaged(key)
-  local body = string.match(redis.call('GET', key), '^%d+:%d+:%d*:(.*)$')
-  if not body then return true end
-  local lenient = cjson.decode_invalid_numbers()
-  cjson.decode_invalid_numbers(false)
-  local ok, err = pcall(cjson.decode, body)
-  cjson.decode_invalid_numbers(lenient)
-  return not ok and not string.find(tostring(err), 'nested', 1, true)
-end
+--@include lib/entry.lua
+
+--@include lib/lease.lua
 
 if ARGV[5] ~= '' then
-  local lease = redis.call('GET', KEYS[3])
-  if not lease then return {-2} end
-  if lease ~= ARGV[5] then return {-3} end
+  local refused = leaseRefused(KEYS[3], ARGV[5])
+  if refused then return {refused} end
 end
 
-local version = 0
-local header = redis.call('GETRANGE', KEYS[1], 0, 63)
-if header ~= '' then
-  version = tonumber(string.match(header, '^(%d+):%d+:%d*:'))
-  if not version or jsonDamaged(KEYS[1]) then return {-4} end
-elseif redis.call('EXISTS', KEYS[1]) == 1 then
-  return {-4}
-end
+local version = entryVersion(KEYS[1])
+if not version then return {-4} end
 
 local expected = ARGV[3]
 if expected ~= '' then
