@@ -78,4 +78,5 @@ const BACKENDS = {
   sqlite: () => import('@agent-state/backend-sqlite'),
   redis: () => import('@agent-state/backend-redis'),
   firebase: () => import('@agent-state/backend-firebase'),
+  postgres: () => import('@agent-state/backend-postgres'),
 } satisfies Record<string, () => Promise<BackendModule>>;
