@@ -66,7 +66,8 @@ export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined
         };
         const onAbort = (event: Event): void => {
           cleanup();
-          reject((event.target as AbortSignal).reason);
+          // The signal's own reason, whatever the caller aborted with (an Error by default).
+          reject((event.target as AbortSignal).reason as Error);
         };
         const timer = setTimeout(done, Math.min(remaining, backoff.next()));
         wake = done;

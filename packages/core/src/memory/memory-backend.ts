@@ -141,7 +141,6 @@ export class MemoryBackend implements CommunicationBackend {
   }
 
   async commit(request: CommitRequest): Promise<void> {
-    const store = this.#s();
     const now = Date.now();
     for (const read of request.reads) {
       assertVersion(read.key, read.version ?? 'absent', this.#live(read.key, now)?.version ?? null);

@@ -37,6 +37,7 @@ const BAD_VALUES: [string, () => unknown][] = [
   ['a Date', () => new Date()],
   ['a Map', () => new Map()],
   ['an object with an undefined property', () => ({ a: undefined })],
+  // eslint-disable-next-line no-sparse-arrays -- the hole is the bad input under test
   ['an array with a hole', () => [1, , 3]],
   ['a nested NaN', () => ({ deep: [{ n: Number.NaN }] })],
 ];
