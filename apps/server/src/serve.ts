@@ -16,6 +16,8 @@ export interface ServeOptions extends OpenStateOptions {
   port?: number;
   tokenFile?: string;
   allowHosts?: string[];
+  /** SSE `: ping` interval; default 15 000 ms. */
+  pingMs?: number;
   /** Where the ready lines and warnings go; default stdout/stderr. */
   out?: (line: string) => void;
   err?: (line: string) => void;
@@ -49,7 +51,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const { token, source } = resolveToken(env as NodeJS.ProcessEnv, tokenFile);
     const allowHosts = [...(options.allowHosts ?? [])];
     if (!LOOPBACK_HOSTS.has(host) && host !== '0.0.0.0' && host !== '::') allowHosts.push(host.includes(':') ? `[${host}]` : host);
-    const app = buildApp(state, { token, allowHosts });
+    const app = buildApp(state, { token, allowHosts, ...(options.pingMs !== undefined && { pingMs: options.pingMs }) });
     await app.fastify.listen({ host, port });
     const address = app.fastify.server.address();
     const bound = typeof address === 'object' && address ? address.port : port;

@@ -273,3 +273,24 @@ describe('--allow-host and AGENT_STATE_TOKEN', () => {
     }
   });
 });
+
+describe('SSE keep-alive', () => {
+  it('sends a ": ping" comment on an idle stream', async () => {
+    const p = makeProject('file');
+    const s = await startServer(p, { serve: { pingMs: 50 } });
+    try {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 20_000);
+      const res = await fetch(`${s.url}/v1/channels/idle/events`, { headers: { authorization: `Bearer ${s.token}` }, signal: controller.signal });
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!text.includes(': ping\n\n')) text += new TextDecoder().decode((await reader.read()).value);
+      clearTimeout(timer);
+      controller.abort();
+      expect(text).toContain(': ping');
+    } finally {
+      await s.stop();
+      await p.cleanup();
+    }
+  });
+});
