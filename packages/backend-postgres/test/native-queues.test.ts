@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { NativeFixture } from './native-helpers.js';
+import { dropRunSchema, requireServer } from './pg-helpers.js';
+
+const up = await requireServer();
+
+describe.skipIf(!up)('native queues', () => {
+  afterAll(() => dropRunSchema());
+
+  it('claims by priority, then sequence; settles only the current claim; counts every state', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      const low = await b.queues.enqueue('q', { json: '"low"', priority: 0 });
+      const high = await b.queues.enqueue('q', { json: '"high"', priority: 10 });
+      const later = await b.queues.enqueue('q', { json: '"later"', priority: 0, delayMs: 60_000 });
+      expect([low.sequence, high.sequence, later.sequence]).toEqual([1, 2, 3]);
+      expect(await b.queues.counts('q')).toEqual({ waiting: 2, inFlight: 0, delayed: 1, dead: 0 });
+      const first = await b.queues.claim('q', { leaseMs: 60_000, owner: 'o' });
+      expect(first?.json).toBe('"high"');
+      expect(first?.attempts).toBe(1);
+      const second = await b.queues.claim('q', { leaseMs: 60_000, owner: 'o' });
+      expect(second?.json).toBe('"low"');
+      expect(await b.queues.claim('q', { leaseMs: 60_000, owner: 'o' })).toBeNull();
+      expect(await b.queues.counts('q')).toEqual({ waiting: 0, inFlight: 2, delayed: 1, dead: 0 });
+      expect(await b.queues.settle('q', first!.id, 'not-the-lease', { kind: 'ack' })).toBe(false);
+      expect(await b.queues.settle('q', first!.id, first!.leaseId, { kind: 'ack' })).toBe(true);
+      expect(await b.queues.settle('q', first!.id, first!.leaseId, { kind: 'ack' })).toBe(false);
+      expect(await b.queues.settle('q', second!.id, second!.leaseId, { kind: 'nack', delayMs: 0 })).toBe(true);
+      const states = (await b.queues.jobs('q', { limit: 10 })).map((j) => [j.sequence, j.state]);
+      expect(states).toEqual([
+        [1, 'waiting'],
+        [3, 'delayed'],
+      ]);
+      expect(await b.queues.names()).toEqual(['q']);
+    } finally {
+      await f.dispose();
+    }
+  });
+
+  it('a job past maxAttempts goes to the dead letters on the next claim; retry brings it back with attempts 0', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      const { id } = await b.queues.enqueue('q', { json: '1', priority: 0 });
+      for (let i = 0; i < 2; i++) {
+        const job = await b.queues.claim('q', { leaseMs: 60_000, owner: 'o', maxAttempts: 2 });
+        expect(job?.id).toBe(id);
+        await b.queues.settle('q', id, job!.leaseId, { kind: 'nack', delayMs: 0 });
+      }
+      expect(await b.queues.claim('q', { leaseMs: 60_000, owner: 'o', maxAttempts: 2 })).toBeNull();
+      expect((await b.queues.counts('q')).dead).toBe(1);
+      expect((await b.queues.jobs('q', { state: 'dead', limit: 10 })).map((j) => j.id)).toEqual([id]);
+      expect(await b.queues.reviveDead('q', id, 'retry')).toBe(true);
+      const again = await b.queues.claim('q', { leaseMs: 60_000, owner: 'o', maxAttempts: 2 });
+      expect(again?.attempts).toBe(1);
+      expect(await b.queues.reviveDead('q', id, 'delete')).toBe(false);
+      expect(await b.queues.reviveDead('q', 'nonsense', 'delete')).toBe(false);
+    } finally {
+      await f.dispose();
+    }
+  });
+
+  it('sixteen processes race one job: exactly one claims it', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      const { id } = await b.queues.enqueue('race', { json: '"only"', priority: 0 });
+      const workers = Array.from({ length: 16 }, () => f.spawn('claim', { queue: 'race' }));
+      await Promise.all(workers.map((w) => w.waitFor('ready')));
+      for (const w of workers) w.go();
+      const results = await Promise.all(workers.map((w) => w.waitFor('result')));
+      const winners = results.filter((r) => r.id !== null);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]!.id).toBe(id);
+    } finally {
+      await f.dispose();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { NativeFixture, until } from './native-helpers.js';
+import { dropRunSchema, requireServer, sql } from './pg-helpers.js';
+import { channelFor } from '../src/index.js';
+import { RUN_SCHEMA } from './pg-helpers.js';
+
+const up = await requireServer();
+
+describe.skipIf(!up)('LISTEN/NOTIFY wakeups', () => {
+  afterAll(() => dropRunSchema());
+
+  it("another process's enqueue wakes a queue listener here", async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      let wakes = 0;
+      const stop = await b.notify.listen({ kind: 'queue', name: 'jobs' }, () => wakes++);
+      const worker = f.spawn('enqueue', { queue: 'jobs' });
+      await worker.waitFor('ready');
+      worker.go();
+      await worker.waitFor('result');
+      await until(() => wakes > 0, 'the wakeup');
+      await stop();
+    } finally {
+      await f.dispose();
+    }
+  }, 60_000);
+
+  it('appends and entry writes wake their topics; a rolled-back change wakes nobody', async () => {
+    const f = new NativeFixture();
+    try {
+      const listener = await f.backend();
+      const writer = await f.backend();
+      let logWakes = 0;
+      let keyWakes = 0;
+      await listener.notify.listen({ kind: 'log', name: 'ch/x' }, () => logWakes++);
+      const unwatch = listener.watch('k1', () => keyWakes++);
+      await until(() => listener.notify.connected, 'the LISTEN connection');
+      await writer.logs.append('ch/x', ['1']);
+      await writer.write('k1', 1, { json: '1' });
+      await until(() => logWakes === 1 && keyWakes === 1, 'both wakeups');
+      await expect(writer.logs.append('ch/x', ['bad\u0000'])).rejects.toThrow();
+      // A later change of the same topic arrives after the failed one would have: only it counts.
+      await writer.logs.append('ch/x', ['2']);
+      await until(() => logWakes === 2, 'the second wakeup');
+      expect(logWakes).toBe(2);
+      unwatch();
+    } finally {
+      await f.dispose();
+    }
+  });
+
+  it('the LISTEN connection killed on the server: it reconnects, wakes every listener once, and hears later NOTIFYs', async () => {
+    const f = new NativeFixture();
+    try {
+      const listener = await f.backend();
+      const writer = await f.backend();
+      let wakes = 0;
+      await listener.notify.listen({ kind: 'queue', name: 'jobs' }, () => wakes++);
+      const channel = channelFor(RUN_SCHEMA, f.namespace);
+      const killed = await sql<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE query = $1`,
+        [`LISTEN "${channel}"`],
+      );
+      expect(killed[0]!.n).toBe(1);
+      await until(() => wakes >= 1 && listener.notify.connected, 'the reconnect wakeup');
+      const before = wakes;
+      await writer.queues.enqueue('jobs', { json: '1', priority: 0 });
+      await until(() => wakes > before, 'a wakeup after the reconnect');
+    } finally {
+      await f.dispose();
+    }
+  });
+
+  it('a delayed job wakes its queue listener when it comes due', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      await b.queues.enqueue('later', { json: '1', priority: 0, delayMs: 300 });
+      let wakes = 0;
+      await b.notify.listen({ kind: 'queue', name: 'later' }, () => wakes++);
+      await until(() => wakes > 0, 'the due wakeup');
+      expect(await b.queues.claim('later', { leaseMs: 1000, owner: 'o' })).not.toBeNull();
+    } finally {
+      await f.dispose();
+    }
+  });
+});
