@@ -22,6 +22,8 @@ export interface CaseContext {
   /** Setups already done, as `subject:setupKey`. */
   prepared: Set<string>;
   note: (text: string) => void;
+  /** `--extra` modules, for worker processes. */
+  extraModules?: readonly string[];
 }
 
 /** A workload on a subject. */
@@ -214,7 +216,7 @@ export async function runCase(workload: Workload, spec: SubjectSpec, ctx: CaseCo
     }
     const { profile } = ctx;
     const m = await measureInProcesses(
-      { mode: 'kv', store: ctx.store, subjectId: spec.id, workloadId: workload.id, profile, seed: 1000 },
+      { mode: 'kv', store: ctx.store, subjectId: spec.id, workloadId: workload.id, profile, seed: 1000, extras: ctx.extraModules ?? [], cwd: process.cwd() },
       base.axis.processes,
       { warmupMs: profile.warmupMs, runMs: profile.runMs, runs: profile.runs, inflight: base.axis.inflight },
     );

@@ -1,6 +1,7 @@
 /** The `agent-state-bench` command: options in, a run, the table (or JSON) out, files written. */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PROFILES } from './profile.js';
+import { loadExtras } from './extras.js';
 import { progressFor } from './progress.js';
 import { allWorkloads } from './workloads/catalog.js';
 import { writeReport, defaultOutDir } from './report/write.js';
@@ -33,13 +34,17 @@ export function createProgram(): Command {
     .option('--quick', 'a smoke run: short runs, small sizes (a minute or two on file+sqlite+redis)', false)
     .option('--workloads <list>', 'only these workload ids (comma list)', (t: string) => t.split(',').map((s) => s.trim()))
     .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10,50; quick 3), e.g. 10,50,100', parseCounts)
+    .option('--extra <modules>', 'comma list of modules exporting more workloads and/or subjects (e.g. the server\'s HTTP cases)', (t: string) =>
+      t.split(',').map((s) => s.trim()).filter(Boolean),
+    )
     .option('--out <dir>', 'results folder (default ./results/<timestamp>/)')
     .option('--json', 'print the JSON report on stdout instead of the table', false)
-    .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; swarm?: number[]; out?: string; json: boolean }) => {
+    .action(async (opts: { backends?: BenchBackend[]; quick: boolean; workloads?: string[]; swarm?: number[]; extra?: string[]; out?: string; json: boolean }) => {
       const base = opts.quick ? PROFILES.quick : PROFILES.full;
       const profile = opts.swarm ? { ...base, swarmAgents: opts.swarm } : base;
+      const extras = await loadExtras(opts.extra ?? []);
       if (opts.workloads) {
-        const known = allWorkloads(profile).map((w) => w.id);
+        const known = [...allWorkloads(profile), ...extras.workloads].map((w) => w.id);
         const unknown = opts.workloads.filter((id) => !known.includes(id));
         if (unknown.length > 0) throw new InvalidArgumentError(`unknown workload ${unknown.map((u) => `"${u}"`).join(', ')} (expected some of ${known.join(', ')})`);
       }
@@ -50,6 +55,7 @@ export function createProgram(): Command {
         profile,
         ...(opts.backends && { backends: opts.backends }),
         ...(opts.workloads && { workloads: opts.workloads }),
+        ...(opts.extra && { extraWorkloads: extras.workloads, extraSubjects: extras.subjects, extraModules: opts.extra }),
         onCase: (event) => progress.onCase(event),
         onCaseDone: (event) => progress.onCaseDone(event),
         onNote: (note) => notes.push(note),

@@ -22,3 +22,6 @@ export { allWorkloads } from './workloads/catalog.js';
 export { SUBJECTS } from './subjects/catalog.js';
 export type * from './results.js';
 export type * from './subjects/types.js';
+export { loadExtras } from './extras.js';
+export type { BenchExtras } from './extras.js';
+export type { Workload, Sample, CustomOutcome, PreparedOperation, OperationContext, Axis } from './workloads/types.js';

@@ -31,6 +31,8 @@ export interface RunOptions {
   extraWorkloads?: readonly Workload[];
   /** Extra subjects per backend (e.g. ours through HTTP), offered to every workload. */
   extraSubjects?: Partial<Record<BenchBackend, readonly SubjectSpec[]>>;
+  /** The modules those came from (`--extra`), loaded again by worker processes. */
+  extraModules?: readonly string[];
   /** Called with notes for the person watching (skips, failures). */
   onNote?: (note: string) => void;
 }
@@ -99,7 +101,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
         continue;
       }
       backendStatus.push({ name: backend, status: 'ran' });
-      const ctx: CaseContext = { store, profile, opened, prepared: new Set<string>(), note };
+      const ctx: CaseContext = { store, profile, opened, prepared: new Set<string>(), note, extraModules: options.extraModules ?? [] };
       for (const group of groupByWorkload(plan)) {
         const workload = group[0]!.workload;
         const onSubject = (spec: SubjectSpec): void => options.onCase?.({ index: index++, total, name: `${backend} ${workload.id} ${spec.id}` });

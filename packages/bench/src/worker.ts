@@ -3,6 +3,7 @@
  * `kv` runs a workload's operation in timed runs on the coordinator's signal; `swarm-agent` is one
  * agent of the swarm scenario.
  */
+import { loadExtras } from './extras.js';
 import { runFor } from './harness/measure.js';
 import type { WorkerMessage } from './harness/processes.js';
 import { LatencyRecorder } from './harness/stats.js';
@@ -13,7 +14,7 @@ import type { StoreRef } from './subjects/types.js';
 import { findWorkload } from './workloads/catalog.js';
 
 type Job =
-  | { mode: 'kv'; store: StoreRef; subjectId: string; workloadId: string; profile: Profile; processIndex: number; seed: number }
+  | { mode: 'kv'; store: StoreRef; subjectId: string; workloadId: string; profile: Profile; processIndex: number; seed: number; extras?: string[]; cwd?: string }
   | { mode: 'swarm-agent'; store: StoreRef; agentId: string; session: string };
 
 const send = (message: WorkerMessage): void => {
@@ -26,8 +27,10 @@ async function kv(job: Extract<Job, { mode: 'kv' }>): Promise<void> {
   process.on('disconnect', () => {
     if (!finished) process.exit(1);
   });
-  const subject = await findSubject(job.store.backend, job.subjectId).open(job.store);
-  const workload = findWorkload(job.workloadId, job.profile);
+  const extras = await loadExtras(job.extras ?? [], job.cwd);
+  const spec = extras.subjects[job.store.backend]?.find((s) => s.id === job.subjectId) ?? findSubject(job.store.backend, job.subjectId);
+  const subject = await spec.open(job.store);
+  const workload = extras.workloads.find((w) => w.id === job.workloadId) ?? findWorkload(job.workloadId, job.profile);
   const prepared = await workload.prepare!(subject, { profile: job.profile, processIndex: job.processIndex, seed: job.seed });
   let chain = Promise.resolve();
   await new Promise<void>((resolve) => {

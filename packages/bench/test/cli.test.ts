@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -46,5 +48,34 @@ describe.skipIf(!built && process.env['CI'] !== 'true')('the agent-state-bench c
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^agent-state-bench: unknown workload "nope" \(expected some of ycsb-a, .*\)\n\nUsage: /);
     expect(r.stdout).toBe('');
+  });
+
+  it('--extra loads workloads and subjects from a module, measured and reported like the built-in ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-extra-'));
+    try {
+      const module = join(dir, 'extra.mjs');
+      writeFileSync(
+        module,
+        `export const workloads = [{
+          id: 'extra-echo', title: 'echo', description: 'one awaited no-op', needs: ['read'],
+          axis: () => ({ inflight: 1, processes: 1 }),
+          async prepare(subject) { return { op: () => subject.read('k') }; },
+        }];
+        export const subjects = { memory: [{
+          id: 'echo', kind: 'peer', label: 'a subject from a module', capabilities: ['read'], only: ['extra-echo'],
+          async open() { return { read: async () => 1, close: async () => undefined }; },
+        }] };\n`,
+      );
+      const out = join(dir, 'out');
+      const r = await bench(['--backends', 'memory', '--quick', '--workloads', 'extra-echo', '--extra', module, '--json', '--out', out]);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout.trim().split('\n').pop()!) as { cases: { workload: string; subject: string; status: string }[] };
+      expect(report.cases.map((c) => `${c.workload}/${c.subject}/${c.status}`).sort()).toEqual(['extra-echo/echo/ok', 'extra-echo/ours/ok']);
+      const bad = await bench(['--backends', 'memory', '--extra', join(dir, 'missing.mjs')]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
