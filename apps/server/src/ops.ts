@@ -86,14 +86,18 @@ export class Ops {
 
   // ----- locks ----------------------------------------------------------------------------
 
-  /** All of `resources` or none (`state.lockMany`: sorted order, so overlapping requests cannot deadlock). */
+  /**
+   * All of `resources` or none (`state.lockMany`: sorted order, so overlapping requests cannot
+   * deadlock). Leases are taken `remote`: they belong to an agent elsewhere, so if this server
+   * dies they end only by their ttl (server.md, "Leases taken through a server").
+   */
   async lockMany(resources: string[], options: { ttlMs?: number; waitMs?: number }): Promise<Fence[]> {
-    return (await this.state.lockMany(resources, options)).map(leaseOf);
+    return (await this.state.lockMany(resources, { ...options, remote: true })).map(leaseOf);
   }
 
   async lock(resource: string, options: { ttlMs?: number; waitMs?: number }): Promise<Fence> {
     assertKey(resource, 'resource');
-    return leaseOf(await this.state.lock(resource, options));
+    return leaseOf(await this.state.lock(resource, { ...options, remote: true }));
   }
 
   /** Frees a lease by `{ resource, token, owner }`: `LockLostError` if it is not held any more. */

@@ -131,6 +131,19 @@ describe('crash and stop', () => {
     expect((await b.call('PUT', '/v1/keys/load/after', { value: 1 })).status).toBe(200);
   });
 
+  it('a lock a SIGKILLed server took for a remote agent stays held until its ttl (never freed as a dead local holder)', async () => {
+    // The file backend frees a lease whose local holder process is gone: a server's leases
+    // belong to remote agents, so they must not count as the server's own.
+    const { a, b } = await twoServers('file');
+    const taken = await a.call('POST', '/v1/locks/files%2Freport.md', { ttlMs: 60_000 });
+    expect(taken.status).toBe(200);
+    a.proc.kill('SIGKILL');
+    expect((await a.exited).signal).toBe('SIGKILL');
+    const again = await b.call('POST', '/v1/locks/files%2Freport.md', { ttlMs: 60_000, waitMs: 500 });
+    expect(again.status).toBe(408);
+    expect(again.body.error.code).toBe('LOCK_TIMEOUT');
+  });
+
   it('SIGTERM ends SSE streams and blocked claims, finishes in-flight requests, exits 0', async () => {
     const project = makeProject('file');
     cleanups.push(() => project.cleanup());

@@ -18,11 +18,12 @@ import { Queue, type QueueOptions } from './coordination/queue.js';
 import { assertSignal, blockingWait } from './coordination/wait.js';
 import { InvalidValueError, LockLostError, NotSupportedError, StateClosedError, TimeoutError } from './errors.js';
 import { Lock } from './lock.js';
-import { lockOwnerId, newClientId } from './owner.js';
+import { REMOTE_OWNER_PREFIX, lockOwnerId, newClientId } from './owner.js';
 import { retryOnConflict, waitForLock } from './retry.js';
 import { Transaction } from './transaction.js';
 import type { CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
 import {
+  assertBoolean,
   assertExpectedVersion,
   assertKey,
   assertOptions,
@@ -63,6 +64,12 @@ export interface LockOptions {
   ttlMs?: number;
   /** How long to wait for a busy lock before `LockTimeoutError`; default 10 000, 0 = one try. */
   waitMs?: number;
+  /**
+   * The lease is held for someone outside this process (a server taking it for a remote agent):
+   * its owner id names no local process, so only its ttl frees it, never a backend's "holder
+   * process is gone" shortcut (a crashed server must not free a living agent's lock).
+   */
+  remote?: boolean;
 }
 
 /** Options of {@link StateClient.waitFor}. */
@@ -323,11 +330,12 @@ export class StateClient implements AsyncDisposable {
   async lock(resource: string, options?: LockOptions): Promise<Lock> {
     this.guard('lock');
     assertKey(resource, 'resource');
-    assertOptions(options, 'options', ['ttlMs', 'waitMs']);
+    assertOptions(options, 'options', ['ttlMs', 'waitMs', 'remote']);
     assertPositive(options?.ttlMs, 'options.ttlMs');
     assertPositive(options?.waitMs, 'options.waitMs', { allowZero: true });
+    assertBoolean(options?.remote, 'options.remote');
     const ttlMs = options?.ttlMs ?? this.config.lockTtlMs;
-    const owner = lockOwnerId(this.clientId, ++this.#lockCount);
+    const owner = this.#owner(options?.remote === true);
     const lease = await waitForLock(resource, options?.waitMs ?? DEFAULT_WAIT_MS, () => {
       this.guard('lock');
       return this.backend.tryLock(resource, { ttlMs, owner });
@@ -352,9 +360,10 @@ export class StateClient implements AsyncDisposable {
       throw new InvalidValueError('resources', resources, 'expected a non-empty array of resource names');
     }
     resources.forEach((r, i) => assertKey(r, `resources[${i}]`));
-    assertOptions(options, 'options', ['ttlMs', 'waitMs']);
+    assertOptions(options, 'options', ['ttlMs', 'waitMs', 'remote']);
     assertPositive(options?.ttlMs, 'options.ttlMs');
     assertPositive(options?.waitMs, 'options.waitMs', { allowZero: true });
+    assertBoolean(options?.remote, 'options.remote');
     const sorted = [...new Set(resources)].sort();
     const ttlMs = options?.ttlMs ?? this.config.lockTtlMs;
     const waitMs = options?.waitMs ?? DEFAULT_WAIT_MS;
@@ -362,7 +371,7 @@ export class StateClient implements AsyncDisposable {
     const held: Lock[] = [];
     try {
       for (const resource of sorted) {
-        const owner = lockOwnerId(this.clientId, ++this.#lockCount);
+        const owner = this.#owner(options?.remote === true);
         const remaining = Math.max(0, deadline - performance.now());
         const lease = await waitForLock(resource, remaining, () => {
           this.guard('lock');
@@ -612,6 +621,12 @@ export class StateClient implements AsyncDisposable {
     }
     if (typeof l.owner !== 'string' || l.owner.length === 0) throw new InvalidValueError(`${field}.owner`, l.owner, 'expected an owner id');
     return { resource: l.resource, token: l.token, owner: l.owner };
+  }
+
+  /** A new owner id; a remote one starts with `remote:` so that it names no local process. */
+  #owner(remote: boolean): string {
+    const id = lockOwnerId(this.clientId, ++this.#lockCount);
+    return remote ? `${REMOTE_OWNER_PREFIX}${id}` : id;
   }
 
   #fence(fence: Lock | LockLease | undefined): LockLease | undefined {

@@ -19,8 +19,12 @@ export function lockOwnerId(clientId: string, n: number): string {
   return `${clientId}:${n}`;
 }
 
-/** Host and pid from an owner id made by {@link newClientId}, or `undefined` for a foreign one. */
+/** Owner ids of leases held for a remote party start with this; they name no local process. */
+export const REMOTE_OWNER_PREFIX = 'remote:';
+
+/** Host and pid from an owner id made by {@link newClientId}, or `undefined` for a foreign or remote one. */
 export function parseOwner(owner: string): OwnerInfo | undefined {
+  if (owner.startsWith(REMOTE_OWNER_PREFIX)) return undefined;
   const [host, pid] = owner.split(':');
   const n = Number(pid);
   return host && Number.isInteger(n) && n > 0 ? { host, pid: n } : undefined;

@@ -140,3 +140,8 @@ export function assertOptions(options: unknown, field: string, known: readonly s
     }
   }
 }
+
+/** `undefined` or a boolean; otherwise `InvalidValueError` naming the field. */
+export function assertBoolean(value: unknown, field: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new InvalidValueError(field, value, 'expected true or false');
+}
