@@ -167,9 +167,10 @@ export interface CommunicationBackend {
   increment?(key: string, by: number): Promise<number>;
 
   /**
-   * Native pub/sub (e.g. Redis PUBLISH/SUBSCRIBE). When present, core's `publish`/`subscribe`
-   * use it instead of the polled log; it must deliver every message published after `subscribe`
-   * resolved, in publish order per publisher, to every subscriber in any process.
+   * @deprecated Unused since the second wave: channels are logs (`ch/<name>`) on
+   * {@link CommunicationBackend.logs} (or the portable logs), woken by `notify`, so delivery
+   * survives a reconnect and `Last-Event-ID` can resume. Kept so that first-wave third-party
+   * backends still type-check; core never calls it.
    */
   pubsub?: NativePubSub;
 
