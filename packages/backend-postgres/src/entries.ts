@@ -2,7 +2,8 @@
  * Reads, writes, deletes, list pages, increments and repairs of entries.
  *
  * Reads are one autocommit SELECT (one snapshot, so `readMany` never mixes two commits). A plain
- * write is one INSERT … ON CONFLICT statement (see sql.ts `upsertFast`). Everything with a check
+ * write is one INSERT … ON CONFLICT statement (sql.ts `upsertFast`), a compare-and-set on a version
+ * one UPDATE (`updateIfVersion`); when either finds nothing to do it falls through to the checked path. Everything with a check
  * (ifVersion, fence, increment, delete, repair, and a plain write over a row the fast path would
  * not touch) is one READ COMMITTED transaction that first takes the key's advisory lock, then
  * locks the row (FOR UPDATE), checks, writes and NOTIFYs: all or nothing, and nobody changes the
@@ -97,6 +98,20 @@ export async function writeEntry(c: Context, key: string, value: JsonValue, opti
       json,
       checksum,
       ttlMs ?? null,
+      c.channel,
+      keyPayload(key),
+      entryLockName(c.namespace, key),
+    ]);
+    const row = rows[0];
+    if (row) return makeEntry(key, value, row.version, row.updated_at, row.expires_at);
+  } else if (typeof ifVersion === 'number' && fence === undefined) {
+    const rows = await c.db.query<{ version: number; updated_at: number; expires_at: number | null }>(c.sql.updateIfVersion, [
+      c.namespace,
+      key,
+      json,
+      checksum,
+      ttlMs ?? null,
+      ifVersion,
       c.channel,
       keyPayload(key),
     ]);

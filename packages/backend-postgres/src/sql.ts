@@ -30,12 +30,14 @@ const RAW = {
         ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, checksum = EXCLUDED.checksum, version = EXCLUDED.version,
           updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at`,
   /**
-   * ($1 ns, $2 key, $3 value, $4 checksum, $5 ttlMs | null, $6 channel, $7 payload) → version,
+   * ($1 ns, $2 key, $3 value, $4 checksum, $5 ttlMs | null, $6 channel, $7 payload, $8 lock name) → version,
    * updated_at: a plain write as one statement. Creates above the version floor or overwrites an
    * intact row (or an expired one); a live row whose checksum is missing or wrong is left alone
    * and no row comes back (the caller then takes the checked path, which names the damage).
+   * $8 is the key's advisory-lock name: taken before the row is inserted, so a commit that saw
+   * the key absent (and holds that lock) is never overtaken by a concurrent create.
    */
-  upsertFast: `WITH t AS (SELECT S.now_ms() AS now),
+  upsertFast: `WITH t AS (SELECT S.now_ms() AS now FROM (SELECT pg_advisory_xact_lock(hashtextextended($8, 0))) AS l),
       w AS (
         INSERT INTO S.entries AS e (namespace, key, value, checksum, version, updated_at, expires_at)
         SELECT $1, $2, $3, $4, coalesce((SELECT version_floor FROM S.namespaces WHERE namespace = $1), 0) + 1, t.now,
@@ -47,6 +49,20 @@ const RAW = {
         WHERE (e.expires_at IS NOT NULL AND e.expires_at <= EXCLUDED.updated_at) OR (e.checksum IS NOT NULL AND md5(e.value) = e.checksum)
         RETURNING e.version, e.updated_at, e.expires_at)
     SELECT w.version, w.updated_at, w.expires_at, pg_notify($6, $7)::text AS n FROM w`,
+  /**
+   * ($1 ns, $2 key, $3 value, $4 checksum, $5 ttlMs | null, $6 expected version, $7 channel,
+   * $8 payload) → version, updated_at, expires_at: a compare-and-set as one statement, only over
+   * a live intact row of that version (otherwise no row; the checked path says why).
+   */
+  updateIfVersion: `WITH t AS (SELECT S.now_ms() AS now),
+      w AS (
+        UPDATE S.entries AS e SET value = $3, checksum = $4, version = e.version + 1, updated_at = t.now,
+          expires_at = CASE WHEN $5::bigint IS NULL THEN NULL ELSE t.now + $5::bigint END
+        FROM t
+        WHERE e.namespace = $1 AND e.key = $2 AND e.version = $6 AND (e.expires_at IS NULL OR e.expires_at > t.now)
+          AND e.checksum IS NOT NULL AND md5(e.value) = e.checksum
+        RETURNING e.version, e.updated_at, e.expires_at)
+    SELECT w.version, w.updated_at, w.expires_at, pg_notify($7, $8)::text AS n FROM w`,
   /** ($1 ns, $2 key): removes the row whatever it holds. */
   remove: `DELETE FROM S.entries WHERE namespace = $1 AND key = $2`,
   /** ($1 ns, $2 limit) → removes up to `limit` expired entries and every expired lock row. */
