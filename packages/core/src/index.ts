@@ -54,3 +54,18 @@ export { NAMED_PRIORITIES, RESERVED_PREFIX, queueKeys, channelKeys, mailKeys, lo
 export type { NamedPriority } from './coordination/layout.js';
 export { ACTIVE_MARKER_KEY, SWITCHED_MARKER_KEY, FENCE_REFRESH_MS } from './migration-fence.js';
 export type { OnMigration } from './migration-fence.js';
+export {
+  StateMetrics,
+  OpStats,
+  LATENCY_BUCKETS_MS,
+  metricsOf,
+  meteredBackend,
+  prefixOf,
+  audit,
+  auditActor,
+  auditMigration,
+  auditRepair,
+  auditLock,
+  AUDIT_LOG,
+} from './metrics/index.js';
+export type { MetricsSnapshot, LockCounters, QueueCounters, LogCounters, HeldLock, AuditAction, AuditActor, AuditRecord } from './metrics/index.js';

@@ -4,6 +4,7 @@ import type { BackendName } from './config/schema.js';
 import { BackendUnavailableError, InvalidConfigError, InvalidValueError } from './errors.js';
 import { createMemoryBackend } from './memory/memory-backend.js';
 import { MigrationFence, fencedBackend, type OnMigration } from './migration-fence.js';
+import { StateMetrics, attachMetrics, meteredBackend } from './metrics/metrics.js';
 import { withTimeout } from './timing.js';
 import { assertPositive } from './validate.js';
 import type { CommunicationBackend } from './types.js';
@@ -22,6 +23,8 @@ export interface OpenStateOptions extends LoadConfigOptions {
   migrationWaitMs?: number;
   /** @internal The migration tool's own clients pass `false`: they write the markers. */
   migrationFence?: boolean;
+  /** Measure every backend call (`metricsOf(state)`); default true. */
+  metrics?: boolean;
 }
 
 const DEFAULT_MIGRATION_WAIT_MS = 300_000;
@@ -53,6 +56,7 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
     throw new InvalidValueError('options.onMigration', options.onMigration, "expected 'fail' or 'wait'");
   }
   assertPositive(options.migrationWaitMs, 'options.migrationWaitMs');
+  if (options.metrics !== undefined && typeof options.metrics !== 'boolean') throw new InvalidValueError('options.metrics', options.metrics, 'expected true or false');
   const config = loadConfig(options);
   const backend = options.backend ?? (await loadBackend(config));
   const init = backend.init({ namespace: config.namespace, connectTimeoutMs: config.connectTimeoutMs });
@@ -66,7 +70,14 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
     await backend.close().catch(() => undefined);
     throw error;
   }
-  if (options.migrationFence === false) return new StateClient(backend, config);
+  const client = (b: CommunicationBackend): StateClient => {
+    if (options.metrics === false) return new StateClient(b, config);
+    const metrics = new StateMetrics(backend.name);
+    const state = new StateClient(meteredBackend(b, metrics), config);
+    attachMetrics(state, metrics);
+    return state;
+  };
+  if (options.migrationFence === false) return client(backend);
   const fence = new MigrationFence(backend, options.onMigration ?? 'fail', options.migrationWaitMs ?? DEFAULT_MIGRATION_WAIT_MS);
   try {
     await fence.start();
@@ -75,7 +86,7 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
     await backend.close().catch(() => undefined);
     throw error;
   }
-  return new StateClient(fencedBackend(backend, fence), config);
+  return client(fencedBackend(backend, fence));
 }
 
 /** Imports the backend package named by the config and creates the backend. */
