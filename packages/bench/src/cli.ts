@@ -30,7 +30,7 @@ function parseCounts(text: string): number[] {
 export function createProgram(): Command {
   return new Command('agent-state-bench')
     .description('Benchmark agent-state backends against their raw drivers and peer libraries, in one run.')
-    .option('--backends <list>', 'comma list of file,sqlite,redis,firebase (default: file,sqlite, + redis when it answers)', parseBackends)
+    .option('--backends <list>', 'comma list of file,sqlite,redis,postgres,firebase (default: file,sqlite, + redis and postgres when they answer)', parseBackends)
     .option('--quick', 'a smoke run: short runs, small sizes (a minute or two on file+sqlite+redis)', false)
     .option('--workloads <list>', 'only these workload ids (comma list)', (t: string) => t.split(',').map((s) => s.trim()))
     .option('--swarm <counts>', 'agent process counts of the swarm cases (default 10,50; quick 3), e.g. 10,50,100', parseCounts)

@@ -7,7 +7,7 @@ import { machineInfo } from './machine.js';
 import { PROFILES, type Profile } from './profile.js';
 import { recommend } from './recommend.js';
 import type { BenchReport, CaseResult } from './results.js';
-import { createStore, destroyStore, redisAnswers, redisUrlFromEnv } from './stores.js';
+import { createStore, destroyStore, postgresAnswers, postgresUrlFromEnv, redisAnswers, redisUrlFromEnv } from './stores.js';
 import { attachRatios, judgeTargets } from './targets.js';
 import { SUBJECTS } from './subjects/catalog.js';
 import type { BenchBackend, StoreRef, Subject, SubjectSpec } from './subjects/types.js';
@@ -50,10 +50,11 @@ export function canRun(workload: Workload, spec: SubjectSpec, backend: BenchBack
   return true;
 }
 
-/** Default backends: file and SQLite always, Redis when it answers, Firebase only when configured. */
+/** Default backends: file and SQLite always, Redis and Postgres when they answer, Firebase only when configured. */
 export async function defaultBackends(env: NodeJS.ProcessEnv = process.env): Promise<BenchBackend[]> {
   const backends: BenchBackend[] = ['file', 'sqlite'];
   if (await redisAnswers(redisUrlFromEnv(env))) backends.push('redis');
+  if (await postgresAnswers(postgresUrlFromEnv(env))) backends.push('postgres');
   if (env['FIREBASE_DATABASE_EMULATOR_HOST'] || env['AGENT_STATE_BENCH_FIREBASE_URL']) backends.push('firebase');
   return backends;
 }
@@ -90,6 +91,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchReport> {
       if (backend === 'firebase') emulator = await startFirebaseEmulator();
       store = createStore(backend, {
         ...(backend === 'redis' && { redisUrl: redisUrlFromEnv() }),
+        ...(backend === 'postgres' && { postgresUrl: postgresUrlFromEnv() }),
         ...(emulator && { firebase: emulator.ref }),
       });
       const ready = await openSubject(SUBJECTS[backend][0]!, store, opened);

@@ -15,6 +15,32 @@ export function redisUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 }
 
+/** The Postgres the bench uses: `POSTGRES_URL`, else the local default port as user postgres. */
+export function postgresUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env['POSTGRES_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+/** The schema holding one run's Postgres tables (`bench-1a2b3c4d` → `bench_1a2b3c4d`). */
+export function postgresSchemaOf(store: Pick<StoreRef, 'namespace'>): string {
+  return store.namespace.replaceAll('-', '_');
+}
+
+/** True when Postgres at `url` accepts a connection and answers a query within `timeoutMs`. */
+export async function postgresAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** True when a PING to `url` answers within `timeoutMs`. */
 export async function redisAnswers(url: string, timeoutMs = 700): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -30,7 +56,7 @@ export async function redisAnswers(url: string, timeoutMs = 700): Promise<boolea
 }
 
 /** Creates the store of one backend for one run. */
-export function createStore(backend: BenchBackend, extra: Pick<StoreRef, 'redisUrl' | 'firebase'> = {}): StoreRef {
+export function createStore(backend: BenchBackend, extra: Pick<StoreRef, 'redisUrl' | 'postgresUrl' | 'firebase'> = {}): StoreRef {
   const root = mkdtempSync(join(tmpdir(), `agent-state-bench-${backend}-`));
   const namespace = `bench-${randomBytes(4).toString('hex')}`;
   return { backend, root, namespace, ...extra };
@@ -50,6 +76,16 @@ export async function destroyStore(store: StoreRef): Promise<void> {
       } while (cursor !== '0');
     } finally {
       client.disconnect();
+    }
+  }
+  if (store.backend === 'postgres') {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: store.postgresUrl ?? postgresUrlFromEnv(), connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS "${postgresSchemaOf(store)}" CASCADE`);
+    } finally {
+      await client.end();
     }
   }
   if (store.backend === 'firebase' && store.firebase) await removeFirebaseNodes(store);

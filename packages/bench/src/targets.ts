@@ -100,7 +100,7 @@ export const TARGETS: readonly TargetSpec[] = [
   ratio('redis', 13, 'queue add+process vs BullMQ, 8 workers', 'queue-drain-8', 'bullmq', 1.0),
   { backend: 'sqlite', issue: 13, name: 'queue cycles/s', kind: 'throughput', workload: 'queue', min: 5_000 },
   ratio('file', 13, 'queue cycles vs one raw durable write', 'queue', 'raw-durable', 0.4),
-  ...['file', 'sqlite', 'redis', 'firebase'].flatMap(claimFlat),
+  ...['file', 'sqlite', 'redis', 'postgres', 'firebase'].flatMap(claimFlat),
   // #15: Redis.
   ratio('redis', 15, 'read', 'ycsb-c', 'raw', 0.95),
   ratio('redis', 15, 'write (vs Lua CAS)', 'write', 'raw', 0.9),

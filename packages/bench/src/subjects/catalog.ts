@@ -13,6 +13,8 @@ export const SUBJECTS: Record<BenchBackend, readonly SubjectSpec[]> = {
   file: [ours, rawFs, rawFsAsync, rawFsDurable, nodeStart, unstorageFs, properLockfile],
   sqlite: [ours, rawSqlite, nodeStart, keyvSqlite],
   redis: [ours, rawRedis, rawRedisSet, redisCli, nodeStart, keyvRedis, unstorageRedis, redlock, bullmq],
+  // No raw-driver baseline yet: ours' figures, the swarm and the CLI's start-up.
+  postgres: [ours, nodeStart],
   firebase: [ours, rawFirebase, nodeStart],
   memory: [ours],
 };

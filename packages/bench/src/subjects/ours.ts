@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openState, type CommunicationConfigInput, type StateClient } from '@agent-state/core';
+import { postgresSchemaOf } from '../stores.js';
 import { CLI_KEY, cliEnv, cliProjectDir, requireAgentStateBin, run } from './commands.js';
 import type { QueueDrainOptions, StoreRef, Subject, SubjectSpec } from './types.js';
 
@@ -14,6 +15,12 @@ export function oursConfig(store: StoreRef): CommunicationConfigInput {
       return { backend: 'sqlite', namespace, settings: { database_path: join(store.root, 'ours.db') } };
     case 'redis':
       return { backend: 'redis', namespace, settings: { redis_url: store.redisUrl ?? 'redis://127.0.0.1:6379' } };
+    case 'postgres':
+      return {
+        backend: 'postgres',
+        namespace,
+        settings: { postgres_url: store.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', postgres_schema: postgresSchemaOf(store) },
+      };
     case 'firebase':
       return {
         backend: 'firebase',

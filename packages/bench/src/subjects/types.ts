@@ -1,7 +1,7 @@
 import type { StateClient } from '@agent-state/core';
 
 /** The backends the bench knows; `memory` is for developing the bench itself (single process). */
-export const BENCH_BACKENDS = ['file', 'sqlite', 'redis', 'firebase', 'memory'] as const;
+export const BENCH_BACKENDS = ['file', 'sqlite', 'redis', 'postgres', 'firebase', 'memory'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
 
 /**
@@ -15,6 +15,8 @@ export interface StoreRef {
   /** A random namespace (Redis keys and Firebase nodes carry it, so cleanup finds them). */
   namespace: string;
   redisUrl?: string;
+  /** The Postgres server; the run's tables live in a schema of their own, named after the namespace. */
+  postgresUrl?: string;
   firebase?: { databaseUrl: string; emulatorHost: string };
 }
 

@@ -39,7 +39,7 @@ function doneCounts(stdout: string): number[] {
 const SHELL_LOOP_BUDGET_S = 30;
 const SHELL_CONCURRENT_BUDGET_S = 120;
 
-const NO_PROCESS_BACKENDS = ['file', 'sqlite', 'redis', 'firebase'] as const;
+const NO_PROCESS_BACKENDS = ['file', 'sqlite', 'redis', 'postgres', 'firebase'] as const;
 
 export const COMMAND_WORKLOADS: readonly Workload[] = [
   {
