@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { NativeFixture } from './native-helpers.js';
+import { NativeFixture, until } from './native-helpers.js';
 import { dropRunSchema, requireServer, sql, RUN_SCHEMA } from './pg-helpers.js';
 
 const up = await requireServer();
@@ -50,6 +50,30 @@ describe.skipIf(!up)('native logs', () => {
       await f.dispose();
     }
   });
+
+  it('an appender killed with SIGKILL mid-run leaves no gap: the next append continues right after the last committed seq', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      const worker = f.spawn('append', { log: 'log/k', count: 100_000 });
+      await worker.waitFor('ready');
+      worker.go();
+      await until(async () => (await b.logs.lastSeq('log/k')) >= 50, 'fifty appends');
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      const [next] = await b.logs.append('log/k', ['"after"']);
+      const seqs: number[] = [];
+      for (let after = 0; ; ) {
+        const page = await b.logs.read('log/k', { after, limit: 1000 });
+        if (page.length === 0) break;
+        seqs.push(...page.map((r) => r.seq));
+        after = page[page.length - 1]!.seq;
+      }
+      expect(seqs).toEqual(Array.from({ length: next!.seq }, (_, i) => i + 1));
+    } finally {
+      await f.dispose();
+    }
+  }, 120_000);
 
   it('trims by before, keepLast and age; remove drops given seqs; lastSeq survives trims; names by prefix', async () => {
     const f = new NativeFixture();
