@@ -2,6 +2,7 @@ import { bullmq } from './bullmq.js';
 import { ours } from './ours.js';
 import { keyvRedis, keyvSqlite, properLockfile, redlock, unstorageFs, unstorageRedis } from './peers.js';
 import { rawFirebase } from './raw-firebase.js';
+import { rawPostgres } from './raw-postgres.js';
 import { nodeStart, redisCli } from './processes.js';
 import { rawFs, rawFsAsync, rawFsDurable } from './raw-fs.js';
 import { rawRedis, rawRedisSet } from './raw-redis.js';
@@ -13,8 +14,7 @@ export const SUBJECTS: Record<BenchBackend, readonly SubjectSpec[]> = {
   file: [ours, rawFs, rawFsAsync, rawFsDurable, nodeStart, unstorageFs, properLockfile],
   sqlite: [ours, rawSqlite, nodeStart, keyvSqlite],
   redis: [ours, rawRedis, rawRedisSet, redisCli, nodeStart, keyvRedis, unstorageRedis, redlock, bullmq],
-  // No raw-driver baseline yet: ours' figures, the swarm and the CLI's start-up.
-  postgres: [ours, nodeStart],
+  postgres: [ours, rawPostgres, nodeStart],
   firebase: [ours, rawFirebase, nodeStart],
   memory: [ours],
 };
