@@ -60,14 +60,18 @@ export class Db {
     return this.options.target;
   }
 
-  /** One statement in autocommit mode. */
+  /** One statement in autocommit mode (run again after a deadlock or serialization failure, which rolled it back). */
   async query<R extends object = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]> {
-    if (this.#closed) throw new StateClosedError('use the postgres backend (closed)');
-    try {
-      const result = await this.pool.query<R>(text, values);
-      return result.rows;
-    } catch (error) {
-      throw toStateError(error, this.target);
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closed) throw new StateClosedError('use the postgres backend (closed)');
+      try {
+        const result = await this.pool.query<R>(text, values);
+        return result.rows;
+      } catch (error) {
+        // A deadlock victim's statement was rolled back whole: running it again is safe.
+        if (isRetryable(error) && attempt < TX_ATTEMPTS) continue;
+        throw toStateError(error, this.target);
+      }
     }
   }
 

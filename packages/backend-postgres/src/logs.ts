@@ -111,15 +111,15 @@ export class PostgresLogs implements NativeLogs {
     return (await c.db.query<{ last_seq: number }>(this.#sql.lastSeq, [c.namespace, log]))[0]?.last_seq ?? 0;
   }
 
-  trim(log: string, trim: LogTrim): Promise<number> {
+  async trim(log: string, trim: LogTrim): Promise<number> {
     const ns = this.context().namespace;
     if ('before' in trim) return this.#count(this.#sql.trimBefore, [ns, log, trim.before]);
     if ('keepLast' in trim) return this.#count(this.#sql.keepNewest, [ns, log, trim.keepLast]);
     return this.#count(this.#sql.trimOlder, [ns, log, trim.olderThanMs]);
   }
 
-  remove(log: string, seqs: readonly number[]): Promise<number> {
-    if (seqs.length === 0) return Promise.resolve(0);
+  async remove(log: string, seqs: readonly number[]): Promise<number> {
+    if (seqs.length === 0) return 0;
     return this.#count(this.#sql.remove, [this.context().namespace, log, [...new Set(seqs)]]);
   }
 
@@ -129,7 +129,7 @@ export class PostgresLogs implements NativeLogs {
   }
 
   /** The age sweep of the namespace (every log that asked for one); returns the records dropped. */
-  sweep(): Promise<number> {
+  async sweep(): Promise<number> {
     return this.#count(this.#sql.sweep, [this.context().namespace]);
   }
 

@@ -128,11 +128,11 @@ export class PostgresBackend implements CommunicationBackend {
     };
   }
 
-  read(key: string): Promise<Entry | null> {
+  async read(key: string): Promise<Entry | null> {
     return readEntry(this.#ctx(), key);
   }
 
-  readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
+  async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
     return readEntries(this.#ctx(), keys);
   }
 
@@ -142,36 +142,36 @@ export class PostgresBackend implements CommunicationBackend {
     return entry;
   }
 
-  delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
+  async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
     return deleteEntry(this.#ctx(), key, options);
   }
 
-  list(request: ListPageRequest): Promise<Entry[]> {
+  async list(request: ListPageRequest): Promise<Entry[]> {
     return listEntries(this.#ctx(), request);
   }
 
-  increment(key: string, by: number): Promise<number> {
+  async increment(key: string, by: number): Promise<number> {
     return incrementEntry(this.#ctx(), key, by);
   }
 
-  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+  async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
     return tryLock(this.#ctx(), resource, options.ttlMs, options.owner);
   }
 
-  extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
+  async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
     return extendLock(this.#ctx(), lease, ttlMs);
   }
 
-  releaseLock(lease: LockLease): Promise<void> {
+  async releaseLock(lease: LockLease): Promise<void> {
     return releaseLock(this.#ctx(), lease);
   }
 
-  commit(request: CommitRequest): Promise<void> {
+  async commit(request: CommitRequest): Promise<void> {
     return commit(this.#ctx(), request);
   }
 
   /** Removes the entry of `key` whatever it holds (the only way past a damaged one); raises the version floor. */
-  repair(key: string): Promise<RepairReport> {
+  async repair(key: string): Promise<RepairReport> {
     return repairEntry(this.#ctx(), key);
   }
 

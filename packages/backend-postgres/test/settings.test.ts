@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendUnavailableError, InvalidConfigError, openState } from '@agent-state/core';
+import { BackendUnavailableError, InvalidConfigError, StateClosedError, openState } from '@agent-state/core';
 import { createPostgresBackend, resolveOptions } from '../src/index.js';
 import { RUN_SCHEMA, TEST_URL, closedPort, dropRunSchema, freshNamespace, requireServer, sql } from './pg-helpers.js';
 
@@ -92,6 +92,21 @@ describe.skipIf(!up)('settings against the server', () => {
     } finally {
       await dropRunSchema(schema);
     }
+  });
+
+  it('after close every operation rejects with StateClosedError (never throws synchronously)', async () => {
+    const backend = createPostgresBackend({ url: TEST_URL, schema: RUN_SCHEMA });
+    await backend.init({ namespace: freshNamespace(), connectTimeoutMs: 10_000 });
+    expect((await backend.health()).details?.formatVersion).toBe(1);
+    await backend.close();
+    const calls = [
+      () => backend.read('k'),
+      () => backend.write('k', 1, { json: '1' }),
+      () => backend.commit({ reads: [], writes: [{ kind: 'delete', key: 'k' }] }),
+      () => backend.queues.claim('q', { leaseMs: 10, owner: 'o' }),
+      () => backend.logs.trim('l', { before: 1 }),
+    ];
+    for (const call of calls) await expect(call()).rejects.toThrow(StateClosedError);
   });
 
   it('statement_timeout_ms bounds a statement: a write blocked past it is BackendUnavailableError', async () => {
