@@ -5,7 +5,7 @@
  * command's options are built, and its implementation (and core, and the configured backend) is
  * imported only when it runs, so `--help` loads commander and nothing else.
  */
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { agentsCommand } from './commands/agents/command.js';
 import { batchCommand } from './commands/batch/command.js';
 import { deleteCommand } from './commands/delete/command.js';
@@ -28,9 +28,9 @@ import { inboxCommand } from './commands/inbox.js';
 import { mcpCommand } from './commands/mcp.js';
 import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
-import { oneLine, reportError } from './errors.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { oneLine } from './errors.js';
 import { common, configOption, type CommandDefinition } from './program.js';
+import { run } from './run.js';
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly CommandDefinition[] = [
@@ -113,25 +113,7 @@ function fullName(cmd: Command): string {
   return cmd.parent ? `${fullName(cmd.parent)} ${cmd.name()}` : cmd.name();
 }
 
-/** Runs the CLI and exits with the code the outcome maps to: the one top-level error handler. */
-export async function main(argv: readonly string[]): Promise<never> {
-  // A reader that went away (`| head -1`) ends the output quietly, like SIGPIPE would.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
-  let exitCode = 0;
-  try {
-    await buildProgram(argv).parseAsync(argv as string[]);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Help and version print and succeed; anything else was already reported with its usage.
-      exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : EXIT_USAGE;
-    } else {
-      const report = reportError(error);
-      if (report.line) process.stderr.write(`${report.line}\n`);
-      exitCode = report.exitCode;
-    }
-  }
-  process.exit(exitCode);
+/** Runs the CLI and exits with the code the outcome maps to (run.ts: the one top-level error handler). */
+export function main(argv: readonly string[]): Promise<never> {
+  return run(() => buildProgram(argv).parseAsync(argv as string[]));
 }
