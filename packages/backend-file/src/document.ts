@@ -63,6 +63,11 @@ export interface StoredLease {
   /** The last fencing token issued for this resource; the next one is this + 1. */
   token: number;
   expiresAt: number;
+  /**
+   * The process that took the lease (a mutex holder string, see mutex.ts `mutexOwner`): lets a
+   * lease whose owner died be freed before its ttl only when that process is provably gone.
+   */
+  holder?: string;
 }
 
 /** The lease file text. */

@@ -79,6 +79,8 @@ export class FileBackend implements CommunicationBackend {
 
   async init(context: BackendInitContext): Promise<void> {
     const store: Store = new Store(this.#options, context.namespace, (holder) => staleHolderGone(store, holder));
+    // Every wait for a mutex or a commit in progress ends here, with TimeoutError naming the path.
+    store.mutexes.waitMs = context.connectTimeoutMs;
     const { dataDir, locksDir, txDir } = store.layout;
     for (const dir of [dataDir, locksDir, txDir]) {
       try {

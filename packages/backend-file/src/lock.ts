@@ -4,15 +4,15 @@
  * only grows, across releases, expiries and processes. Every change happens under the
  * resource's mutex (see mutex.ts) and rewrites the record in place (see {@link LeaseFile}).
  *
- * Lease files are not fsynced: a lease means nothing after a power loss (every holder is gone),
- * and an fsync per lock and release would cost ~1 ms each on ext4. The counter survives any
- * process crash; after a power loss it may be as old as the last write-back (a few seconds).
+ * A new token is fdatasynced before it is handed out (with `durability: fsync`), so no token is
+ * issued twice, even across a power loss. Extends and releases are not synced: they never issue a
+ * token, and a lease means nothing after a power loss (every holder is gone).
  */
-import { closeSync, constants, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './document.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
-import { mutexOwner, nonce } from './mutex.js';
+import { holderIsDead, mutexOwner, nonce } from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 
@@ -75,6 +75,15 @@ class LeaseFile {
     }
   }
 
+  /** Makes the record durable (before a new token leaves this process). */
+  sync(): void {
+    try {
+      fdatasyncSync(this.#fd);
+    } catch (error) {
+      throw ioError(this.files.file, 'fsync lock file', error);
+    }
+  }
+
   close(): void {
     closeSync(this.#fd);
   }
@@ -97,18 +106,29 @@ async function withLeaseFile<T>(store: Store, resource: string, fn: (lease: Leas
 }
 
 /**
- * One attempt to take `resource`. A lease is free when released, expired, or held by a process
- * of this host that no longer exists (recovered before its ttl: it cannot use the lock anyway).
+ * One attempt to take `resource`. A lease is free when released, expired, or taken by a process
+ * that is provably gone ({@link holderIsDead}: same boot and pid namespace, pid gone or reused)
+ * while its owner names a pid of this host that no longer exists: recovered before its ttl, as
+ * that holder cannot use it any more. A lease of a live process, or of one we cannot see
+ * (another container), ends only at its ttl.
  */
 export function tryLock(store: Store, resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
   return withLeaseFile(store, resource, (file) => {
     const now = Date.now();
     const current = leaseOf(file.stored);
-    if (current && leaseIsLive(current, now) && !ownerIsDeadLocally(current.owner)) return null;
+    if (current && leaseIsLive(current, now) && !holderGone(file.stored!)) return null;
     const lease: LockLease = { resource, owner: options.owner, token: (file.stored?.token ?? 0) + 1, expiresAt: now + options.ttlMs };
-    file.write({ ...lease });
+    file.write({ ...lease, holder: mutexOwner('lease') });
+    // The token counter is durable before the token is handed out: never issued twice.
+    if (store.durable) file.sync();
     return lease;
   });
+}
+
+/** True when the process that took a stored lease is provably gone (first-wave records: its owner's pid). */
+function holderGone(stored: StoredLease): boolean {
+  if (stored.owner === null || !ownerIsDeadLocally(stored.owner)) return false;
+  return stored.holder === undefined || holderIsDead(stored.holder);
 }
 
 /** Pushes the lease end to now + ttlMs; `LockLostError` if the lease is no longer this one. */
@@ -117,7 +137,7 @@ export function extendLock(store: Store, lease: LockLease, ttlMs: number): Promi
     const now = Date.now();
     assertLeaseHeld(lease, leaseOf(file.stored), now);
     const next: LockLease = { ...lease, expiresAt: now + ttlMs };
-    file.write({ ...next });
+    file.write({ ...next, ...(file.stored?.holder !== undefined && { holder: file.stored.holder }) });
     return next;
   });
 }

@@ -13,7 +13,7 @@ import { lstatSync } from 'node:fs';
 import { Backoff, sleep } from '@agent-state/core';
 import type { StoredDoc } from './document.js';
 import { readIfExists } from './fs-io.js';
-import { STALE_MUTEX_MS, ageOf, holderIsDead, readHolder, txOfOwner } from './mutex.js';
+import { holderIsDead, monotonicMs, readHolder, txOfOwner, waitTimeout } from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
 import { intentPath, recoverTransaction } from './transaction.js';
@@ -44,14 +44,21 @@ export function commitSettled(store: Store, id: string): boolean {
   return true;
 }
 
-/** Waits until commit `id` is applied, rolling it forward if its process died. */
+/**
+ * Waits until commit `id` is applied, rolling it forward if its process died; `TimeoutError`
+ * naming the intent after the store's wait bound (`connect_timeout_ms`) while its holder lives.
+ */
 export async function waitForCommit(store: Store, id: string): Promise<void> {
   let backoff: Backoff | undefined;
   const path = intentPath(store, id);
+  const waitMs = store.mutexes.waitMs;
+  const deadline = monotonicMs() + waitMs;
   while (!commitSettled(store, id)) {
     const owner = ownerOf(readIfExists(path));
-    if (owner !== undefined && (holderIsDead(owner) || ageOf(path) > STALE_MUTEX_MS) && recoverTransaction(store, id)) continue;
-    await sleep((backoff ??= new Backoff(1, 10)).next());
+    if (owner !== undefined && holderIsDead(owner) && recoverTransaction(store, id)) continue;
+    const left = deadline - monotonicMs();
+    if (left <= 0) throw waitTimeout('waiting for the commit', path, owner, waitMs);
+    await sleep(Math.min(left, (backoff ??= new Backoff(1, 10)).next()));
   }
 }
 

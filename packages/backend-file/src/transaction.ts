@@ -22,14 +22,11 @@ import {
   assertVersion,
   compareKeys,
   isExpired,
-  localHost,
   type CommitRequest,
 } from '@agent-state/core';
 import { encodeDoc, type StoredDoc } from './document.js';
 import { errnoOf, ioError, readIfExists, replaceFile, writeFileDurable } from './fs-io.js';
 import {
-  STALE_MUTEX_MS,
-  ageOf,
   breakStale,
   createExclusive,
   holderIsDead,
@@ -50,6 +47,13 @@ interface Intent {
   createdAt: number;
   ops: { key: string; kind: 'write' | 'delete' }[];
 }
+
+/**
+ * Test hook: a process started with `AGENT_STATE_FILE_TEST_STOP=after-intent` stops itself
+ * (SIGSTOP) right after the commit point of each multi-key commit, holding every mutex of it:
+ * how the tests suspend a holder inside a commit at a known point.
+ */
+const STOP_AFTER_INTENT = process.env.AGENT_STATE_FILE_TEST_STOP === 'after-intent';
 
 /** Where the intent of commit `id` lives while the commit is under way. */
 export const intentPath = (store: Store, id: string): string => `${store.layout.txDir}/${id}.json`;
@@ -116,9 +120,9 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
       createdAt: now,
       ops: docs.map(({ files, text }) => ({ key: files.key, kind: text === undefined ? 'delete' : 'write' })),
     };
-    // The temp's name carries host and pid, so an intent its writer never finished can be
-    // attributed (and discarded) even when it is empty.
-    const staging = `${store.layout.txDir}/#${id}~${localHost()}~${process.pid}.tmp`;
+    // The temp's name carries the holder (host, pid, boot, pid namespace, start time), so an
+    // intent its writer never finished can be attributed (and discarded) even when it is empty.
+    const staging = `${store.layout.txDir}/#${id}~${owner.replaceAll(':', '~')}.tmp`;
     try {
       replaceFile(staging, intentPath(store, id), store.layout.txDir, JSON.stringify(intent), store.durable);
     } catch (error) {
@@ -127,6 +131,7 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
     // From here on the commit must complete: on failure the keys stay locked (so nobody can
     // see or build on a half-applied commit) until this process ends and another rolls it forward.
     keepHeld = true;
+    if (STOP_AFTER_INTENT) process.kill(process.pid, 'SIGSTOP');
     applyOps(store, intent, (key) => previous.get(key));
     removeIntent(store, id);
     keepHeld = false;
@@ -224,8 +229,8 @@ export function recoverTransaction(store: Store, id: string): boolean {
 }
 
 /**
- * Looks at every intent record: rolls forward those whose process is dead (or that are older
- * than {@link STALE_MUTEX_MS}), and discards the temp files of intents never completed.
+ * Looks at every intent record: rolls forward those whose process is provably dead, and
+ * discards the temp files of intents never completed.
  */
 export function recoverAbandoned(store: Store): void {
   const dir = store.layout.txDir;
@@ -241,7 +246,7 @@ export function recoverAbandoned(store: Store): void {
     if (name.startsWith('#')) {
       // An incomplete intent or a recovery marker, left by a process that is gone.
       const gone = name.endsWith('.tmp') ? incompleteIsAbandoned(name) : staleHolder(path) !== undefined;
-      if (gone || ageOf(path) > STALE_MUTEX_MS) unlinkQuiet(path);
+      if (gone) unlinkQuiet(path);
       continue;
     }
     if (!name.endsWith('.json')) continue;
@@ -253,14 +258,18 @@ export function recoverAbandoned(store: Store): void {
     } catch (error) {
       throw new CorruptDataError(path, 'transaction intent is damaged', { cause: error });
     }
-    if (typeof owner === 'string' && (holderIsDead(owner) || ageOf(path) > STALE_MUTEX_MS)) {
+    if (typeof owner === 'string' && holderIsDead(owner)) {
       recoverTransaction(store, name.slice(0, -5));
     }
   }
 }
 
-/** An intent temp is named `#<id>~<host>~<pid>.tmp`, so its writer is known even if it is empty. */
+/**
+ * An intent temp is named `#<id>~<holder, ':' as '~'>.tmp` (first wave: `#<id>~<host>~<pid>.tmp`),
+ * so its writer is known even if it is empty.
+ */
 function incompleteIsAbandoned(name: string): boolean {
-  const [id, host, pid] = name.slice(1, -'.tmp'.length).split('~');
-  return host !== undefined && pid !== undefined && holderIsDead(`${host}:${pid}:${id ?? ''}`);
+  const [id, host, pid, ...rest] = name.slice(1, -'.tmp'.length).split('~');
+  if (host === undefined || pid === undefined) return false;
+  return holderIsDead(rest.length > 0 ? [host, pid, ...rest].join(':') : `${host}:${pid}:${id ?? ''}`);
 }
