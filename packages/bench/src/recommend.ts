@@ -15,6 +15,9 @@ const QUESTIONS: { workload: string; need: string; by: 'throughput' | 'p99' }[] 
   { workload: 'lock-contended', need: 'contended locks across processes', by: 'throughput' },
   { workload: 'transfer', need: 'multi-key transactions', by: 'throughput' },
   { workload: 'queue', need: 'task queues', by: 'throughput' },
+  { workload: 'queue-drain-8', need: 'draining a backlog with 8 workers', by: 'throughput' },
+  { workload: 'log-append', need: 'append-only logs', by: 'throughput' },
+  { workload: 'log-follow', need: 'following a log (append → reader)', by: 'p99' },
   { workload: 'pubsub', need: 'pub/sub delivery latency', by: 'p99' },
 ];
 
@@ -50,7 +53,7 @@ export function recommend(cases: readonly CaseResult[]): string[] {
   }
   if (lines.length > 0) {
     // Not a measurement: where each backend can run at all, which the figures above cannot show.
-    lines.push('Deployment (not measured): file and SQLite serve processes on one machine; Redis and Firebase serve several machines.');
+    lines.push('Deployment (not measured): file and SQLite serve processes on one machine; Redis, Postgres and Firebase serve several machines.');
   }
   return lines;
 }
