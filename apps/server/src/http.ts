@@ -19,6 +19,7 @@ import { Metrics } from './metrics.js';
 import { Ops, parseFence } from './ops.js';
 import { bearer, tokenMatches } from './token.js';
 import { handleMcpHttp, McpContext } from './mcp.js';
+import { cookieToken, isDashboardPath, registerDashboard } from './dashboard.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -29,6 +30,10 @@ export interface AppOptions {
   pingMs?: number;
   /** Upper bound of any wait a request asks for (claims, key waits, mailbox waits); default 300 000 ms. */
   maxWaitMs?: number;
+  /** Dashboard actions (retry/delete a dead letter, force-release a lock); default false. */
+  dashboardActions?: boolean;
+  /** How often the dashboard's stream sends a new picture; default 1000 ms. */
+  dashboardIntervalMs?: number;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -77,6 +82,12 @@ function intQuery(value: unknown, field: string, min = 0): number | undefined {
   return n;
 }
 
+/** `?token=` of a URL (the dashboard's first visit). */
+function queryToken(url: string | undefined): string | undefined {
+  const q = (url ?? '').split('?')[1];
+  return q === undefined ? undefined : (new URLSearchParams(q).get('token') ?? undefined);
+}
+
 /** Aborted when the client goes away or the server stops. */
 function requestSignal(req: FastifyRequest, reply: FastifyReply, stopping: AbortSignal): AbortSignal {
   const controller = new AbortController();
@@ -110,7 +121,7 @@ export function buildApp(state: StateClient, options: AppOptions): App {
   const maxWaitMs = options.maxWaitMs ?? 300_000;
   const allowed = new Set([...LOOPBACK, ...(options.allowHosts ?? []).map((h) => h.toLowerCase())]);
   const ops = new Ops(state);
-  const metrics = new Metrics();
+  const metrics = new Metrics(state);
   const stopping = new AbortController();
   const mcp = new McpContext(ops);
 
@@ -137,7 +148,10 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     if (!host || !allowed.has(host)) throw new HttpError('FORBIDDEN', `Host ${JSON.stringify(req.headers.host ?? '')} is not allowed (use --allow-host)`);
     const path = (req.raw.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/health') return;
-    if (!tokenMatches(options.token, bearer(req.headers.authorization))) throw new HttpError('UNAUTHORIZED', 'missing or wrong bearer token');
+    // The dashboard: a `?token=` on the page (checked itself, so a wrong one never replaces a
+    // good cookie), else the cookie it set.
+    const given = bearer(req.headers.authorization) ?? (isDashboardPath(path ?? '') ? ((path === '/' && req.method === 'GET' ? queryToken(req.raw.url) : undefined) ?? cookieToken(req)) : undefined);
+    if (!tokenMatches(options.token, given)) throw new HttpError('UNAUTHORIZED', 'missing or wrong bearer token');
     if (stopping.signal.aborted) throw new HttpError('STATE_CLOSED', 'the server is stopping');
   });
 
@@ -473,7 +487,17 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     }
   });
 
-  fastify.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  fastify.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+
+  registerDashboard(fastify, state, {
+    actions: options.dashboardActions === true,
+    intervalMs: options.dashboardIntervalMs ?? 1000,
+    stopping: stopping.signal,
+    track: (end) => {
+      streams.add(end);
+      return () => streams.delete(end);
+    },
+  });
 
   for (const method of ['POST', 'GET', 'DELETE'] as const) {
     fastify.route({ method, url: '/mcp', handler: async (req, reply) => handleMcpHttp(mcp, req, reply) });

@@ -14,3 +14,7 @@ export { resolveToken, tokenMatches, defaultTokenFile } from './token.js';
 export const SERVER_VERSION = '0.1.0';
 export { httpSubject, openHttpSubject } from './bench.js';
 export type { BenchStoreRef, HttpBenchSubject } from './bench.js';
+export { SnapshotTaker } from './snapshot.js';
+export type { Snapshot, QueueView, DeadLetterView } from './snapshot.js';
+export { registerDashboard, DASHBOARD_COOKIE } from './dashboard.js';
+export { Metrics } from './metrics.js';

@@ -1,41 +1,116 @@
-/** Request counters and latency (Prometheus text format) for `GET /metrics`. */
+/**
+ * `GET /metrics`: Prometheus text through prom-client. HTTP requests and latency per route and
+ * status (a prom-client histogram), plus the store client's own metrics from core
+ * (`metricsOf(state)`): calls and errors by code per operation, latency histogram per operation,
+ * lock, queue and log counters, read at scrape time (nothing is copied per call).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { LATENCY_BUCKETS_MS, metricsOf, type StateClient } from '@agent-state/core';
 
-const BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000];
+const HTTP_BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000];
 
-interface Series {
-  count: number;
-  sumMs: number;
-  buckets: number[];
-}
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-/** Per route and status: a count and a latency histogram. */
 export class Metrics {
-  readonly #series = new Map<string, Series>();
+  readonly registry = new Registry();
+  readonly #requests: Counter<'method' | 'route' | 'status'>;
+  readonly #duration: Histogram<'method' | 'route' | 'status'>;
 
-  observe(route: string, method: string, status: number, ms: number): void {
-    const id = `method="${method}",route="${route.replace(/["\\\n]/g, '_')}",status="${status}"`;
-    let s = this.#series.get(id);
-    if (!s) this.#series.set(id, (s = { count: 0, sumMs: 0, buckets: BUCKETS_MS.map(() => 0) }));
-    s.count++;
-    s.sumMs += ms;
-    BUCKETS_MS.forEach((b, i) => {
-      if (ms <= b) s.buckets[i]!++;
+  constructor(private readonly state?: StateClient) {
+    this.#requests = new Counter({ name: 'agent_state_http_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+    this.#duration = new Histogram({ name: 'agent_state_http_request_duration_ms', help: 'Request latency (ms).', labelNames: ['method', 'route', 'status'], buckets: HTTP_BUCKETS_MS, registers: [this.registry] });
+    const m = () => (state ? metricsOf(state)?.snapshot() : undefined);
+    const registers = [this.registry];
+    new Counter({
+      name: 'agent_state_op_calls_total',
+      help: 'Backend calls per operation.',
+      labelNames: ['backend', 'op'],
+      registers,
+      collect() {
+        this.reset();
+        const s = m();
+        for (const o of s?.ops ?? []) this.inc({ backend: s!.backend, op: o.op }, o.calls);
+      },
+    });
+    new Counter({
+      name: 'agent_state_op_errors_total',
+      help: 'Backend calls that failed, per operation and error code.',
+      labelNames: ['backend', 'op', 'code'],
+      registers,
+      collect() {
+        this.reset();
+        const s = m();
+        for (const o of s?.ops ?? []) for (const [code, n] of Object.entries(o.errorsByCode)) this.inc({ backend: s!.backend, op: o.op, code }, n);
+      },
+    });
+    new Counter({
+      name: 'agent_state_lock_events_total',
+      help: 'Lock events per resource prefix: acquired, contended (an attempt that found a live holder), released, lost, extended.',
+      labelNames: ['prefix', 'event'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [prefix, c] of Object.entries(m()?.locks ?? {})) for (const [event, n] of Object.entries(c)) this.inc({ prefix, event }, n);
+      },
+    });
+    new Counter({
+      name: 'agent_state_queue_events_total',
+      help: 'Queue events through this server: enqueued, claimed, empty, acked, nacked, extended, stale, retriedDead, deletedDead.',
+      labelNames: ['queue', 'event'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [queue, c] of Object.entries(m()?.queues ?? {})) for (const [event, n] of Object.entries(c)) this.inc({ queue, event }, n);
+      },
+    });
+    new Counter({
+      name: 'agent_state_log_records_total',
+      help: 'Log records appended and read per family (mail: appended = messages sent, read = delivered; ch: channels; log: user logs).',
+      labelNames: ['family', 'event'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [family, c] of Object.entries(m()?.logs ?? {})) for (const [event, n] of Object.entries(c)) this.inc({ family, event }, n);
+      },
+    });
+    new Gauge({
+      name: 'agent_state_locks_held',
+      help: 'Leases held through this server.',
+      registers,
+      collect() {
+        this.set(m()?.held.length ?? 0);
+      },
     });
   }
 
-  render(): string {
-    const lines = [
-      '# HELP agent_state_http_requests_total HTTP requests by route and status.',
-      '# TYPE agent_state_http_requests_total counter',
-    ];
-    for (const [id, s] of this.#series) lines.push(`agent_state_http_requests_total{${id}} ${s.count}`);
-    lines.push('# HELP agent_state_http_request_duration_ms Request latency.', '# TYPE agent_state_http_request_duration_ms histogram');
-    for (const [id, s] of this.#series) {
-      BUCKETS_MS.forEach((b, i) => lines.push(`agent_state_http_request_duration_ms_bucket{${id},le="${b}"} ${s.buckets[i]}`));
-      lines.push(`agent_state_http_request_duration_ms_bucket{${id},le="+Inf"} ${s.count}`);
-      lines.push(`agent_state_http_request_duration_ms_sum{${id}} ${s.sumMs.toFixed(3)}`);
-      lines.push(`agent_state_http_request_duration_ms_count{${id}} ${s.count}`);
+  observe(route: string, method: string, status: number, ms: number): void {
+    const labels = { method, route, status: String(status) };
+    this.#requests.inc(labels);
+    this.#duration.observe(labels, ms);
+  }
+
+  /** The op latency histogram, from core's fixed buckets (prom-client cannot load bucket counts). */
+  #opHistogram(): string {
+    const s = this.state ? metricsOf(this.state)?.snapshot() : undefined;
+    if (!s || s.ops.length === 0) return '';
+    const lines = ['# HELP agent_state_op_duration_ms Backend call latency (ms) per operation.', '# TYPE agent_state_op_duration_ms histogram'];
+    for (const o of s.ops) {
+      const id = `backend="${esc(s.backend)}",op="${esc(o.op)}"`;
+      let acc = 0;
+      LATENCY_BUCKETS_MS.forEach((b, i) => {
+        acc += o.buckets[i]!;
+        lines.push(`agent_state_op_duration_ms_bucket{${id},le="${b}"} ${acc}`);
+      });
+      lines.push(`agent_state_op_duration_ms_bucket{${id},le="+Inf"} ${o.calls}`, `agent_state_op_duration_ms_sum{${id}} ${o.sumMs}`, `agent_state_op_duration_ms_count{${id}} ${o.calls}`);
     }
     return `${lines.join('\n')}\n`;
+  }
+
+  async render(): Promise<string> {
+    return (await this.registry.metrics()) + this.#opHistogram();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

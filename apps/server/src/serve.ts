@@ -16,6 +16,10 @@ export interface ServeOptions extends OpenStateOptions {
   port?: number;
   tokenFile?: string;
   allowHosts?: string[];
+  /** Dashboard actions (`--dashboard-actions`); default off. */
+  dashboardActions?: boolean;
+  /** Dashboard refresh; default 1000 ms. */
+  dashboardIntervalMs?: number;
   /** SSE `: ping` interval; default 15 000 ms. */
   pingMs?: number;
   /** Where the ready lines and warnings go; default stdout/stderr. */
@@ -51,7 +55,13 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     const { token, source } = resolveToken(env as NodeJS.ProcessEnv, tokenFile);
     const allowHosts = [...(options.allowHosts ?? [])];
     if (!LOOPBACK_HOSTS.has(host) && host !== '0.0.0.0' && host !== '::') allowHosts.push(host.includes(':') ? `[${host}]` : host);
-    const app = buildApp(state, { token, allowHosts, ...(options.pingMs !== undefined && { pingMs: options.pingMs }) });
+    const app = buildApp(state, {
+      token,
+      allowHosts,
+      dashboardActions: options.dashboardActions === true,
+      ...(options.dashboardIntervalMs !== undefined && { dashboardIntervalMs: options.dashboardIntervalMs }),
+      ...(options.pingMs !== undefined && { pingMs: options.pingMs }),
+    });
     await app.fastify.listen({ host, port });
     const address = app.fastify.server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
@@ -60,6 +70,7 @@ export async function serve(options: ServeOptions = {}): Promise<RunningServer> 
     if (!LOOPBACK_HOSTS.has(host)) err(`agent-state serve: warning: listening on ${host}, not loopback; the traffic is plain HTTP: put TLS in front`);
     out(`agent-state serve: listening on ${url} (backend ${state.backendName}, namespace ${state.namespace})`);
     out(`agent-state serve: token from ${source}`);
+    out(`agent-state serve: dashboard ${url}/?token=${encodeURIComponent(token)}${options.dashboardActions ? ' (actions on)' : ''}`);
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
