@@ -83,7 +83,9 @@ export async function destroyStore(store: StoreRef): Promise<void> {
     const client = new pg.Client({ connectionString: store.postgresUrl ?? postgresUrlFromEnv(), connectionTimeoutMillis: 5_000 });
     await client.connect();
     try {
+      // Ours and raw share the run's schema; pg-boss has its own beside it.
       await client.query(`DROP SCHEMA IF EXISTS "${postgresSchemaOf(store)}" CASCADE`);
+      await client.query(`DROP SCHEMA IF EXISTS "${postgresSchemaOf(store)}_boss" CASCADE`);
     } finally {
       await client.end();
     }

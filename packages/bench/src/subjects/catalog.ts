@@ -1,5 +1,6 @@
 import { bullmq } from './bullmq.js';
 import { ours } from './ours.js';
+import { pgBoss } from './pg-boss.js';
 import { keyvRedis, keyvSqlite, properLockfile, redlock, unstorageFs, unstorageRedis } from './peers.js';
 import { rawFirebase } from './raw-firebase.js';
 import { rawPostgres } from './raw-postgres.js';
@@ -14,7 +15,7 @@ export const SUBJECTS: Record<BenchBackend, readonly SubjectSpec[]> = {
   file: [ours, rawFs, rawFsAsync, rawFsDurable, nodeStart, unstorageFs, properLockfile],
   sqlite: [ours, rawSqlite, nodeStart, keyvSqlite],
   redis: [ours, rawRedis, rawRedisSet, redisCli, nodeStart, keyvRedis, unstorageRedis, redlock, bullmq],
-  postgres: [ours, rawPostgres, nodeStart],
+  postgres: [ours, rawPostgres, nodeStart, pgBoss],
   firebase: [ours, rawFirebase, nodeStart],
   memory: [ours],
 };
