@@ -6,6 +6,7 @@ import { WORKER_PATH } from '../src/harness/processes.js';
 import { PROFILES } from '../src/profile.js';
 import { writeReport } from '../src/report/write.js';
 import { runBench } from '../src/run.js';
+import { postgresAnswers, postgresUrlFromEnv } from '../src/stores.js';
 import { SUBJECTS } from '../src/subjects/catalog.js';
 import { allWorkloads } from '../src/workloads/catalog.js';
 
@@ -50,3 +51,30 @@ describe.each(['file', 'sqlite'] as const)('every workload on the %s backend (te
 function readdirTmp(): string[] {
   return readdirSync(tmpdir());
 }
+
+describe('every workload on the postgres backend (test profile, no timings asserted)', () => {
+  const url = postgresUrlFromEnv();
+  it.skipIf(!built)('runs every workload on ours, raw pg and pg-boss, none failing, and leaves no schema behind', async (ctx) => {
+    if (!(await postgresAnswers(url))) {
+      // On CI Postgres is started by .ci/run: its absence is a failure there, a stated skip elsewhere.
+      if (process.env['CI'] === 'true') throw new Error(`Postgres does not answer at ${url}`);
+      ctx.skip(`Postgres does not answer at ${url}`);
+      return;
+    }
+    const report = await runBench({ backends: ['postgres'], profile: PROFILES.test });
+    expect(report.backends).toEqual([{ name: 'postgres', status: 'ran' }]);
+    const notOk = report.cases.filter((c) => c.status !== 'ok');
+    expect(notOk.map((c) => `${c.workload}/${c.subject}: ${c.status}: ${c.note}`)).toEqual([]);
+    const subjects = new Set(report.cases.map((c) => c.subject));
+    for (const spec of SUBJECTS.postgres) expect(subjects).toContain(spec.id);
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const left = await client.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'`);
+      expect(left.rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  });
+});
