@@ -28,6 +28,7 @@ import { inboxCommand } from './commands/inbox.js';
 import { mcpCommand } from './commands/mcp.js';
 import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
+import { topCommand } from './commands/top/command.js';
 import { oneLine } from './errors.js';
 import { common, configOption, type CommandDefinition } from './program.js';
 import { run } from './run.js';
@@ -57,6 +58,7 @@ export const COMMANDS: readonly CommandDefinition[] = [
   mcpCommand,
   inboxCommand,
   sendCommand,
+  topCommand,
 ];
 
 /**
