@@ -49,11 +49,12 @@ interface Intent {
 }
 
 /**
- * Test hook: a process started with `AGENT_STATE_FILE_TEST_STOP=after-intent` stops itself
- * (SIGSTOP) right after the commit point of each multi-key commit, holding every mutex of it:
- * how the tests suspend a holder inside a commit at a known point.
+ * Test hook: a process started with `AGENT_STATE_FILE_TEST_STOP=after-intent` (or `after-apply`)
+ * stops itself (SIGSTOP) right after the commit point of each multi-key commit (or after its
+ * documents are in place, before its intent is removed), holding every mutex of it: how the tests
+ * suspend a holder inside a commit at a known point.
  */
-const STOP_AFTER_INTENT = process.env.AGENT_STATE_FILE_TEST_STOP === 'after-intent';
+const STOP_AT = process.env.AGENT_STATE_FILE_TEST_STOP;
 
 /** Where the intent of commit `id` lives while the commit is under way. */
 export const intentPath = (store: Store, id: string): string => `${store.layout.txDir}/${id}.json`;
@@ -131,8 +132,9 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
     // From here on the commit must complete: on failure the keys stay locked (so nobody can
     // see or build on a half-applied commit) until this process ends and another rolls it forward.
     keepHeld = true;
-    if (STOP_AFTER_INTENT) process.kill(process.pid, 'SIGSTOP');
+    if (STOP_AT === 'after-intent') process.kill(process.pid, 'SIGSTOP');
     applyOps(store, intent, (key) => previous.get(key));
+    if (STOP_AT === 'after-apply') process.kill(process.pid, 'SIGSTOP');
     removeIntent(store, id);
     keepHeld = false;
   } finally {
