@@ -34,9 +34,11 @@ import { childName, keyOfChild, pad, type NativePaths } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 
 /** Records kept in `n/b` before the oldest are flushed to `r/`. */
-export const BUFFER_MAX = 64;
+export const BUFFER_MAX = 24;
 /** Records left in `b` by a flush. */
-const BUFFER_KEEP = 16;
+const BUFFER_KEEP = 8;
+/** Trimmed records an append leaves in `r/` before it deletes them in one update. */
+const DELETE_BATCH = 16;
 /** How long a flush claim holds. */
 export const FLUSH_CLAIM_MS = 10_000;
 
@@ -79,8 +81,28 @@ export class FirebaseLogs implements NativeLogs {
     return `${this.#paths.logs}/${childName(log)}`;
   }
 
+  /**
+   * The listener on the log's head node `n` (every append changes it: `notify` uses it).
+   * Heads and records have a listener each, rather than one on the log node: a transaction on
+   * `n` then starts from that node's own listener, which firebase-server keeps up to date
+   * before it acknowledges a write (with a listener on the parent it may acknowledge first, and
+   * the next append would re-run once on stale data).
+   */
   mirror(log: string): Mirror {
-    return this.#mirrors.get(this.path(log));
+    return this.#mirrors.get(`${this.path(log)}/n`);
+  }
+
+  /**
+   * The head and the records as one state of the database: both listeners are on one
+   * connection, which applies the server's pushes in order, so together they are always a
+   * prefix of the server's changes. `fresh` adds a read barrier.
+   */
+  async #view(log: string, fresh = true): Promise<View> {
+    const head = this.mirror(log);
+    const records = this.#mirrors.get(`${this.path(log)}/r`);
+    await Promise.all([head.local(), records.local()]);
+    if (fresh) await this.#connection.sync();
+    return { head: head.current().val(), r: records.current() };
   }
 
   async append(
@@ -94,6 +116,8 @@ export class FirebaseLogs implements NativeLogs {
     const token = randomBytes(6).toString('hex');
     const maxLen = options?.retention?.maxLen;
     const maxAgeMs = options?.retention?.maxAgeMs;
+    // Flushed records past the age, as this client knows them: folded into the same transaction.
+    const agedUpTo = maxAgeMs === undefined ? 0 : newestFlushedBefore((await this.#view(log, false)).r, this.#connection.now() - maxAgeMs);
     const result = await runTransaction(this.#connection, `${this.path(log)}/n`, (raw, now) => {
       const head = asHead(raw);
       const buffer = head.b ?? {};
@@ -107,7 +131,7 @@ export class FirebaseLogs implements NativeLogs {
       if (maxLen !== undefined) head.lo = Math.max(head.lo, head.s - maxLen);
       // Age retention in the same step, from the buffer: records are appended in seq order at
       // (about) increasing times, so every record up to the newest too-old buffered one is too old.
-      if (maxAgeMs !== undefined) head.lo = Math.max(head.lo, newestBefore(buffer, now - maxAgeMs));
+      if (maxAgeMs !== undefined) head.lo = Math.max(head.lo, Math.min(agedUpTo, head.s), newestBefore(buffer, now - maxAgeMs));
       dropUpTo(buffer, head.lo);
       let flush: string[] = [];
       const keys = Object.keys(buffer).sort();
@@ -118,29 +142,23 @@ export class FirebaseLogs implements NativeLogs {
       head.b = buffer;
       return { next: head, result: { out, oldLo, newLo: head.lo, flush: flush.map((k) => [k, buffer[k]!] as const) } };
     });
-    if (result.newLo > result.oldLo) await this.#deleteUpTo(log, result.newLo);
+    // Batched: records at or below lo are invisible already; `trim` always deletes them all.
+    if (result.newLo > result.oldLo) await this.#deleteUpTo(log, result.newLo, DELETE_BATCH);
     if (result.flush.length > 0) await this.#flush(log, token, result.flush);
-    if (maxAgeMs !== undefined) {
-      // Flushed records past the age that the buffer did not cover (rare): a trim.
-      const oldest = recordsOf(await mirror.local(), result.newLo, 1)[0];
-      if (oldest !== undefined && oldest.at < this.#connection.now() - maxAgeMs) await this.trim(log, { olderThanMs: maxAgeMs });
-    }
     return result.out;
   }
 
   async read(log: string, options: { after: number; limit: number }): Promise<LogRecord[]> {
-    const snapshot = await this.mirror(log).fresh();
-    return recordsOf(snapshot, options.after, options.limit);
+    return recordsOf(await this.#view(log), options.after, options.limit);
   }
 
   async lastSeq(log: string): Promise<number> {
-    const snapshot = await this.mirror(log).fresh();
-    return asHead(snapshot.child('n').val()).s;
+    return asHead((await this.mirror(log).fresh()).val()).s;
   }
 
   async trim(log: string, trim: LogTrim): Promise<number> {
-    const snapshot = await this.mirror(log).fresh();
-    const head = asHead(snapshot.child('n').val());
+    const snapshot = await this.#view(log);
+    const head = asHead(snapshot.head);
     let target: number;
     if ('before' in trim) target = trim.before - 1;
     else if ('keepLast' in trim) target = head.s - trim.keepLast;
@@ -152,7 +170,11 @@ export class FirebaseLogs implements NativeLogs {
         target = record.seq;
       }
     }
-    if (target <= head.lo) return 0;
+    if (target <= head.lo) {
+      // Nothing new to trim; records an append left below the mark still go.
+      await this.#deleteUpTo(log, head.lo);
+      return 0;
+    }
     const dropped = recordsOf(snapshot, head.lo, Number.MAX_SAFE_INTEGER).filter((r) => r.seq <= target).length;
     const { oldLo, newLo } = await runTransaction(this.#connection, `${this.path(log)}/n`, (raw) => {
       const current = asHead(raw);
@@ -168,8 +190,8 @@ export class FirebaseLogs implements NativeLogs {
 
   async remove(log: string, seqs: readonly number[]): Promise<number> {
     if (seqs.length === 0) return 0;
-    const snapshot = await this.mirror(log).fresh();
-    const head = asHead(snapshot.child('n').val());
+    const snapshot = await this.#view(log);
+    const head = asHead(snapshot.head);
     const wanted = new Set(seqs.filter((s) => s > head.lo));
     const inBuffer = await runTransaction(this.#connection, `${this.path(log)}/n`, (raw) => {
       const current = asHead(raw);
@@ -186,7 +208,7 @@ export class FirebaseLogs implements NativeLogs {
     const deletes: Record<string, null> = {};
     const existed = new Set(inBuffer);
     for (const seq of wanted) {
-      if (snapshot.child(`r/${recKey(seq)}`).exists()) {
+      if (snapshot.r.child(recKey(seq)).exists()) {
         deletes[recKey(seq)] = null;
         existed.add(seq);
       }
@@ -204,8 +226,7 @@ export class FirebaseLogs implements NativeLogs {
     });
     const held: string[] = [];
     for (const name of names.sort()) {
-      const snapshot = await this.mirror(name).fresh();
-      if (recordsOf(snapshot, 0, 1).length > 0) held.push(name);
+      if (recordsOf(await this.#view(name), 0, 1).length > 0) held.push(name);
     }
     return held;
   }
@@ -231,16 +252,16 @@ export class FirebaseLogs implements NativeLogs {
    * Deletes every `r/` record at or below `lo` that this client knows of (a prefix of `r`, so the
    * cost is the number deleted). One a lagging copy missed goes with the next trim.
    */
-  async #deleteUpTo(log: string, lo: number): Promise<void> {
-    const snapshot = await this.mirror(log).local();
+  async #deleteUpTo(log: string, lo: number, atLeast = 1): Promise<void> {
+    const { r } = await this.#view(log, false);
     const deletes: Record<string, null> = {};
-    snapshot.child('r').forEach((child) => {
+    r.forEach((child) => {
       if (child.key === null) return false;
       if (seqOfKey(child.key) > lo) return true;
       deletes[child.key] = null;
       return false;
     });
-    if (Object.keys(deletes).length > 0) await this.#update(`${this.path(log)}/r`, deletes);
+    if (Object.keys(deletes).length >= atLeast) await this.#update(`${this.path(log)}/r`, deletes);
   }
 
   async #register(log: string): Promise<void> {
@@ -258,12 +279,18 @@ function dropUpTo(buffer: Record<string, Rec>, lo: number): void {
   for (const key of Object.keys(buffer)) if (seqOfKey(key) <= lo) delete buffer[key];
 }
 
-/** The live records of a log snapshot with seq > after, oldest first, at most `limit`. */
-function recordsOf(snapshot: DataSnapshot, after: number, limit: number): LogRecord[] {
-  const head = asHead(snapshot.child('n').val());
+/** A log as this client has it: the head node's value and the records node. */
+interface View {
+  head: unknown;
+  r: DataSnapshot;
+}
+
+/** The live records of a log view with seq > after, oldest first, at most `limit`. */
+function recordsOf(snapshot: View, after: number, limit: number): LogRecord[] {
+  const head = asHead(snapshot.head);
   const from = Math.max(after, head.lo);
   const bySeq = new Map<number, LogRecord>();
-  snapshot.child('r').forEach((child) => {
+  snapshot.r.forEach((child) => {
     if (child.key === null) return false;
     const seq = seqOfKey(child.key);
     if (seq <= from) return false;
@@ -277,6 +304,18 @@ function recordsOf(snapshot: DataSnapshot, after: number, limit: number): LogRec
     if (seq > from && seq <= head.s) bySeq.set(seq, { seq, at: rec.at, json: rec.j });
   }
   return [...bySeq.values()].sort((a, b) => a.seq - b.seq).slice(0, limit);
+}
+
+/** The highest seq of the leading run of flushed records older than `cutoff` (0 when none). */
+function newestFlushedBefore(r: DataSnapshot, cutoff: number): number {
+  let seq = 0;
+  r.forEach((child) => {
+    const rec = child.val() as Rec | null;
+    if (child.key === null || !rec || rec.at >= cutoff) return true;
+    seq = seqOfKey(child.key);
+    return false;
+  });
+  return seq;
 }
 
 /** The highest seq in `buffer` of a record older than `cutoff` (0 when none). */

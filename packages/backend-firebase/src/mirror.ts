@@ -52,6 +52,11 @@ export class Mirror {
     return this.#snapshot!;
   }
 
+  /** The latest local copy; only after {@link local} or {@link fresh} resolved once. */
+  current(): DataSnapshot {
+    return this.#snapshot!;
+  }
+
   /** Calls `callback` after every change pushed to this client; returns the function that stops it. */
   onChange(callback: () => void): () => void {
     const once = (): void => callback();

@@ -43,9 +43,11 @@ describe('firebase native logs', () => {
     expect((await logs.read('t', { after: 0, limit: 100 })).map((r) => r.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 91 + i));
     expect(await logs.remove('t', [92, 95, 95, 500, 3])).toBe(2);
     expect((await logs.read('t', { after: 90, limit: 3 })).map((r) => r.seq)).toEqual([91, 93, 94]);
-    await sleep(60);
+    await sleep(1_000);
     await logs.append('t', json(1));
-    expect(await logs.trim('t', { olderThanMs: 50 })).toBe(8);
+    // A cutoff halfway between the old records and the new one (500 ms of margin each side).
+    const [at100, at101] = (await logs.read('t', { after: 99, limit: 2 })).map((r) => r.at) as [number, number];
+    expect(await logs.trim('t', { olderThanMs: Date.now() - (at100 + at101) / 2 })).toBe(8);
     expect((await logs.read('t', { after: 0, limit: 10 })).map((r) => r.seq)).toEqual([101]);
     expect(await logs.lastSeq('t')).toBe(101);
     expect(await logs.trim('t', { keepLast: 0 })).toBe(1);
