@@ -4,9 +4,18 @@
  * Siblings are visited sorted by their key text (a document by its segment, a directory by its
  * segment plus `/`), which is exactly the order of the full keys under them, so the walk yields
  * keys already sorted and never reads past the page. Subtrees that cannot hold keys matching
- * `prefix` or greater than `after` are skipped without being read.
+ * `prefix` or greater than `after` are skipped without being read, and within a directory the
+ * first item past `after` is found by binary search.
+ *
+ * Paging a big directory: the sorted names of a directory of at least {@link CACHE_MIN_ITEMS}
+ * are kept per process ({@link SortedNames}), keyed by the directory's inode, mtime and ctime
+ * (nanoseconds), so each further page costs one `stat` of the directory instead of a `readdir`
+ * and a sort of all of it. Any create, rename or unlink in the directory changes its mtime.
+ * A listing whose directory changed within {@link SETTLE_NS} of being read is not cached: file
+ * timestamps come from the kernel's coarse clock (a few ms a tick), so a change in the same tick
+ * as the one cached could leave the mtime equal.
  */
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { compareKeys, isExpired, keyInPage, makeEntry, type Entry, type ListPageRequest } from '@agent-state/core';
 import { errnoOf, ioError } from './fs-io.js';
 import { dirOf, segmentOfDir, segmentOfFile } from './paths.js';
@@ -37,7 +46,10 @@ export function listPage(store: Store, request: ListPageRequest): { entries: Ent
   const now = Date.now();
 
   const walk = (dir: string, keyPrefix: string): boolean => {
-    for (const item of sortedItems(dir)) {
+    const items = sortedItems(store, dir);
+    const rel = after !== undefined && after.startsWith(keyPrefix) ? after.slice(keyPrefix.length) : undefined;
+    for (let i = rel === undefined ? 0 : firstNotBefore(items, rel); i < items.length; i++) {
+      const item = items[i]!;
       if (item.isDir) {
         const under = `${keyPrefix}${item.segment}/`;
         if (prefix !== undefined && !under.startsWith(prefix) && !prefix.startsWith(under)) continue;
@@ -67,7 +79,73 @@ export function listPage(store: Store, request: ListPageRequest): { entries: Ent
   return { entries: page, commits, expired };
 }
 
-function sortedItems(dir: string): Item[] {
+/**
+ * The index of the first item that may hold a key greater than `rel` (the `after` cursor made
+ * relative to the directory). Items partition the key space in order (their sort keys are
+ * segments, no two siblings one the prefix of the other except `a` before `a/`), so "entirely at
+ * or before the cursor" holds for a prefix of the list.
+ */
+function firstNotBefore(items: Item[], rel: string): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const item = items[mid]!;
+    const before = item.isDir ? item.sortKey < rel && !rel.startsWith(item.sortKey) : item.sortKey <= rel;
+    if (before) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Directories with fewer names than this are read each time (it costs less than the cache). */
+export const CACHE_MIN_ITEMS = 256;
+/** A directory changed less than this long ago (ns, wall clock) is not cached. */
+const SETTLE_NS = 50_000_000n;
+/** At most this many directories' names are kept per store. */
+const CACHE_DIRS = 64;
+
+interface Cached {
+  ino: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  items: Item[];
+}
+
+/** A store's cache of sorted directory listings (see the file comment). */
+export type SortedNames = Map<string, Cached>;
+const caches = new WeakMap<Store, SortedNames>();
+
+function statDir(dir: string): { ino: bigint; mtimeNs: bigint; ctimeNs: bigint } | undefined {
+  try {
+    const st = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    return st && st.isDirectory() ? { ino: st.ino, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sortedItems(store: Store, dir: string): Item[] {
+  let cache = caches.get(store);
+  if (cache === undefined) caches.set(store, (cache = new Map()));
+  const before = statDir(dir);
+  const hit = cache.get(dir);
+  if (before && hit && hit.ino === before.ino && hit.mtimeNs === before.mtimeNs && hit.ctimeNs === before.ctimeNs) return hit.items;
+  const items = readSorted(dir);
+  if (hit) cache.delete(dir);
+  if (before && items.length >= CACHE_MIN_ITEMS) {
+    const afterRead = statDir(dir);
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const settled = afterRead?.mtimeNs === before.mtimeNs && afterRead.ctimeNs === before.ctimeNs && nowNs - before.mtimeNs > SETTLE_NS && nowNs - before.ctimeNs > SETTLE_NS;
+    if (settled) {
+      if (cache.size >= CACHE_DIRS) cache.delete(cache.keys().next().value!);
+      cache.set(dir, { ...before, items });
+    }
+  }
+  return items;
+}
+
+function readSorted(dir: string): Item[] {
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
