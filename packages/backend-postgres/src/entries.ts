@@ -57,6 +57,8 @@ export async function listEntries(c: Context, request: ListPageRequest): Promise
 export interface Current {
   row: EntryRow | undefined;
   live: boolean;
+  /** The namespace's version floor, read with the row. */
+  floor: number;
 }
 
 /** Locks the advisory names (sorted by hash) and returns the server's now. */
@@ -65,20 +67,21 @@ export async function lockNames(q: Query, c: Context, names: string[]): Promise<
   return rows[0]!.now;
 }
 
-/** The stored rows of `keys`, row-locked; `live` per the transaction's now. */
+/** The stored rows of `keys`, row-locked, with the version floor (one statement); `live` per the transaction's now. */
 export async function currentRows(q: Query, c: Context, keys: string[], now: number): Promise<Map<string, Current>> {
-  const rows = await q<EntryRow & { key: string }>(c.sql.rowsForUpdate, [c.namespace, keys]);
+  const rows = await q<Omit<EntryRow, 'version'> & { key: string; version: number | null; floor: number }>(c.sql.rowsForUpdate, [c.namespace, keys]);
   const out = new Map<string, Current>();
-  for (const key of keys) out.set(key, { row: undefined, live: false });
-  for (const row of rows) out.set(row.key, { row, live: row.expires_at === null || row.expires_at > now });
+  for (const { floor, ...row } of rows) {
+    if (row.version === null) out.set(row.key, { row: undefined, live: false, floor });
+    else out.set(row.key, { row: row as EntryRow, live: row.expires_at === null || row.expires_at > now, floor });
+  }
   return out;
 }
 
-/** The version a write gives `key`: +1 over a live row, else above both the old row and the floor. */
-export async function nextVersion(q: Query, c: Context, current: Current): Promise<number> {
+/** The version a write gives a key: +1 over a live row, else above both the old row and the floor. */
+export function nextVersion(current: Current): number {
   if (current.live) return current.row!.version + 1;
-  const floor = (await q<{ floor: number }>(c.sql.floor, [c.namespace]))[0]!.floor;
-  return Math.max((current.row?.version ?? 0) + 1, floor + 1);
+  return Math.max((current.row?.version ?? 0) + 1, current.floor + 1);
 }
 
 /** Throws LockLostError unless `fence` is the live lease of its resource (share-locks the lease row). */
@@ -124,7 +127,7 @@ export async function writeEntry(c: Context, key: string, value: JsonValue, opti
     const current = (await currentRows(q, c, [key], now)).get(key)!;
     if (current.live) assertIntact(current.row!, where(c, key));
     assertVersion(key, ifVersion, current.live ? current.row!.version : null);
-    const version = await nextVersion(q, c, current);
+    const version = nextVersion(current);
     const expiresAt = ttlMs === undefined ? null : now + ttlMs;
     await q(c.sql.put, [c.namespace, key, json, checksum, version, now, expiresAt]);
     await q(c.sql.notify, [c.channel, keyPayload(key)]);
@@ -165,7 +168,7 @@ export async function incrementEntry(c: Context, key: string, by: number): Promi
     const next = base + by;
     if (!Number.isFinite(next)) throw new InvalidValueError('by', by, `increment of ${key} would leave a number JSON cannot hold`);
     const json = JSON.stringify(next);
-    const version = await nextVersion(q, c, current);
+    const version = nextVersion(current);
     await q(c.sql.put, [c.namespace, key, json, checksumOf(json), version, now, expiresAt]);
     await q(c.sql.notify, [c.channel, keyPayload(key)]);
     return next;

@@ -21,10 +21,14 @@ const RAW = {
   lockNames: `SELECT (SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s) AS locked, S.now_ms() AS now`,
   /** () → now. */
   now: `SELECT S.now_ms() AS now`,
-  /** ($1 ns) → the version floor. */
-  floor: `SELECT coalesce((SELECT version_floor FROM S.namespaces WHERE namespace = $1), 0) AS floor`,
-  /** ($1 ns, $2 keys[]) → stored rows (live or not), locked for update. */
-  rowsForUpdate: `SELECT ${ENTRY} FROM S.entries WHERE namespace = $1 AND key = ANY($2::text[]) FOR UPDATE`,
+  /**
+   * ($1 ns, $2 keys[]) → one row per key: the stored row (live or not; NULL columns when there is
+   * none), locked for update, and the namespace's version floor.
+   */
+  rowsForUpdate: `SELECT u.k AS key, e.value, e.checksum, e.version, e.updated_at, e.expires_at,
+      coalesce((SELECT version_floor FROM S.namespaces WHERE namespace = $1), 0) AS floor
+    FROM unnest($2::text[]) AS u(k)
+    LEFT JOIN LATERAL (SELECT value, checksum, version, updated_at, expires_at FROM S.entries WHERE namespace = $1 AND key = u.k FOR UPDATE) AS e ON true`,
   /** ($1 ns, $2 key, $3 value, $4 checksum, $5 version, $6 now, $7 expiresAt). */
   put: `INSERT INTO S.entries (namespace, key, value, checksum, version, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, checksum = EXCLUDED.checksum, version = EXCLUDED.version,

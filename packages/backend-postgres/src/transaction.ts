@@ -27,7 +27,7 @@ export async function commit(c: Context, request: CommitRequest): Promise<void> 
       if (write.kind === 'delete') {
         if (cur.row !== undefined) await q(c.sql.remove, [c.namespace, write.key]);
       } else {
-        const version = await nextVersion(q, c, cur);
+        const version = nextVersion(cur);
         const expiresAt = write.ttlMs === undefined ? null : now + write.ttlMs;
         await q(c.sql.put, [c.namespace, write.key, write.json, checksumOf(write.json), version, now, expiresAt]);
       }
