@@ -45,8 +45,12 @@ const RAW = {
   keepNewest: deleted(`seq <= (SELECT seq FROM S.log_records WHERE namespace = $1 AND log = $2 ORDER BY seq DESC OFFSET $3 LIMIT 1)`),
   /** ($1, $2, $3 seqs[]) → n. */
   remove: deleted('seq = ANY($3::bigint[])'),
-  /** ($1 ns, $2 low, $3 high). */
-  names: `SELECT DISTINCT log FROM S.log_records WHERE namespace = $1 AND log >= $2 AND log < $3 ORDER BY log`,
+  /** ($1 ns, $2 low, $3 high) → names in [low, high) holding a record: a skip scan, one probe per name. */
+  names: `WITH RECURSIVE n AS (
+      (SELECT log FROM S.log_records WHERE namespace = $1 AND log >= $2 AND log < $3 ORDER BY log LIMIT 1)
+      UNION ALL
+      SELECT (SELECT log FROM S.log_records WHERE namespace = $1 AND log > n.log AND log < $3 ORDER BY log LIMIT 1) FROM n WHERE n.log IS NOT NULL)
+    SELECT log FROM n WHERE log IS NOT NULL`,
   /** ($1 ns) → n: the age sweep of every log that asked for one. */
   sweep: `WITH d AS (
       DELETE FROM S.log_records AS r USING S.logs AS l

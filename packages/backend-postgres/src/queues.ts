@@ -76,8 +76,12 @@ const RAW = {
     SELECT 1 AS done FROM u, (SELECT pg_notify($4, $5)::text AS n) AS nt`,
   /** ($1 ns, $2 queue, $3 seq) → a row when a dead letter was deleted. */
   deleteDead: `DELETE FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND seq = $3 AND state = 3 RETURNING 1 AS done`,
-  /** ($1 ns) → names of queues holding a job. */
-  names: `SELECT DISTINCT queue FROM S.queue_jobs WHERE namespace = $1 ORDER BY queue`,
+  /** ($1 ns) → names of queues holding a job: a skip scan of the primary key, one probe per name. */
+  names: `WITH RECURSIVE n AS (
+      (SELECT queue FROM S.queue_jobs WHERE namespace = $1 ORDER BY queue LIMIT 1)
+      UNION ALL
+      SELECT (SELECT queue FROM S.queue_jobs WHERE namespace = $1 AND queue > n.queue ORDER BY queue LIMIT 1) FROM n WHERE n.queue IS NOT NULL)
+    SELECT queue FROM n WHERE queue IS NOT NULL`,
   /** ($1 ns, $2 queue) → the earliest due_at of the queue's timed jobs and now (for wakeup timers). */
   nextDue: `SELECT min(due_at) AS due, S.now_ms() AS now FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state IN (1, 2)`,
 };
