@@ -65,7 +65,7 @@ export class Metrics {
     });
     new Counter({
       name: 'agent_state_log_records_total',
-      help: 'Log records appended and read per family (mail: appended = messages sent, read = delivered; ch: channels; log: user logs).',
+      help: 'Log records appended and read per family (mail: appended = messages sent, removed = acked, i.e. delivered; ch: channels; log: user logs).',
       labelNames: ['family', 'event'],
       registers,
       collect() {

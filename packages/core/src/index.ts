@@ -67,5 +67,7 @@ export {
   auditRepair,
   auditLock,
   AUDIT_LOG,
+  instrumentOpenTelemetry,
+  openTelemetryMeter,
 } from './metrics/index.js';
-export type { MetricsSnapshot, LockCounters, QueueCounters, LogCounters, HeldLock, AuditAction, AuditActor, AuditRecord } from './metrics/index.js';
+export type { MetricsSnapshot, LockCounters, QueueCounters, LogCounters, HeldLock, AuditAction, AuditActor, AuditRecord, OtelMeterLike, OtelObservable } from './metrics/index.js';

@@ -87,6 +87,8 @@ export interface QueueCounters {
 export interface LogCounters {
   appended: number;
   read: number;
+  /** Records dropped one by one (a mailbox's acks: messages delivered). */
+  removed: number;
 }
 
 /** A lease this process holds (taken through this client), as the dashboard lists it. */
@@ -102,7 +104,7 @@ export interface MetricsSnapshot {
   ops: { op: string; calls: number; errors: number; errorsByCode: Record<string, number>; sumMs: number; p50Ms: number | null; p99Ms: number | null; buckets: number[] }[];
   locks: Record<string, LockCounters>;
   queues: Record<string, QueueCounters>;
-  /** Per log family: `ch` (channels), `mail` (mailboxes: appended = messages sent, read = delivered), `log` (user logs). */
+  /** Per log family: `ch` (channels), `mail` (mailboxes: appended = messages sent, removed = acked, i.e. delivered), `log` (user logs). */
   logs: Record<string, LogCounters>;
   held: HeldLock[];
 }
@@ -150,7 +152,7 @@ export class StateMetrics {
   log(name: string): LogCounters {
     const p = prefixOf(name);
     let c = this.logs.get(p);
-    if (!c) this.logs.set(p, (c = { appended: 0, read: 0 }));
+    if (!c) this.logs.set(p, (c = { appended: 0, read: 0, removed: 0 }));
     return c;
   }
 
@@ -289,7 +291,7 @@ const LOG_OPS: Record<string, [After?, AfterError?]> = {
   read: [(m, [log], records) => void (m.log(log as string).read += (records as unknown[]).length)],
   lastSeq: [],
   trim: [],
-  remove: [],
+  remove: [(m, [log], n) => void (m.log(log as string).removed += n as number)],
   names: [],
 };
 
