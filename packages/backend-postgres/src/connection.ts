@@ -24,7 +24,7 @@ const TX_ATTEMPTS = 5;
 export type Query = <R extends object = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>;
 
 /** node-postgres connection settings shared by the pool and the LISTEN client. */
-export function clientConfig(options: ResolvedPostgresOptions, connectTimeoutMs: number): pg.ClientConfig {
+export function clientConfig(options: ResolvedPostgresOptions, connectTimeoutMs: number, namespace?: string): pg.ClientConfig {
   return {
     host: options.host,
     port: options.port,
@@ -37,7 +37,8 @@ export function clientConfig(options: ResolvedPostgresOptions, connectTimeoutMs:
     idle_in_transaction_session_timeout: Math.max(options.statementTimeoutMs * 2, 10_000),
     // Client side: a server that stops answering is noticed too (a little after the server's own bound).
     query_timeout: options.statementTimeoutMs + 2_000,
-    application_name: 'agent-state',
+    // Operators see which namespace a connection serves (pg_stat_activity); Postgres keeps 63 bytes.
+    application_name: namespace === undefined ? 'agent-state' : `agent-state ${namespace}`.slice(0, 63),
     keepAlive: true,
     types: TYPES,
   };
@@ -50,8 +51,9 @@ export class Db {
   constructor(
     readonly options: ResolvedPostgresOptions,
     connectTimeoutMs: number,
+    namespace?: string,
   ) {
-    this.pool = new pg.Pool({ ...clientConfig(options, connectTimeoutMs), max: options.poolSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+    this.pool = new pg.Pool({ ...clientConfig(options, connectTimeoutMs, namespace), max: options.poolSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
     // An idle pooled connection the server dropped: the pool discards it; the next query reconnects.
     this.pool.on('error', () => undefined);
   }

@@ -38,12 +38,14 @@ export class PostgresNotify implements NativeNotify {
   #options: ResolvedPostgresOptions | undefined;
   #channel = '';
   #connectTimeoutMs = 10_000;
+  #namespace: string | undefined;
   /** Reads the ms until a queue's next due job (set by the backend). */
   nextDueIn: ((queue: string) => Promise<number | undefined>) | undefined;
 
   /** Called by the backend's init. */
-  configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number): void {
+  configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number, namespace?: string): void {
     this.#options = options;
+    this.#namespace = namespace;
     this.#channel = channel;
     this.#connectTimeoutMs = connectTimeoutMs;
   }
@@ -135,7 +137,7 @@ export class PostgresNotify implements NativeNotify {
   async #connect(): Promise<void> {
     const options = this.#options;
     if (!options) throw new Error('postgres notify used before init');
-    const client = new pg.Client({ ...clientConfig(options, this.#connectTimeoutMs), statement_timeout: 0, query_timeout: this.#connectTimeoutMs });
+    const client = new pg.Client({ ...clientConfig(options, this.#connectTimeoutMs, this.#namespace), statement_timeout: 0, query_timeout: this.#connectTimeoutMs });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -79,7 +79,7 @@ export class PostgresBackend implements CommunicationBackend {
   }
 
   async init(context: BackendInitContext): Promise<void> {
-    const db = new Db(this.options, context.connectTimeoutMs);
+    const db = new Db(this.options, context.connectTimeoutMs, context.namespace);
     const channel = channelFor(this.options.schema, context.namespace);
     try {
       this.#upgradedFrom = await withTimeout(
@@ -91,7 +91,7 @@ export class PostgresBackend implements CommunicationBackend {
       await db.close();
       throw error;
     }
-    this.notify.configure(this.options, channel, context.connectTimeoutMs);
+    this.notify.configure(this.options, channel, context.connectTimeoutMs, context.namespace);
     this.#context = { db, sql: sqlFor(this.options.schema), namespace: context.namespace, channel, target: this.options.target };
   }
 

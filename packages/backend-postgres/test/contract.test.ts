@@ -1,5 +1,5 @@
 import { afterAll, describe, it } from 'vitest';
-import { runContractSuite } from '@agent-state/core/contract';
+import { runContractSuite } from '@agent-state/contract';
 import { dropNamespace, storageCounts } from '../src/storage.js';
 import { RUN_SCHEMA, TEST_URL, closedPort, dropRunSchema, freshNamespace, requireServer } from './pg-helpers.js';
 

@@ -72,6 +72,35 @@ describe.skipIf(!up)('LISTEN/NOTIFY wakeups', () => {
     }
   });
 
+  it('every connection of the client killed on the server: operations work again and waiters are woken, within a deadline', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      let wakes = 0;
+      await b.notify.listen({ kind: 'queue', name: 'jobs' }, () => wakes++);
+      await b.write('k', 1, { json: '1' });
+      const killed = await sql<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+        `agent-state ${f.namespace}`.slice(0, 63),
+      ]);
+      expect(killed[0]!.n).toBeGreaterThanOrEqual(2);
+      // The first call may meet a connection the pool has not seen die yet: BACKEND_UNAVAILABLE, then recovery.
+      await until(async () => {
+        try {
+          return (await b.read('k'))?.value === 1;
+        } catch (error) {
+          expect((error as { code?: string }).code).toBe('BACKEND_UNAVAILABLE');
+          return false;
+        }
+      }, 'a read after the outage');
+      await until(() => wakes >= 1 && b.notify.connected, 'the reconnect wakeup');
+      const before = wakes;
+      await b.queues.enqueue('jobs', { json: '1', priority: 0 });
+      await until(() => wakes > before, 'a wakeup after the outage');
+    } finally {
+      await f.dispose();
+    }
+  });
+
   it('a delayed job wakes its queue listener when it comes due', async () => {
     const f = new NativeFixture();
     try {
