@@ -109,7 +109,7 @@ describe.skipIf(!haveChromium)('dashboard in headless chromium', () => {
     expect(await text(page, '#ops tbody')).toContain('tryLock');
     expect(await page.locator('button').count()).toBe(0);
     await page.screenshot({ path: join(f!.dir, 'dashboard.png') });
-    if (SCREENSHOT_DIR) await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png') });
+    if (SCREENSHOT_DIR) await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), clip: { x: 0, y: 0, width: 1400, height: 760 } });
 
     // The heartbeat stops: after 2 × 400 ms of silence the agent is unhealthy, seen without a reload.
     clearInterval(beat);
