@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { runContractSuite } from '@agent-state/core/contract';
+import { runContractSuite } from '@agent-state/contract';
 import { storageCountOf } from './storage-count.js';
 
 // The suite runs twice: on the OS temp dir (a disk file system) and on /dev/shm (tmpfs).

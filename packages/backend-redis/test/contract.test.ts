@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { runContractSuite } from '@agent-state/core/contract';
+import { runContractSuite } from '@agent-state/contract';
 import { storageCount } from '../src/index.js';
 import { closedPort, dropNamespace, redisConfig, REDIS_URL } from './helpers/redis.js';
 

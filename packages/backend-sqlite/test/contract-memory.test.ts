@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { runContractSuite } from '@agent-state/core/contract';
+import { runContractSuite } from '@agent-state/contract';
 import { storageCounts } from '../src/storage.js';
 
 // ":memory:" is one database per process, shared by its clients: the suite runs without the

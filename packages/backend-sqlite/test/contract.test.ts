@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { runContractSuite } from '@agent-state/core/contract';
+import { runContractSuite } from '@agent-state/contract';
 import { storageCounts } from '../src/storage.js';
 import { freshDatabasePath, removeDatabase } from './temp.js';
 
