@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import type { z } from 'zod';
 import { InvalidConfigError, describeValue } from '../errors.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../validate.js';
@@ -8,7 +8,7 @@ import { substituteEnv } from './env.js';
 import {
   BACKEND_NAMES,
   EXPECTATION,
-  communicationSchema,
+  configSchemas,
   settingChoices,
   settingKind,
   settingOwner,
@@ -16,6 +16,14 @@ import {
   type CommunicationConfigInput,
   type Settings,
 } from './schema.js';
+
+// yaml is loaded when a file is read, not when core is imported (start-up cost of the CLI);
+// required so that loadConfig() stays synchronous (yaml ships a CommonJS build).
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+function yaml(): typeof import('yaml') {
+  return (yamlModule ??= require('yaml') as typeof import('yaml'));
+}
 
 /** The file `openState()` looks for, walking up from the working directory. */
 export const CONFIG_FILE_NAME = 'project.yml';
@@ -82,7 +90,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
     const problem = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(error)})`;
     throw new InvalidConfigError(file, '', problem, { cause: error });
   }
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = yaml().parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new InvalidConfigError(file, '', `not valid YAML: ${doc.errors[0]?.message ?? 'parse error'}`);
   }
@@ -140,7 +148,7 @@ function resolveCommunication(
     raw['backend'] = override;
   }
 
-  const parsed = communicationSchema.safeParse(raw);
+  const parsed = configSchemas().communication.safeParse(raw);
   if (!parsed.success) {
     const messages = parsed.error.issues.map((issue) => issueMessage(issue, raw));
     const first = messages[0] ?? { path: 'communication', problem: 'invalid' };
