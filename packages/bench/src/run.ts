@@ -41,6 +41,7 @@ export interface RunOptions {
 export function canRun(workload: Workload, spec: SubjectSpec, backend: BenchBackend): boolean {
   if (spec.only && !spec.only.includes(workload.id)) return false;
   if (workload.backends && !workload.backends.includes(backend)) return false;
+  if (workload.subjects && !workload.subjects.includes(spec.id)) return false;
   if (!workload.needs.every((n) => spec.capabilities.includes(n))) return false;
   // The multi-process cases compare ours with the raw driver (and lock peers) only, to keep runs short.
   if (workload.custom && spec.kind !== 'ours') return false;

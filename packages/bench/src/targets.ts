@@ -3,8 +3,8 @@
  * Nothing is assumed: a target whose figures are missing is "not measured".
  *
  * Issue numbers are the tracker's: #13 native coordination, #15 hot paths and the CLI (both as
- * amended by shared/design/second-wave-notes.md), and the first wave's #3–#6 where the second
- * wave set no newer bound. (#17's metrics-cost case joins here when its workload exists.)
+ * amended by shared/design/second-wave-notes.md), #17's metrics cost, and the first wave's #3–#6
+ * where the second wave set no newer bound.
  */
 import type { CaseResult, TargetResult } from './results.js';
 
@@ -136,6 +136,9 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: 'ms',
     requires: { processes: 10, calls: 100 },
   },
+  // #17: metrics cheap enough to leave on (median of ≥ 5 alternated rounds, the hottest in-process path).
+  ratio('sqlite', 17, 'metrics on ÷ off', 'metrics-cost', 'metrics-off', 0.95),
+  ratio('file', 17, 'metrics on ÷ off', 'metrics-cost', 'metrics-off', 0.95),
   // First wave, where the second wave set no newer bound.
   ratio('file', 3, 'read', 'ycsb-c', 'raw', 0.5),
   ratio('file', 3, 'lock+release vs proper-lockfile', 'lock', 'proper-lockfile', 1.5),

@@ -1,5 +1,5 @@
 import { bullmq } from './bullmq.js';
-import { ours } from './ours.js';
+import { ours, oursMetricsOff } from './ours.js';
 import { pgBoss } from './pg-boss.js';
 import { keyvRedis, keyvSqlite, properLockfile, redlock, unstorageFs, unstorageRedis } from './peers.js';
 import { rawFirebase } from './raw-firebase.js';
@@ -12,12 +12,12 @@ import type { BenchBackend, SubjectSpec } from './types.js';
 
 /** Every subject measured on each backend: ours first, then raw drivers, then peers. */
 export const SUBJECTS: Record<BenchBackend, readonly SubjectSpec[]> = {
-  file: [ours, rawFs, rawFsAsync, rawFsDurable, nodeStart, unstorageFs, properLockfile],
-  sqlite: [ours, rawSqlite, nodeStart, keyvSqlite],
+  file: [ours, oursMetricsOff, rawFs, rawFsAsync, rawFsDurable, nodeStart, unstorageFs, properLockfile],
+  sqlite: [ours, oursMetricsOff, rawSqlite, nodeStart, keyvSqlite],
   redis: [ours, rawRedis, rawRedisSet, redisCli, nodeStart, keyvRedis, unstorageRedis, redlock, bullmq],
   postgres: [ours, rawPostgres, nodeStart, pgBoss],
   firebase: [ours, rawFirebase, nodeStart],
-  memory: [ours],
+  memory: [ours, oursMetricsOff],
 };
 
 /** The subject `id` of `backend` (worker processes look subjects up by id). */

@@ -33,9 +33,30 @@ export function oursConfig(store: StoreRef): CommunicationConfigInput {
 }
 
 /** Opens our client on `store`. `env: {}` so COMMUNICATION_BACKEND cannot redirect the bench. */
-export function openOurs(store: StoreRef): Promise<StateClient> {
-  return openState({ config: oursConfig(store), env: {} });
+export function openOurs(store: StoreRef, options: { metrics?: boolean } = {}): Promise<StateClient> {
+  return openState({ config: oursConfig(store), env: {}, ...(options.metrics === false && { metrics: false }) });
 }
+
+/** Our client with `metrics: false`: the baseline of the metrics-cost case (issue 17). */
+export const oursMetricsOff: SubjectSpec = {
+  id: 'metrics-off',
+  kind: 'raw',
+  label: 'agent-state with openState({ metrics: false })',
+  capabilities: ['read', 'write'],
+  only: ['metrics-cost'],
+  async open(store: StoreRef): Promise<Subject> {
+    const state = await openOurs(store, { metrics: false });
+    return {
+      async read(key) {
+        return (await state.read(key))?.value;
+      },
+      async write(key, value) {
+        await state.write(key, value as never);
+      },
+      close: () => state.close(),
+    };
+  },
+};
 
 /** agent-state itself, through `openState()` and the public API only. */
 export const ours: SubjectSpec = {

@@ -3,13 +3,14 @@ import { COMMAND_WORKLOADS } from './commands.js';
 import { COORDINATION_WORKLOADS } from './coordination.js';
 import { KV_WORKLOADS } from './kv.js';
 import { LOG_WORKLOADS } from './logs.js';
+import { METRICS_WORKLOADS } from './metrics.js';
 import { QUEUE_WORKLOADS } from './queues.js';
 import { swarmWorkloads } from './swarm.js';
 import type { Workload } from './types.js';
 
 /** Every workload of a profile, in report order. */
 export function allWorkloads(profile: Profile): Workload[] {
-  return [...KV_WORKLOADS, ...COORDINATION_WORKLOADS, ...QUEUE_WORKLOADS, ...LOG_WORKLOADS, ...swarmWorkloads(profile), ...COMMAND_WORKLOADS];
+  return [...KV_WORKLOADS, ...COORDINATION_WORKLOADS, ...QUEUE_WORKLOADS, ...LOG_WORKLOADS, ...swarmWorkloads(profile), ...COMMAND_WORKLOADS, ...METRICS_WORKLOADS];
 }
 
 /** The workload with `id` (worker processes look workloads up by id). */

@@ -49,6 +49,8 @@ export interface Workload {
   /** One sentence for the README and report. */
   description: string;
   needs: readonly Capability[];
+  /** Only these subjects (default: every subject with the capabilities). */
+  subjects?: readonly string[];
   /** Only on these backends (default: every backend whose subjects have the capabilities). */
   backends?: readonly BenchBackend[];
   axis(profile: Profile): Axis;
