@@ -68,6 +68,13 @@ export interface StoredLease {
    * lease whose owner died be freed before its ttl only when that process is provably gone.
    */
   holder?: string;
+  /**
+   * Tokens up to this one may have been handed out: it is fdatasynced before any token above the
+   * previous reservation leaves the process (see lock.ts). Absent in first-wave records.
+   */
+  reserved?: number;
+  /** Boot id of the process that last wrote the record (lock.ts: an earlier boot skips to `reserved`). */
+  boot?: string;
 }
 
 /** The lease file text. */

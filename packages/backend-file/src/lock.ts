@@ -4,17 +4,25 @@
  * only grows, across releases, expiries and processes. Every change happens under the
  * resource's mutex (see mutex.ts) and rewrites the record in place (see {@link LeaseFile}).
  *
- * A new token is fdatasynced before it is handed out (with `durability: fsync`), so no token is
- * issued twice, even across a power loss. Extends and releases are not synced: they never issue a
- * token, and a lease means nothing after a power loss (every holder is gone).
+ * No token is handed out twice, even across a power loss (with `durability: fsync`): tokens are
+ * reserved in blocks of {@link TOKEN_BLOCK}, and the record naming a new block's end (`reserved`)
+ * is fdatasynced before the first token of the block leaves the process. Within one boot the
+ * page cache holds the last token issued (a process crash loses nothing); a record last written
+ * in an earlier boot (`boot` differs: the machine went down, maybe losing unsynced writes)
+ * continues above `reserved`. So one lock in {@link TOKEN_BLOCK} (and the first after a boot)
+ * pays an fdatasync. Extends and releases are not synced: they issue no token, and a lease
+ * means nothing after a power loss (every holder is gone).
  */
 import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './document.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
-import { holderIsDead, mutexOwner, nonce } from './mutex.js';
+import { BOOT_ID, holderIsDead, mutexOwner, nonce } from './mutex.js';
 import type { KeyFiles } from './paths.js';
 import type { Store } from './store.js';
+
+/** Tokens reserved per fdatasync of a lease record. */
+export const TOKEN_BLOCK = 1_000;
 
 /** Lease records are padded to whole 512-byte sectors (see {@link LeaseFile.write}). */
 const SECTOR = 512;
@@ -117,12 +125,30 @@ export function tryLock(store: Store, resource: string, options: { ttlMs: number
     const now = Date.now();
     const current = leaseOf(file.stored);
     if (current && leaseIsLive(current, now) && !holderGone(file.stored!)) return null;
-    const lease: LockLease = { resource, owner: options.owner, token: (file.stored?.token ?? 0) + 1, expiresAt: now + options.ttlMs };
-    file.write({ ...lease, holder: mutexOwner('lease') });
-    // The token counter is durable before the token is handed out: never issued twice.
-    if (store.durable) file.sync();
+    const stored = file.stored;
+    let last = stored?.token ?? 0;
+    let reserved = stored?.reserved ?? last;
+    // Written in an earlier boot (or by the first wave): tokens up to `reserved` may be out there.
+    if (stored !== undefined && stored.boot !== BOOT_ID) last = Math.max(last, reserved);
+    const token = last + 1;
+    const reserve = store.durable && token > reserved;
+    if (reserve) reserved = token + TOKEN_BLOCK - 1;
+    const lease: LockLease = { resource, owner: options.owner, token, expiresAt: now + options.ttlMs };
+    file.write({ ...lease, holder: mutexOwner('lease'), reserved: Math.max(reserved, token), boot: BOOT_ID });
+    // The reservation covering this token is durable before the token is handed out.
+    if (reserve) file.sync();
     return lease;
   });
+}
+
+/** What a rewrite of the record keeps: the holder, the reservation and its boot. */
+function kept(stored: StoredLease | undefined): Partial<StoredLease> {
+  if (stored === undefined) return {};
+  return {
+    ...(stored.holder !== undefined && { holder: stored.holder }),
+    ...(stored.reserved !== undefined && { reserved: stored.reserved }),
+    ...(stored.boot !== undefined && { boot: stored.boot }),
+  };
 }
 
 /** True when the process that took a stored lease is provably gone (first-wave records: its owner's pid). */
@@ -137,7 +163,7 @@ export function extendLock(store: Store, lease: LockLease, ttlMs: number): Promi
     const now = Date.now();
     assertLeaseHeld(lease, leaseOf(file.stored), now);
     const next: LockLease = { ...lease, expiresAt: now + ttlMs };
-    file.write({ ...next, ...(file.stored?.holder !== undefined && { holder: file.stored.holder }) });
+    file.write({ ...next, ...kept(file.stored) });
     return next;
   });
 }
@@ -146,6 +172,6 @@ export function extendLock(store: Store, lease: LockLease, ttlMs: number): Promi
 export function releaseLock(store: Store, lease: LockLease): Promise<void> {
   return withLeaseFile(store, lease.resource, (file) => {
     assertLeaseHeld(lease, leaseOf(file.stored));
-    file.write({ resource: lease.resource, owner: null, token: file.stored?.token ?? lease.token, expiresAt: 0 });
+    file.write({ resource: lease.resource, owner: null, token: file.stored?.token ?? lease.token, expiresAt: 0, ...kept(file.stored) });
   });
 }

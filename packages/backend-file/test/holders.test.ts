@@ -266,3 +266,44 @@ describe('mutexes never free a live holder', () => {
     expect(await holder.exited).toBe(0);
   });
 });
+
+describe('fencing tokens survive a power loss', () => {
+  const plant = (dir: string, record: object): void => {
+    writeFileSync(join(dir, 'ns/locks/res.json'), `${JSON.stringify({ resource: 'res', owner: null, expiresAt: 0, ...record })}\n`);
+  };
+  const stored = (dir: string): { token: number; reserved: number; boot: string } =>
+    JSON.parse(readFileSync(join(dir, 'ns/locks/res.json'), 'utf8')) as { token: number; reserved: number; boot: string };
+
+  it('tokens are reserved in synced blocks; a record of an earlier boot continues above its reservation, one of this boot where it stands', async () => {
+    const dir = tempDir();
+    const state = await openFile(dir);
+    try {
+      const first = await state.lock('res', { ttlMs: 10_000 });
+      expect(first.token).toBe(1);
+      expect(stored(dir)).toMatchObject({ token: 1, reserved: 1_000, boot: BOOT_ID });
+      await first.release();
+      expect(stored(dir)).toMatchObject({ token: 1, reserved: 1_000, boot: BOOT_ID }); // kept by release
+
+      // Last written before a reboot (a power loss may have lost tokens up to `reserved`).
+      plant(dir, { token: 5, reserved: 1_005, boot: '00000000-0000-0000-0000-000000000000' });
+      const afterBoot = await state.lock('res', { ttlMs: 10_000 });
+      expect(afterBoot.token).toBe(1_006);
+      expect(stored(dir)).toMatchObject({ token: 1_006, reserved: 2_005, boot: BOOT_ID });
+      await afterBoot.release();
+
+      // Written in this boot: the page cache has the last token, so it continues from it.
+      plant(dir, { token: 5, reserved: 1_005, boot: BOOT_ID });
+      const sameBoot = await state.lock('res', { ttlMs: 10_000 });
+      expect(sameBoot.token).toBe(6);
+      await sameBoot.release();
+
+      // A first-wave record (no reservation, no boot): above its last token.
+      plant(dir, { token: 9 });
+      const legacy = await state.lock('res', { ttlMs: 10_000 });
+      expect(legacy.token).toBe(10);
+      await legacy.release();
+    } finally {
+      await state.close();
+    }
+  });
+});
