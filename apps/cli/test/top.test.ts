@@ -26,7 +26,7 @@ describe('agent-state top', () => {
     const r = await project.cli(['top', '--once']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).not.toMatch(/\u001b\[/);
+    expect(r.stdout).not.toContain('\u001b[');
     expect(r.stdout).toMatch(/planner\s+healthy/);
     // queue, waiting, in flight, delayed, dead
     expect(r.stdout).toMatch(/builds\s+2\s+1\s+0\s+0/);

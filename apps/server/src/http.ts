@@ -388,7 +388,10 @@ export function buildApp(state: StateClient, options: AppOptions): App {
     const name = segment((req.params as { name: string }).name, 'channel');
     const after = lastEventId(req);
     // Subscribe before the stream opens, so a subscribe error is a plain JSON error.
+    // Assigned once the stream opens; read by the callbacks before that.
+    // eslint-disable-next-line prefer-const
     let send: ((id: number, data: unknown) => void) | undefined;
+    // eslint-disable-next-line prefer-const
     let end: (() => void) | undefined;
     let failed = false;
     const buffered: { sequence: number; message: JsonValue; publishedAt: number }[] = [];

@@ -26,6 +26,7 @@ const short = (v: unknown, n: number) => {
 
 /** Columns padded to their widest cell. */
 function table(head: string[], rows: string[][], right: Set<number> = new Set()): string[] {
+  // eslint-disable-next-line no-control-regex -- the ESC of the color codes
   const plain = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
   const widths = head.map((h, i) => Math.max(plain(h).length, ...rows.map((r) => plain(r[i] ?? '').length)));
   const line = (cells: string[]) =>
