@@ -1,19 +1,8 @@
 import { afterAll, describe, it } from 'vitest';
 import type { CommunicationConfigInput } from '@agent-state/core';
+import { runContractSuite } from '@agent-state/contract';
 import { dropNamespace, storageCounts } from '../src/storage.js';
 import { RUN_SCHEMA, TEST_URL, closedPort, dropRunSchema, freshNamespace, requireServer } from './pg-helpers.js';
-
-/**
- * The shared contract kit, wherever this checkout has it: `@agent-state/contract` (issue 18 moves
- * the suite there) or, before that move, `@agent-state/core/contract`. Non-literal specifiers, so
- * that neither has to exist for the other to type-check.
- */
-interface Kit {
-  runContractSuite(t: { describe: unknown; it: unknown }, target: Record<string, unknown>): void;
-}
-const NEW_KIT: string = '@agent-state/contract';
-const OLD_KIT: string = '@agent-state/core/contract';
-const kit = (await import(NEW_KIT).catch(() => import(OLD_KIT))) as Kit;
 
 const up = await requireServer();
 const port = await closedPort();
@@ -22,7 +11,7 @@ if (!up) {
   it.skip(`PostgreSQL contract suite: no server at ${TEST_URL}`, () => undefined);
 } else {
   afterAll(() => dropRunSchema());
-  kit.runContractSuite({ describe, it }, {
+  runContractSuite({ describe, it }, {
     name: 'postgres',
     multiProcess: true,
     crashSafe: true,
