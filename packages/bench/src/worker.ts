@@ -127,7 +127,7 @@ async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<v
     await claimed.ack();
   }
   await subscription();
-  if (failure) throw failure;
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
   await state.agents.unregister(job.agentId);
   await state.close();
 }

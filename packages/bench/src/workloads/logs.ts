@@ -66,7 +66,7 @@ export const LOG_WORKLOADS: readonly Workload[] = [
       let n = 0;
       return {
         op: async () => {
-          if (failure) throw failure;
+          if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
           const sent = performance.now();
           const { seq } = await log.append({ n: n++, text: RECORD_TEXT });
           const early = seen.get(seq);
