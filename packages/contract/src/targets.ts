@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidValueError, memoryStoreCount, type CommunicationConfigInput, type Settings } from '@agent-state/core';
 import type { ContractTarget } from './harness.js';
 
@@ -46,7 +46,7 @@ export async function closedPort(): Promise<number> {
 
 /** Imports `specifier` as its backend package would (its own dependencies: ioredis, pg). */
 async function importFrom<T>(pkg: string, specifier: string): Promise<T> {
-  const from = createRequire(join(process.cwd(), 'noop.js')).resolve(pkg);
+  const from = fileURLToPath(import.meta.resolve(pkg));
   return (await import(pathToFileURL(createRequire(from).resolve(specifier)).href)) as T;
 }
 async function importPackage<T>(pkg: string): Promise<T> {
