@@ -3,7 +3,11 @@
  * ("trimmed records, acked jobs and expired rows leave nothing behind") and for operators.
  */
 import pg from 'pg';
+import { clientConfig } from './connection.js';
 import { resolveOptions, type PostgresBackendOptions } from './options.js';
+
+/** Bound on connecting for these tools (every statement is bounded by statement_timeout_ms too). */
+const TOOL_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface StorageCounts {
   entries: number;
@@ -25,7 +29,8 @@ const TABLES = { entries: 'entries', locks: 'locks', fencing: 'fencing', namespa
 /** Counts the rows namespace `namespace` holds in the store `options` names (its own connection). */
 export async function storageCounts(options: PostgresBackendOptions, namespace: string): Promise<StorageCounts> {
   const o = resolveOptions(options);
-  const client = new pg.Client({ host: o.host, port: o.port, database: o.database, user: o.user, ...(o.password !== undefined && { password: o.password }) });
+  const client = new pg.Client(clientConfig(o, TOOL_CONNECT_TIMEOUT_MS));
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const parts = Object.values(TABLES).map((t) => `(SELECT count(*) FROM "${o.schema}".${t} WHERE namespace = $1)::int AS ${t}`);
@@ -40,7 +45,8 @@ export async function storageCounts(options: PostgresBackendOptions, namespace: 
 /** Deletes every row of `namespace` (tests and tools; the version floor goes too). */
 export async function dropNamespace(options: PostgresBackendOptions, namespace: string): Promise<void> {
   const o = resolveOptions(options);
-  const client = new pg.Client({ host: o.host, port: o.port, database: o.database, user: o.user, ...(o.password !== undefined && { password: o.password }) });
+  const client = new pg.Client(clientConfig(o, TOOL_CONNECT_TIMEOUT_MS));
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const exists = (await client.query(`SELECT to_regclass($1) IS NOT NULL AS found`, [`"${o.schema}".meta`])).rows[0].found as boolean;
