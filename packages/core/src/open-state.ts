@@ -70,15 +70,16 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
     await backend.close().catch(() => undefined);
     throw error;
   }
+  // Metrics go under the fence (one layer over the backend, not a Proxy): see metrics/metrics.ts.
+  const metrics = options.metrics === false ? undefined : new StateMetrics(backend.name);
+  const measured = metrics ? meteredBackend(backend, metrics) : backend;
   const client = (b: CommunicationBackend): StateClient => {
-    if (options.metrics === false) return new StateClient(b, config);
-    const metrics = new StateMetrics(backend.name);
-    const state = new StateClient(meteredBackend(b, metrics), config);
-    attachMetrics(state, metrics);
+    const state = new StateClient(b, config);
+    if (metrics) attachMetrics(state, metrics);
     return state;
   };
-  if (options.migrationFence === false) return client(backend);
-  const fence = new MigrationFence(backend, options.onMigration ?? 'fail', options.migrationWaitMs ?? DEFAULT_MIGRATION_WAIT_MS);
+  if (options.migrationFence === false) return client(measured);
+  const fence = new MigrationFence(measured, options.onMigration ?? 'fail', options.migrationWaitMs ?? DEFAULT_MIGRATION_WAIT_MS);
   try {
     await fence.start();
   } catch (error) {
@@ -86,7 +87,7 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
     await backend.close().catch(() => undefined);
     throw error;
   }
-  return client(fencedBackend(backend, fence));
+  return client(fencedBackend(measured, fence));
 }
 
 /** Imports the backend package named by the config and creates the backend. */

@@ -297,51 +297,91 @@ const LOG_OPS: Record<string, [After?, AfterError?]> = {
 
 function meter(fn: Fn, self: object, stats: OpStats, m: StateMetrics, hooks: [After?, AfterError?]): Fn {
   const [after, afterError] = hooks;
-  return (async (...args: never[]) => {
+  // No async wrapper (its extra awaits cost more than the measuring): the backend's own promise,
+  // with one then() that records; a synchronous throw is recorded and rethrown as it was.
+  return ((...args: never[]) => {
     const started = performance.now();
+    let result: unknown;
     try {
-      const result = await fn.apply(self, args);
-      stats.observe(performance.now() - started);
-      if (after) after(m, args, result);
-      return result;
+      result = fn.apply(self, args);
     } catch (error) {
       stats.fail(performance.now() - started, error);
       if (afterError) afterError(m, args, error);
       throw error;
     }
+    if (!(result instanceof Promise)) {
+      stats.observe(performance.now() - started);
+      if (after) after(m, args, result);
+      return result;
+    }
+    return result.then(
+      (value) => {
+        stats.observe(performance.now() - started);
+        if (after) after(m, args, value);
+        return value;
+      },
+      (error: unknown) => {
+        stats.fail(performance.now() - started, error);
+        if (afterError) afterError(m, args, error);
+        throw error;
+      },
+    );
   }) as Fn;
 }
 
-function meteredView<T extends object>(target: T, family: string, ops: Record<string, [After?, AfterError?]>, m: StateMetrics, child?: (prop: PropertyKey, value: unknown) => unknown): T {
-  const cache = new Map<PropertyKey, { from: unknown; to: unknown }>();
-  return new Proxy(target, {
-    get(t, prop) {
-      const value = Reflect.get(t, prop, t) as unknown;
-      const hit = cache.get(prop);
-      if (hit && hit.from === value) return hit.to;
-      let to: unknown = value;
-      const special = child?.(prop, value);
-      if (special !== undefined && special !== value) to = special;
-      else if (typeof value === 'function') {
+/**
+ * A view of `target` whose listed methods are measured: an object whose prototype is `target`
+ * (so `instanceof`, fields and later-assigned fields read through), with own bound methods and
+ * own getters that run on `target` (so private fields keep working). Not a Proxy: a property
+ * read on the hot path is a plain own-property load, not a trap.
+ */
+function meteredObject<T extends object>(target: T, family: string, ops: Record<string, [After?, AfterError?]>, m: StateMetrics, child?: Record<string, (value: object) => object>): T {
+  const view = Object.create(target) as T;
+  const seen = new Set<PropertyKey>();
+  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const prop of Reflect.ownKeys(o)) {
+      if (prop === 'constructor' || seen.has(prop)) continue;
+      seen.add(prop);
+      const d = Object.getOwnPropertyDescriptor(o, prop)!;
+      const wrap = typeof prop === 'string' ? child?.[prop] : undefined;
+      if (wrap) {
+        // queues / logs: measured too, re-wrapped if the backend replaces them.
+        let from: unknown;
+        let to: unknown;
+        Object.defineProperty(view, prop, {
+          get: () => {
+            const value = Reflect.get(target, prop, target) as unknown;
+            if (value !== from) {
+              from = value;
+              to = value && typeof value === 'object' ? wrap(value) : value;
+            }
+            return to;
+          },
+          configurable: true,
+        });
+      } else if (d.get) {
+        Object.defineProperty(view, prop, { get: () => Reflect.get(target, prop, target) as unknown, configurable: true });
+      } else if (typeof d.value === 'function') {
+        const fn = d.value as Fn;
         const hooks = typeof prop === 'string' ? ops[prop] : undefined;
-        to = hooks ? meter(value as Fn, t, m.op(family ? `${family}.${prop as string}` : (prop as string)), m, hooks) : (value as Fn).bind(t);
+        const to = hooks ? meter(fn, target, m.op(family ? `${family}.${prop as string}` : (prop as string)), m, hooks) : fn.bind(target);
+        Object.defineProperty(view, prop, { value: to, writable: true, configurable: true });
       }
-      if (to !== value || typeof value === 'object') cache.set(prop, { from: value, to });
-      return to;
-    },
-  });
+      // Other data fields are read through the prototype (their current value).
+    }
+  }
+  return view;
 }
 
 /**
- * The backend with every data, lock, queue and log call measured into `metrics` (a Proxy, like
- * the migration fence: fields, getters and `instanceof` are the backend's own).
+ * The backend with every data, lock, queue and log call measured into `metrics` (fields,
+ * getters and `instanceof` are the backend's own). It goes under the migration fence, so the
+ * fence's own refusals are not counted as backend calls.
  */
 export function meteredBackend(backend: CommunicationBackend, metrics: StateMetrics): CommunicationBackend {
-  const view = meteredView(backend, '', BACKEND_OPS, metrics, (prop, value) => {
-    if (!value || typeof value !== 'object') return undefined;
-    if (prop === 'queues') return meteredView(value, 'queues', QUEUE_OPS, metrics);
-    if (prop === 'logs') return meteredView(value, 'logs', LOG_OPS, metrics);
-    return undefined;
+  const view = meteredObject(backend, '', BACKEND_OPS, metrics, {
+    queues: (q) => meteredObject(q, 'queues', QUEUE_OPS, metrics),
+    logs: (l) => meteredObject(l, 'logs', LOG_OPS, metrics),
   });
   registry.set(view, metrics);
   return view;
