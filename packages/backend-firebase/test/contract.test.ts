@@ -1,17 +1,17 @@
 import { describe, it } from 'vitest';
-import { kit } from './contract-kit.js';
+import { runContractSuite } from '@agent-state/contract';
 import { freePort } from './emulator.js';
 import { freshConfig, removeNamespace, storageCount } from './fixtures.js';
 
-kit.runContractSuite(
+runContractSuite(
   { describe, it },
   {
     name: 'firebase',
     multiProcess: true,
     crashSafe: true,
     config: () => freshConfig(),
-    cleanup: (config: { namespace?: string }) => removeNamespace(config.namespace),
-    storageCount: (config: { namespace?: string }) => storageCount(config.namespace),
+    cleanup: (config) => removeNamespace(config.namespace),
+    storageCount: (config) => storageCount(config.namespace),
     unavailableConfig: async () => ({
       backend: 'firebase',
       namespace: 'unreachable',

@@ -1,13 +1,13 @@
 /** `watch`: change hints from the Realtime Database listeners, as used by pub/sub subscribers. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { kit, type Fixture } from './contract-kit.js';
+import { Fixture } from '@agent-state/contract';
 import { freshConfig, removeNamespace } from './fixtures.js';
 
 const fixtures: Fixture[] = [];
 
 function fixture(): Fixture {
-  const f = new kit.Fixture(
-    { name: 'firebase', multiProcess: true, config: () => freshConfig(), cleanup: (c: { namespace?: string }) => removeNamespace(c.namespace) },
+  const f = new Fixture(
+    { name: 'firebase', multiProcess: true, config: () => freshConfig(), cleanup: (c) => removeNamespace(c.namespace) },
     freshConfig(),
   );
   fixtures.push(f);
