@@ -77,6 +77,12 @@ export async function createFromModule(specifier: string, config: CommunicationC
   throw new Error(`backend module ${specifier} exports neither createBackend(config) nor create(settings, context)`);
 }
 
+/**
+ * Fixtures not disposed yet. A runner that abandons a test at its deadline (`validate()`)
+ * disposes these, so a hung test leaves no worker process or client behind.
+ */
+export const openFixtures = new Set<Fixture>();
+
 /** One test's store: a config and an opener; everything opened is closed after the test. */
 export class Fixture {
   readonly #clients: StateClient[] = [];
@@ -85,7 +91,9 @@ export class Fixture {
   constructor(
     readonly target: ContractTarget,
     readonly config: CommunicationConfigInput,
-  ) {}
+  ) {
+    openFixtures.add(this);
+  }
 
   /** Opens a client on this test's store; closed automatically. */
   async open(): Promise<StateClient> {
@@ -117,6 +125,7 @@ export class Fixture {
 
   /** Closes clients, kills leftover workers, and lets the target clean up. */
   async dispose(): Promise<void> {
+    openFixtures.delete(this);
     for (const child of this.#children) child.kill('SIGKILL');
     await Promise.all(this.#clients.map((c) => c.close()));
     await this.target.cleanup?.(this.config);

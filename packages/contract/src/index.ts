@@ -53,7 +53,7 @@ import { retentionGroup } from './groups/retention.js';
 
 export type { ContractTarget, TestApi, WorkerMessage, TestKind } from './harness.js';
 export { usePortableCoordination } from '@agent-state/core';
-export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped, storageTest, openStore, createFromModule, testKinds } from './harness.js';
+export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped, storageTest, openStore, createFromModule, testKinds, openFixtures } from './harness.js';
 export { validate, formatReport, GROUP_NAMES } from './validate.js';
 export type { ConformanceReport, GroupReport, TestFailure, TestEvent, ValidateOptions } from './validate.js';
 export { capabilitiesOf, detectCapabilities } from './capabilities.js';

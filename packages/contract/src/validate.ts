@@ -3,7 +3,7 @@
  * deadline per test, no test framework needed) and returns a report a backend author can read.
  */
 import { detectCapabilities, type DetectedCapabilities } from './capabilities.js';
-import { testKinds, type ContractTarget, type TestApi, type TestKind } from './harness.js';
+import { openFixtures, testKinds, type ContractTarget, type TestApi, type TestKind } from './harness.js';
 import { GROUPS, type GroupSpec } from './catalog.js';
 
 /** One failed test: its title (below the group) and the error message. */
@@ -129,8 +129,23 @@ async function runOne(fn: () => unknown, timeoutMs: number): Promise<void> {
   } finally {
     clearTimeout(timer);
     if (onUnhandled) process.off('unhandledRejection', onUnhandled);
+    // A test abandoned at its deadline still holds its fixtures: kill its workers, close its
+    // clients, remove its store (bounded too, so a hung close cannot stall the run).
+    if (openFixtures.size > 0) {
+      const leftovers = [...openFixtures];
+      openFixtures.clear();
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(leftovers.map((f) => f.dispose())),
+        new Promise((resolve) => (bound = setTimeout(resolve, DISPOSE_BOUND_MS))),
+      ]);
+      clearTimeout(bound);
+    }
   }
 }
+
+/** How long the runner waits for an abandoned test's fixtures to be disposed. */
+const DISPOSE_BOUND_MS = 15_000;
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n').slice(0, 12).join('\n');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { firstPartyTarget, moduleTarget, validate } from '../src/index.js';
 
 const broken = new URL('./fixtures/restarting-versions-backend.mjs', import.meta.url).href;
+const hanging = new URL('./fixtures/hanging-list-backend.mjs', import.meta.url).href;
 
 describe('validate()', () => {
   it('reports every required group green on the memory backend', async () => {
@@ -41,5 +42,17 @@ describe('validate()', () => {
     expect(versions.failures[0]!.message).toMatch(/version/);
     // Only the broken promise fails: round trips work on this backend.
     expect(report.groups.find((g) => g.name === 'round-trip')).toMatchObject({ failed: 0 });
+  });
+
+  it('ends a test that never settles at its deadline, fails it with the reason, and goes on', async () => {
+    const { target } = await moduleTarget(hanging, false);
+    const report = await validate(target, { only: ['list', 'compare-and-set'], testTimeoutMs: 2_000 });
+    expect(report.ok).toBe(false);
+    const list = report.groups.find((g) => g.name === 'list')!;
+    expect(list.failed).toBeGreaterThan(0);
+    expect(list.failures[0]!.message).toBe('timed out after 2000 ms');
+    // The run went on after the hung tests: compare-and-set still ran and passed.
+    expect(report.groups.find((g) => g.name === 'compare-and-set')).toMatchObject({ failed: 0 });
+    expect(report.groups.find((g) => g.name === 'compare-and-set')!.passed).toBeGreaterThan(0);
   });
 });
