@@ -10,9 +10,12 @@ import type { CommunicationBackend, JsonValue } from './types.js';
  * going. Reads keep working. With `onMigration: 'wait'` a write waits for a running migration to
  * end instead (and still fails once the store was switched away from).
  *
- * The check on the write path is a look at a cached field: no I/O per call. The cache can be up
- * to {@link FENCE_REFRESH_MS} old, so the migration tool waits that long (plus a margin) after
- * setting its marker before it reads the first key: a write that starts after that is refused.
+ * The check on the write path is a look at a cached field: no I/O per call while the view is
+ * fresh (a write finding it older than {@link FENCE_REFRESH_MS} reads the markers first). The
+ * migration tool waits that long plus the source's connect timeout (the bound of a write
+ * already past the check, e.g. waiting on a busy lock) after setting its marker before it reads
+ * the first key: a write that starts after that is refused, and one that started before has
+ * landed.
  */
 export const ACTIVE_MARKER_KEY = '@migration/active';
 /** Set on a source after `--switch`: `{ to, switchedAt, runId }`, no TTL. */
@@ -43,6 +46,8 @@ export class MigrationFence {
   #unwatch: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
   #waiters = new Set<() => void>();
+  /** When the last successful read of the markers started (performance.now()). */
+  #freshAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly backend: CommunicationBackend,
@@ -73,7 +78,9 @@ export class MigrationFence {
   refresh(): Promise<void> {
     this.#refreshing ??= (async () => {
       try {
+        const startedAt = performance.now();
         const [active, switched] = await this.backend.readMany([ACTIVE_MARKER_KEY, SWITCHED_MARKER_KEY]);
+        this.#freshAt = startedAt;
         this.#active = markerOf(active?.value);
         this.#switched = markerOf(switched?.value);
         if (!this.#active) for (const wake of this.#waiters) wake();
@@ -84,12 +91,25 @@ export class MigrationFence {
     return this.#refreshing;
   }
 
-  /** Throws (or, for `wait`, returns a promise to await) when writes are fenced now. */
+  /**
+   * Throws (or, for `wait`, returns a promise to await) when writes are fenced now. When the
+   * cached view is older than {@link FENCE_REFRESH_MS} (a refresh was slow or failed), the
+   * markers are read again first, so a write never relies on a stale "no migration".
+   */
   check(): Promise<void> | undefined {
-    if (this.#switched) throw new MigratingError(this.#switched.id, this.#switched.to, 'this store was switched away from');
+    if (performance.now() - this.#freshAt > FENCE_REFRESH_MS) return this.refresh().then(() => this.#decide());
+    return this.#decide();
+  }
+
+  #decide(): Promise<void> | undefined {
+    if (this.#switched) throw this.#switchedError(this.#switched);
     if (!this.#active) return undefined;
     if (this.onMigration === 'fail') throw new MigratingError(this.#active.id, this.#active.to);
     return this.#waitForEnd();
+  }
+
+  #switchedError(marker: Marker): MigratingError {
+    return new MigratingError(marker.id, marker.to, 'this store was switched away from');
   }
 
   async #waitForEnd(): Promise<void> {
@@ -98,17 +118,17 @@ export class MigrationFence {
       const left = deadline - performance.now();
       if (left <= 0) throw new TimeoutError(`waiting for migration ${this.#active.id} to ${this.#active.to}`, this.waitMs);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(left, FENCE_REFRESH_MS));
-        function done() {
+        const done = () => {
           clearTimeout(timer);
+          this.#waiters.delete(done);
           resolve();
-        }
+        };
+        const timer = setTimeout(done, Math.min(left, FENCE_REFRESH_MS));
         this.#waiters.add(done);
       });
-      this.#waiters.clear();
       await this.refresh();
     }
-    if (this.#switched) throw new MigratingError(this.#switched.id, this.#switched.to, 'this store was switched away from');
+    if (this.#switched) throw this.#switchedError(this.#switched);
   }
 }
 

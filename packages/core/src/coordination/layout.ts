@@ -1,3 +1,5 @@
+import { CorruptDataError } from '../errors.js';
+
 /**
  * Where coordination keeps its state, as ordinary entries under reserved top-level segments that
  * start with `@` (user keys listed without an `@` prefix never show them). The migration tool
@@ -73,3 +75,15 @@ export const logKeys = (name: string) => ({
 export const channelLog = (channel: string) => `ch/${channel}`;
 export const mailLog = (agentId: string) => `mail/${agentId}`;
 export const userLog = (name: string) => `log/${name}`;
+
+/**
+ * Parses a queue payload or log record as a backend returned it. Text that is not JSON is
+ * damaged data: `CorruptDataError` naming where it is, never a bare `SyntaxError`.
+ */
+export function parseStored<T>(json: string, location: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch (error) {
+    throw new CorruptDataError(location, 'the stored record is not valid JSON', { cause: error });
+  }
+}

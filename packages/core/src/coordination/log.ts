@@ -3,7 +3,7 @@ import { InvalidValueError } from '../errors.js';
 import type { JsonValue, LogTrim } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
 import { families } from './families.js';
-import { userLog } from './layout.js';
+import { parseStored, userLog } from './layout.js';
 import { assertSignal, blockingWait } from './wait.js';
 
 /** One record of a {@link Log}. */
@@ -85,7 +85,7 @@ export class Log<T extends JsonValue = JsonValue> {
       const limit = Math.min(PAGE, remaining);
       const page = await logs.read(this.#log, { after, limit });
       for (const r of page) {
-        yield { seq: r.seq, at: r.at, record: JSON.parse(r.json) as T };
+        yield { seq: r.seq, at: r.at, record: parseStored<T>(r.json, `log ${this.name} record ${r.seq}`) };
         remaining--;
       }
       if (page.length < limit) return;
@@ -129,7 +129,7 @@ export class Log<T extends JsonValue = JsonValue> {
       }
       for (const r of page ?? []) {
         after = r.seq;
-        yield { seq: r.seq, at: r.at, record: JSON.parse(r.json) as T };
+        yield { seq: r.seq, at: r.at, record: parseStored<T>(r.json, `log ${this.name} record ${r.seq}`) };
       }
     }
   }

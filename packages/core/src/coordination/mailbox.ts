@@ -3,7 +3,7 @@ import { InvalidValueError } from '../errors.js';
 import type { JsonValue, LogRecord } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
 import { families } from './families.js';
-import { AGENTS_PREFIX, mailLog, pad, type NamedPriority } from './layout.js';
+import { AGENTS_PREFIX, mailLog, pad, parseStored, type NamedPriority } from './layout.js';
 import { resolvePriority } from './queue.js';
 import { assertSignal, blockingWait } from './wait.js';
 
@@ -105,7 +105,7 @@ export class Mailbox {
       for (let after = 0; ; ) {
         const page: LogRecord[] = await f.logs.read(log, { after, limit: PAGE });
         for (const record of page) {
-          const m = JSON.parse(record.json) as Omit<MailMessage<T>, 'id'>;
+          const m = parseStored<Omit<MailMessage<T>, 'id'>>(record.json, `mailbox ${this.agentId} message ${record.seq}`);
           if (options?.from !== undefined && m.from !== options.from) continue;
           if (priority !== undefined && m.priority !== priority) continue;
           if (options?.since !== undefined && m.sentAt < options.since) continue;

@@ -3,7 +3,7 @@ import { InvalidValueError } from '../errors.js';
 import type { JsonValue } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
 import { families } from './families.js';
-import { channelLog } from './layout.js';
+import { channelLog, parseStored } from './layout.js';
 import { blockingWait } from './wait.js';
 
 /** Options of {@link StateClient.subscribe}. */
@@ -100,6 +100,9 @@ export function checkSubscribe(channel: unknown, handler: unknown, options: unkn
   assertPositive(o?.pollMs, 'options.pollMs');
 }
 
+/** How long `stop()` waits for a handler that is still running. */
+const STOP_WAIT_MS = 5_000;
+
 /**
  * Follows one channel's log: reads after its cursor, delivers one message at a time in order,
  * then waits for the log's wakeup (bounded re-checks). Errors go to `onError` or end it.
@@ -131,18 +134,37 @@ export class ChannelFollower {
   async start(): Promise<void> {
     const log = channelLog(this.channel);
     this.#cursor = this.options.after ?? (await families(this.state).logs.lastSeq(log));
-    this.#loop = this.#run(log);
+    // #run reports every error itself; this catch only guarantees no unhandled rejection.
+    this.#loop = this.#run(log).catch((error: unknown) => void this.#report(error));
   }
 
-  /** Stops delivery; waits for a delivery in progress. */
+  /**
+   * Stops delivery; waits for a delivery in progress, up to {@link STOP_WAIT_MS} (a handler
+   * that never settles must not hang `close()`; it is left running, and nothing more is delivered).
+   */
   async stop(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
       this.#abort.abort();
       this.onEnd();
     }
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
     this.#settle.resolve();
+  }
+
+  /** A pause that ends early when the subscription stops. */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#abort.signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   async #run(log: string): Promise<void> {
@@ -165,14 +187,16 @@ export class ChannelFollower {
       } catch (error) {
         if (this.#stopped || this.state.closed) return;
         if (!this.#report(error)) return;
-        await new Promise((r) => setTimeout(r, maxRecheckMs));
+        await this.#pause(maxRecheckMs);
         continue;
       }
       for (const record of page ?? []) {
         if (this.#stopped) return;
         this.#cursor = record.seq;
-        const { message, publishedAt, publisher } = JSON.parse(record.json) as ChannelRecord;
         try {
+          // A damaged record is reported like a handler error (CorruptDataError), never thrown
+          // out of this loop: nothing may reject unhandled here.
+          const { message, publishedAt, publisher } = parseStored<ChannelRecord>(record.json, `channel ${this.channel} message ${record.seq}`);
           await this.handler({ channel: this.channel, sequence: record.seq, message, publishedAt, publisher });
         } catch (error) {
           if (!this.#report(error)) return;

@@ -3,7 +3,7 @@ import { InvalidValueError } from '../errors.js';
 import type { ClaimedJob, JsonValue, QueueCounts, QueueJobRecord, SettleAction } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
 import { families } from './families.js';
-import { MAX_PRIORITY, NAMED_PRIORITIES, type NamedPriority } from './layout.js';
+import { MAX_PRIORITY, NAMED_PRIORITIES, parseStored, type NamedPriority } from './layout.js';
 import { assertSignal, blockingWait } from './wait.js';
 
 export type { JobRecord } from './portable/portable-queues.js';
@@ -167,7 +167,7 @@ export class Queue {
     return new Job<T>(
       this,
       claimed.id,
-      JSON.parse(claimed.json) as T,
+      parseStored<T>(claimed.json, `queue ${this.name} job ${claimed.id}`),
       claimed.priority,
       claimed.sequence,
       claimed.attempts,
@@ -236,7 +236,7 @@ export class Queue {
         ...(afterSequence !== undefined && { afterSequence }),
       });
       for (const r of page) {
-        out.push({ id: r.id, payload: JSON.parse(r.json) as T, priority: r.priority, sequence: r.sequence, attempts: r.attempts, enqueuedAt: r.enqueuedAt });
+        out.push({ id: r.id, payload: parseStored<T>(r.json, `queue ${this.name} dead letter ${r.id}`), priority: r.priority, sequence: r.sequence, attempts: r.attempts, enqueuedAt: r.enqueuedAt });
       }
       if (page.length < DEAD_PAGE) return out;
       afterSequence = page[page.length - 1]!.sequence;
