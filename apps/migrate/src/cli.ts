@@ -33,7 +33,7 @@ export async function run(argv: string[], io: Io = { stdout: process.stdout, std
   };
 
   const program = new Command('agent-state-migrate')
-    .description('Move an agent-state namespace between backends (file, sqlite, redis, firebase) or to/from a JSONL file.')
+    .description('Move an agent-state namespace between backends (file, sqlite, redis, firebase, postgres) or to/from a JSONL file.')
     .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })

@@ -27,8 +27,8 @@ describe.skipIf(!available.includes('file') || !available.includes('sqlite'))('r
   });
 
   it('an unknown backend is a config error (exit 3) naming the choices', async () => {
-    expect(await run(['--from', 'postgres', '--to', 'file'], io)).toBe(3);
-    expect(err.join('')).toContain('unknown backend "postgres" (expected one of file, sqlite, redis, firebase)');
+    expect(await run(['--from', 'mysql', '--to', 'file'], io)).toBe(3);
+    expect(err.join('')).toContain('unknown backend "mysql" (expected one of file, sqlite, redis, firebase, postgres)');
   });
 
   it('an unreachable target fails within its connect timeout (exit 4) and writes nothing', async () => {

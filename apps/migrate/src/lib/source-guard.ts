@@ -64,9 +64,10 @@ export class SourceGuard {
     }
     const guard = new SourceGuard(state, lock, marker, ttlMs);
     await guard.#writeMarker();
-    // Clients see the marker within FENCE_REFRESH_MS (their cached view of it); once that has
-    // passed, every write to the source is refused, so nothing is written behind the copy.
-    await new Promise((r) => setTimeout(r, FENCE_REFRESH_MS + 500));
+    // Clients see the marker within FENCE_REFRESH_MS (their cached view of it, re-read by a write
+    // that finds it older); a write already past its check lands within the store's connect
+    // timeout. Once both have passed, nothing more is written behind the copy.
+    await new Promise((r) => setTimeout(r, FENCE_REFRESH_MS + state.config.connectTimeoutMs));
     guard.#timer = setInterval(() => {
       guard.#refreshing = guard.#refreshing.then(() => guard.#refresh());
     }, Math.max(1_000, Math.floor(ttlMs / 3)));

@@ -12,12 +12,14 @@ import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import { Redis } from 'ioredis';
 import { openState, type CommunicationConfigInput, type StateClient } from '@agent-state/core';
+import { dropNamespace } from '@agent-state/backend-postgres';
 
-export const ALL_BACKENDS = ['file', 'sqlite', 'redis', 'firebase'] as const;
+export const ALL_BACKENDS = ['file', 'sqlite', 'redis', 'firebase', 'postgres'] as const;
 export type TestBackend = (typeof ALL_BACKENDS)[number];
 
 const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 const REDIS_PREFIX = 'agent-state-migrate-test';
+export const POSTGRES_URL = process.env['POSTGRES_TEST_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** Built backends, and why the others are skipped. */
 export function availableBackends(): { available: TestBackend[]; skipped: string[] } {
@@ -27,6 +29,7 @@ export function availableBackends(): { available: TestBackend[]; skipped: string
     const dist = fileURLToPath(new URL(`../../../../packages/backend-${b}/dist/index.js`, import.meta.url));
     if (!existsSync(dist)) skipped.push(`${b}: packages/backend-${b} is not built (npm run build -w @agent-state/backend-${b})`);
     else if (b === 'firebase' && !inject('firebaseEmulatorHost')) skipped.push('firebase: no emulator');
+    else if (b === 'postgres' && !inject('postgresSchema')) skipped.push(`postgres: no server answering at ${POSTGRES_URL}`);
     else available.push(b);
   }
   // Under CI nothing may be skipped silently: a backend that is not there fails the run, saying why.
@@ -52,17 +55,22 @@ export function freshStore(backend: TestBackend): TestStore {
   switch (backend) {
     case 'file':
       dir = mkdtempSync(join(tmpdir(), 'migrate-file-'));
-      settings = { directory: dir, durability: 'none', backup_count: 0 };
+      // A short connect timeout: the migration waits it out after marking its source (the fence).
+      settings = { directory: dir, durability: 'none', backup_count: 0, connect_timeout_ms: 2_000 };
       break;
     case 'sqlite':
       dir = mkdtempSync(join(tmpdir(), 'migrate-sqlite-'));
-      settings = { database_path: join(dir, 'state.db') };
+      settings = { database_path: join(dir, 'state.db'), connect_timeout_ms: 2_000 };
       break;
     case 'redis':
       settings = { redis_url: REDIS_URL, redis_key_prefix: REDIS_PREFIX };
       break;
     case 'firebase':
       settings = { emulator_host: inject('firebaseEmulatorHost'), project_id: 'agent-state-test' };
+      break;
+    case 'postgres':
+      // One schema for the whole run (test/global-setup.ts drops it), one namespace per store.
+      settings = { postgres_url: POSTGRES_URL, postgres_schema: inject('postgresSchema'), connect_timeout_ms: 2_000 };
       break;
   }
   const config = { backend, namespace, settings } as CommunicationConfigInput;
@@ -78,6 +86,7 @@ export function freshStore(backend: TestBackend): TestStore {
     async cleanup() {
       if (dir) rmSync(dir, { recursive: true, force: true });
       if (backend === 'redis') await dropRedisNamespace(namespace);
+      if (backend === 'postgres') await dropNamespace({ url: POSTGRES_URL, schema: inject('postgresSchema') }, namespace);
       if (backend === 'firebase') {
         const state = await openState({ config, env: {} });
         try {
