@@ -34,8 +34,8 @@ describe.skipIf(!from || !to)('JSONL export and import', () => {
       const entryLines = lines.slice(1).filter((l) => !l.startsWith('{"family"'));
       expect(header).toMatchObject({ format: 'agent-state-jsonl', version: 2, namespace: source.config.namespace, count: entryLines.length });
       expect(entryLines.length).toBe(exported.copied);
-      expect(exported.familyItems).toBe(15); // 7 jobs, a dead letter, 2 mail, 3 log records, 2 channel messages
-      expect(lines.length - 1 - entryLines.length).toBe(15);
+      expect(exported.familyItems).toBe(16); // 7 jobs, a dead letter, 2 mail, 3 log records, 2 channel messages, the audit record of the export
+      expect(lines.length - 1 - entryLines.length).toBe(16);
       const withTtl = entryLines.map((l) => JSON.parse(l) as { expiresAt?: number; ttlMs?: number }).filter((e) => e.expiresAt !== undefined);
       expect(withTtl.length).toBe(exported.stats.withTtl);
       expect(withTtl.every((e) => e.ttlMs! > 0)).toBe(true);
@@ -43,8 +43,8 @@ describe.skipIf(!from || !to)('JSONL export and import', () => {
       const imported = await importState({ cwd, from: 'state.jsonl', toConfig: target.writeConfig(cwd, 'dst') });
       expect(imported.ok).toBe(true);
       expect(imported.copied).toBe(exported.copied);
-      expect(imported.verify?.matched).toBe(exported.copied + 15);
-      expect(imported.familyItems).toBe(15);
+      expect(imported.verify?.matched).toBe(exported.copied + 16);
+      expect(imported.familyItems).toBe(16);
       const out = await target.open();
       try {
         expect((await out.read('Zeta/item-000002'))?.value).toMatchObject({ text: `${UNICODE} 2` });

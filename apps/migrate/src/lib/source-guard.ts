@@ -1,4 +1,4 @@
-import { FENCE_REFRESH_MS, SWITCHED_MARKER_KEY, isStateError, type Lock, type StateClient } from '@agent-state/core';
+import { FENCE_REFRESH_MS, SWITCHED_MARKER_KEY, auditMigration, isStateError, type Lock, type StateClient } from '@agent-state/core';
 import { MigrateError } from '../errors.js';
 import { MIGRATION_LOCK, SOURCE_MARKER_KEY } from './entries.js';
 import type { ScanStats } from './scan.js';
@@ -64,6 +64,9 @@ export class SourceGuard {
     }
     const guard = new SourceGuard(state, lock, marker, ttlMs);
     await guard.#writeMarker();
+    // The source's audit log (this client is opened without the fence, so the append goes
+    // through); the record is copied to the target with the rest of the source's logs.
+    await auditMigration(state, 'start', { runId: String(marker['runId'] ?? lock.token), from: String(marker['from'] ?? 'source'), to: String(marker['to'] ?? 'target'), owner: lock.owner, after: marker });
     // Clients see the marker within FENCE_REFRESH_MS (their cached view of it, re-read by a write
     // that finds it older); a write already past its check lands within the store's connect
     // timeout. Once both have passed, nothing more is written behind the copy.
@@ -89,6 +92,7 @@ export class SourceGuard {
   async markSwitched(to: string, runId: string): Promise<void> {
     this.check();
     await this.state.write(SWITCHED_MARKER_KEY, { to, runId, switchedAt: Date.now() }, { fence: this.lock });
+    await auditMigration(this.state, 'switch', { runId, from: String(this.marker['from'] ?? 'source'), to, owner: this.lock.owner });
   }
 
   /** Removes the marker and frees the lock. */
