@@ -3,7 +3,7 @@
  * write. Tests call command functions directly with their own context (a temp `cwd`, captured
  * output); the bin builds one from the process.
  */
-import type { BackendModule, StateClient } from '@agent-state/core';
+import type { BackendModule, OpenStateOptions, StateClient } from '@agent-state/core';
 
 /** The world a command runs in. */
 export interface CommandContext {
@@ -63,13 +63,23 @@ export async function withState<T>(ctx: CommandContext, fn: (state: StateClient)
  * shares the CLI's one copy of core, and only the configured backend is loaded.
  */
 export async function openState(ctx: CommandContext): Promise<StateClient> {
-  const { loadConfig, openState: open } = await import('@agent-state/core');
+  const { openState: open } = await import('@agent-state/core');
+  return open(await openStateOptions(ctx));
+}
+
+/**
+ * What `openState()` receives for this context: where project.yml is, and the configured
+ * first-party backend created from the CLI's own chunk (see {@link openState}). `serve` and
+ * `mcp` hand the same to the server.
+ */
+export async function openStateOptions(ctx: CommandContext): Promise<OpenStateOptions> {
+  const { loadConfig } = await import('@agent-state/core');
   const where = { cwd: ctx.cwd, env: ctx.env, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
   const config = loadConfig(where);
   const load = BACKENDS[config.backend as keyof typeof BACKENDS] as (() => Promise<BackendModule>) | undefined;
-  if (load === undefined) return open(where);
+  if (load === undefined) return where;
   // openState() validates the config again (measured: under 1 ms once yaml and zod are loaded).
-  return open({ ...where, backend: (await load()).createBackend(config) });
+  return { ...where, backend: (await load()).createBackend(config) };
 }
 
 /** The first-party backends the CLI ships with (any other name goes through core's loader). */

@@ -1,3 +1,4 @@
+import { metricsOf, type MetricsSnapshot } from './metrics/metrics.js';
 import type { ResolvedConfig } from './config/load.js';
 import { Agents } from './coordination/agents.js';
 import { RESERVED_PREFIX } from './coordination/layout.js';
@@ -16,7 +17,7 @@ import {
 } from './coordination/pubsub.js';
 import { Queue, type QueueOptions } from './coordination/queue.js';
 import { assertSignal, blockingWait } from './coordination/wait.js';
-import { InvalidValueError, LockLostError, NotSupportedError, StateClosedError, TimeoutError } from './errors.js';
+import { InvalidValueError, LockLostError, LockTimeoutError, NotSupportedError, StateClosedError, TimeoutError } from './errors.js';
 import { Lock } from './lock.js';
 import { REMOTE_OWNER_PREFIX, lockOwnerId, newClientId } from './owner.js';
 import { retryOnConflict, waitForLock } from './retry.js';
@@ -137,6 +138,14 @@ export class StateClient implements AsyncDisposable {
   get namespace(): string {
     return this.config.namespace;
   }
+  /**
+   * This client's metrics (calls, errors by code, latency per backend operation; locks, queues,
+   * logs; leases held), or `undefined` when opened with `metrics: false`. See `metricsOf`.
+   */
+  metrics(): MetricsSnapshot | undefined {
+    return metricsOf(this)?.snapshot();
+  }
+
   /** True after `close()`. */
   get closed(): boolean {
     return this.#closed !== undefined;
@@ -379,6 +388,10 @@ export class StateClient implements AsyncDisposable {
         });
         held.push(new Lock(this.backend, lease, ttlMs, (op) => this.guard(op)));
       }
+      // All or none also in time: with waitMs > ttlMs the first leases may have lapsed while
+      // the last ones were awaited; handing them back would give the caller a set it does not hold.
+      const lapsed = held.find((lock) => lock.expiresAt <= Date.now());
+      if (lapsed) throw new LockTimeoutError(lapsed.resource, waitMs);
       return held;
     } catch (error) {
       // All or none: give back what was taken (a lease that lapsed meanwhile is already free).

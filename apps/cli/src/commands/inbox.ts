@@ -25,20 +25,19 @@ function text(m: MailMessage): string {
   return `message from ${m.from} (${new Date(m.sentAt).toISOString()}${m.priority ? `, priority ${m.priority}` : ''}): ${body}\n`;
 }
 
-/** Prints and acks the waiting messages of `agentId`; `NotFoundError` (exit 1) when none. */
+/**
+ * Prints and acks the waiting messages of `agentId`; `NotFoundError` (exit 1) when none. They
+ * are printed before the ack: a process that dies in between leaves them waiting (shown again
+ * next time), never lost.
+ */
 export async function inbox(ctx: CommandContext, agentId: string, options: InboxOptions = {}): Promise<void> {
-  const messages = await withState(ctx, async (state) => {
-    const box = state.mailbox(agentId) as unknown as {
-      receive(o: object): Promise<MailMessage[]>;
-      ack(ids: string[]): Promise<unknown>;
-    };
-    const filters = { ...(options.limit !== undefined && { limit: options.limit }), ...(options.waitMs !== undefined && { waitMs: options.waitMs }) };
-    const got = await box.receive(filters);
-    if (got.length > 0 && !options.peek) await box.ack(got.map((m) => m.id));
-    return got;
+  await withState(ctx, async (state) => {
+    const box = state.mailbox(agentId);
+    const got = await box.receive({ ...(options.limit !== undefined && { limit: options.limit }), ...(options.waitMs !== undefined && { waitMs: options.waitMs }) });
+    if (got.length === 0) throw new NotFoundError(`no messages for ${agentId}`);
+    ctx.stdout(got.map((m) => (options.json ? `${JSON.stringify(m)}\n` : text(m))).join(''));
+    if (!options.peek) await box.ack(got.map((m) => m.id));
   });
-  if (messages.length === 0) throw new NotFoundError(`no messages for ${agentId}`);
-  ctx.stdout(messages.map((m) => (options.json ? `${JSON.stringify(m)}\n` : text(m))).join(''));
 }
 
 export const inboxCommand: CommandDefinition = {

@@ -1,7 +1,7 @@
 /** `agent-state mcp`: the MCP tool set over stdio (`claude mcp add agent-state -- npx agent-state mcp`). */
 import type { Command } from 'commander';
 import { contextOf, type CommandDefinition } from '../program.js';
-import { storeOptions } from './serve.js';
+import { openStateOptions } from '../context.js';
 
 export const mcpCommand: CommandDefinition = {
   spec: 'mcp',
@@ -10,7 +10,7 @@ export const mcpCommand: CommandDefinition = {
     cmd.action(async (_opts: unknown, c: Command) => {
       const ctx = contextOf(c);
       const { runMcpStdio } = await import('@agent-state/server');
-      await runMcpStdio(await storeOptions(ctx));
+      await runMcpStdio(await openStateOptions(ctx));
       // Runs until stdin closes or a signal: the server's handler exits the process.
       await new Promise<never>(() => undefined);
     }),

@@ -3,27 +3,11 @@
  * Node processes. The server package is imported only when the command runs.
  */
 import type { Command } from 'commander';
-import type { CommandContext } from '../context.js';
+import { openStateOptions } from '../context.js';
 import { collect, contextOf, integer, type CommandDefinition, type Opts } from '../program.js';
 
-/**
- * Where the store is and the backend to use, created here by a literal import (like the other
- * commands' `withState`), so the bundled CLI, its backend and the server share one copy of core.
- */
-export async function storeOptions(ctx: CommandContext): Promise<Record<string, unknown>> {
-  const where = { cwd: ctx.cwd, env: ctx.env, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
-  const { loadConfig } = await import('@agent-state/core');
-  const config = loadConfig(where);
-  const backends: Record<string, (() => Promise<{ createBackend(c: typeof config): unknown }>) | undefined> = {
-    file: () => import('@agent-state/backend-file'),
-    sqlite: () => import('@agent-state/backend-sqlite'),
-    redis: () => import('@agent-state/backend-redis'),
-    firebase: () => import('@agent-state/backend-firebase'),
-  };
-  const load = backends[config.backend];
-  return load ? { ...where, backend: (await load()).createBackend(config) } : where;
-}
-
+// The store and its backend come from `openStateOptions` (context.ts): the backend is created
+// by a literal import there, so the bundled CLI, its backend and the server share one core.
 export const serveCommand: CommandDefinition = {
   spec: 'serve',
   summary: 'serve the store over HTTP/JSON, SSE and MCP (/mcp) on 127.0.0.1:7878 until SIGINT/SIGTERM',
@@ -33,15 +17,17 @@ export const serveCommand: CommandDefinition = {
       .option('--port <port>', 'port (default 7878; 0 picks a free one, printed in the ready line)', integer('--port'))
       .option('--token-file <file>', 'bearer token file (default .agent-state/serve.token next to project.yml); AGENT_STATE_TOKEN wins')
       .option('--allow-host <name>', 'also accept this Host header (repeatable; DNS-rebinding check)', collect)
+      .option('--dashboard-actions', 'let the dashboard retry/delete dead letters and force-release locks (each confirmed, written to the audit log)')
       .action(async (opts: Opts, c: Command) => {
         const ctx = contextOf(c);
         const { runServe } = await import('@agent-state/server');
         await runServe({
-          ...(await storeOptions(ctx)),
+          ...(await openStateOptions(ctx)),
           ...(opts.host !== undefined && { host: opts.host as string }),
           ...(opts.port !== undefined && { port: opts.port as number }),
           ...(opts.tokenFile !== undefined && { tokenFile: opts.tokenFile as string }),
           ...(opts.allowHost !== undefined && { allowHosts: opts.allowHost as string[] }),
+          ...(opts.dashboardActions === true && { dashboardActions: true }),
         });
         // Runs until a signal: the server's handler exits the process.
         await new Promise<never>(() => undefined);

@@ -1,5 +1,5 @@
 import type { StateClient } from '../client.js';
-import type { JsonValue } from '../types.js';
+import type { JsonValue, RepairReport } from '../types.js';
 import { localHost, parseOwner } from '../owner.js';
 import { InvalidValueError } from '../errors.js';
 
@@ -70,8 +70,9 @@ export function auditMigration(
 }
 
 /** For `agent-state repair KEY`: call with the report `state.repair(key)` returned. */
-export function auditRepair(state: StateClient, key: string, report: JsonValue, owner?: string): Promise<{ seq: number; at: number }> {
-  return audit(state, 'repair', key, { who: auditActor(owner), before: report, after: null, via: 'agent-state repair' });
+export function auditRepair(state: StateClient, key: string, report: RepairReport, owner?: string): Promise<{ seq: number; at: number }> {
+  const before: JsonValue = { key: report.key, removed: report.removed, ...(report.damage !== undefined && { damage: report.damage }) };
+  return audit(state, 'repair', key, { who: auditActor(owner), before, after: null, via: 'agent-state repair' });
 }
 
 /** A lock taken over from an expired (or dead) holder, or force-released by an operator. */

@@ -5,7 +5,7 @@
  * and says what it replaced; the key then reads as absent and can be written again.
  */
 import type { RepairReport, StateClient } from '@agent-state/core';
-import { isStateError } from '@agent-state/core';
+import { auditRepair, isStateError } from '@agent-state/core';
 import type { CommandContext } from '../../context.js';
 import { withState } from '../../context.js';
 
@@ -19,6 +19,7 @@ export interface RepairOutput extends RepairReport {
 export async function repairOp(state: StateClient, key: string, remove: boolean): Promise<RepairOutput> {
   if (remove) {
     const report = await state.repair(key);
+    if (report.removed) await auditRepair(state, key, report);
     return { ...report, deleted: report.removed };
   }
   try {

@@ -52,6 +52,9 @@ export class PortableQueues implements NativeQueues {
       lease: null,
     };
     await this.state.write(keys.job(id), record, { ifVersion: 'absent' });
+    // Waiters in other processes watch the counter: touch it again now that the job exists, or
+    // one woken by the increment above may look before the write and sleep a whole re-check.
+    await this.state.increment(keys.seq, 0);
     this.notify.wake({ kind: 'queue', name: queue });
     return { id, sequence };
   }
