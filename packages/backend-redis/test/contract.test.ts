@@ -3,7 +3,7 @@ import { runContractSuite } from '@agent-state/contract';
 import { storageCount } from '../src/index.js';
 import { closedPort, dropNamespace, redisConfig, REDIS_URL } from './helpers/redis.js';
 
-runContractSuite({ describe, it }, {
+const target = {
   name: 'redis',
   multiProcess: true,
   crashSafe: true,
@@ -15,4 +15,14 @@ runContractSuite({ describe, it }, {
     backend: 'redis',
     settings: { redis_host: '127.0.0.1', redis_port: await closedPort(), connect_timeout_ms: 1_000 },
   }),
+} satisfies Parameters<typeof runContractSuite>[1];
+
+runContractSuite({ describe, it }, target);
+
+// Core's portable coordination (queues, logs, mailboxes on plain entries) on Redis too, so the
+// path that backends without native families use stays honest here; it caught index members
+// that expired keys left behind.
+describe('portable coordination', () => {
+  const { unavailableConfig: _unused, ...portable } = target;
+  runContractSuite({ describe, it }, { ...portable, name: 'redis (portable)' }, { portable: true });
 });

@@ -44,7 +44,12 @@ if expected ~= '' then
   end
 end
 
-if version == 0 then return {0} end
+if version == 0 then
+  -- An entry that expired (Redis dropped its key) can still have its index member: remove it
+  -- too, so an expired key leaves nothing behind once deleted (bounded retention).
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return {0}
+end
 local floor = tonumber(redis.call('HGET', KEYS[4], 'floor') or '0')
 if version > floor then redis.call('HSET', KEYS[4], 'floor', version) end
 redis.call('ZREM', KEYS[2], ARGV[1])
