@@ -14,6 +14,7 @@ describe('key to database path mapping', () => {
   it('never produces a character the database forbids in a name, nor a longer name', () => {
     for (const key of [ALPHABET, 'a.b/c', '.x./.y.']) {
       const name = childName(key);
+      // eslint-disable-next-line no-control-regex -- the characters a Realtime Database name may not hold, control characters included
       expect(name).not.toMatch(/[.#$[\]/\u0000-\u001f\u007f]/);
       expect(name.length).toBe(key.length + 1);
     }
