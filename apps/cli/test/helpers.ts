@@ -20,6 +20,10 @@ export const builtBackends = {
   file: existsSync(join(packages, 'backend-file/dist/index.js')),
   sqlite: existsSync(join(packages, 'backend-sqlite/dist/index.js')),
 };
+// Under CI nothing may be skipped silently: a backend that is not built fails the run, saying so.
+for (const [name, built] of Object.entries(builtBackends)) {
+  if (!built && process.env['CI'] === 'true') throw new Error(`CI=true but packages/backend-${name} is not built: run npm run build first`);
+}
 
 /** The result of a spawned command. */
 export interface RunResult {

@@ -58,7 +58,14 @@ describe('the swarm example', () => {
       expect(report.problems).toEqual([]);
       expect(report.backend).toBe(backend);
       expect(report.perCycle.map((c: { results: number }) => c.results)).toEqual([8, 8]);
-      expect(report.totals.assignment.p99).toBeGreaterThanOrEqual(0);
+      // Latencies of a run that finished: ordered (p50 <= p99 <= max) and within the run's time.
+      for (const kind of ['assignment', 'lock', 'delivery'] as const) {
+        const t = report.totals[kind] as { p50: number; p99: number; max: number };
+        expect(Number.isFinite(t.p50) && t.p50 >= 0, `${kind} p50 ${t.p50}`).toBe(true);
+        expect(t.p50).toBeLessThanOrEqual(t.p99);
+        expect(t.p99).toBeLessThanOrEqual(t.max);
+        expect(t.max).toBeLessThan(120_000);
+      }
     }, 180_000);
   }
 

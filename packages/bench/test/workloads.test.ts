@@ -12,6 +12,7 @@ import { allWorkloads } from '../src/workloads/catalog.js';
 
 // Multi-process cases run the compiled worker: `npm test` builds first (turbo), by hand run `npm run build`.
 const built = existsSync(WORKER_PATH);
+if (!built && process.env['CI'] === 'true') throw new Error(`CI=true but the bench worker ${WORKER_PATH} is not built: run npm run build first`);
 
 describe.each(['file', 'sqlite'] as const)('every workload on the %s backend (test profile, no timings asserted)', (backend) => {
   it.skipIf(!built)('runs every workload on every subject that can run it, none failing, and writes the report files', async () => {
