@@ -154,11 +154,15 @@ export const tasks: Record<string, Task> = {
   async transactionLoop(state, args, emit) {
     const keys = args.keys as string[];
     const size = num(args.size, 2_000);
+    // A pause between commits (pauseMs) leaves optimistic readers a window: back to back, a fast
+    // backend can commit between every read and its validation, starving them (not a torn read).
+    const pauseMs = num(args.pauseMs, 0);
     for (let i = 1; ; i++) {
       await state.transaction((tx) => {
         for (const key of keys) tx.write(key, checkedValue(i, size));
       });
       if (i === 1) emit('ready');
+      if (pauseMs > 0) await sleep(pauseMs);
     }
   },
 
