@@ -63,8 +63,9 @@ export async function seed(state: StateClient, options: SeedOptions): Promise<Se
   // A user log and a channel's retained messages.
   const progress = state.log('progress');
   for (let step = 1; step <= 3; step++) await progress.append({ step, note: UNICODE });
-  await state.publish('updates', { n: 1 });
-  await state.publish('updates', { n: 2 });
+  // Retained for ten minutes (the default is one): the shared sources serve pairs for minutes.
+  await state.publish('updates', { n: 1 }, { retentionMs: 10 * 60_000 });
+  await state.publish('updates', { n: 2 }, { retentionMs: 10 * 60_000 });
   await state.mailbox('alice').send('bob', { text: UNICODE });
   await state.mailbox('alice').send('bob', 'second', { priority: 'high' });
   // Registered, but silent: not "healthy" once 2 x 1 ms have passed.
