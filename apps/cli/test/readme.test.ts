@@ -74,7 +74,9 @@ async function runSnippet(snippet: Snippet) {
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env['PATH'] ?? ''}`, NO_COLOR: '1' };
     delete env['COMMUNICATION_BACKEND'];
     if (snippet.lang === 'sh') {
-      return await spawnCollect('bash', ['-euo', 'pipefail', '-c', snippet.code], dir, env);
+      // The options go inside the script, not on bash's command line: a bash whose stdin is a
+      // socket (as under some CI runners) reads /etc/bash.bashrc first, which fails under -u.
+      return await spawnCollect('bash', ['-c', `set -euo pipefail\n${snippet.code}`], dir, env);
     }
     const js = snippet.lang === 'ts' ? (await transform(snippet.code, { loader: 'ts', format: 'esm', target: 'node20' })).code : snippet.code;
     writeFileSync(join(dir, 'snippet.mjs'), js);
