@@ -167,6 +167,34 @@ describe('native queues', () => {
     await state.close();
   });
 
+  it('a listener that comes before the queue exists is woken by another process enqueueing its first job', async () => {
+    const dir = tempDir();
+    const state = await openFile(dir);
+    let wakes = 0;
+    const stop = await state.backend.notify!.listen({ kind: 'queue', name: 'later' }, () => wakes++);
+    const r = await runNode(`${openScript(dir)}
+      await backend.queues.enqueue('later', { json: '1', priority: 0 });
+      await state.close();`);
+    expect(r.stderr).toBe('');
+    await until(() => wakes > 0, 'the wake of the first enqueue of a queue nobody had created');
+    await stop();
+    await state.close();
+  });
+
+  it('a log listener that comes before the log exists is woken by another process appending its first record', async () => {
+    const dir = tempDir();
+    const state = await openFile(dir);
+    let wakes = 0;
+    const stop = await state.backend.notify!.listen({ kind: 'log', name: 'log/later' }, () => wakes++);
+    const r = await runNode(`${openScript(dir)}
+      await backend.logs.append('log/later', ['1']);
+      await state.close();`);
+    expect(r.stderr).toBe('');
+    await until(() => wakes > 0, 'the wake of the first append of a log nobody had created');
+    await stop();
+    await state.close();
+  });
+
   it('10,000 short-lived jobs (enqueue, claim, ack) leave the store with as many files as before', async () => {
     const dir = tempDir();
     const state = await openFile(dir, { durability: 'none' });
