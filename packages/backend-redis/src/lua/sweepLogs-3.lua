@@ -21,28 +21,7 @@
   The streams are read without being declared in KEYS (only known from KEYS[3]); they share
   its {<ns>} slot, as list-1.lua's entry keys do.
 ]]
--- Drops the records older than `cutoff` (epoch ms), reading at most `budget` of them: records
--- are in append order and their `at` comes from the server clock, so the first record at or
--- after `cutoff` bounds the trim. Returns how many went.
-local function trimOlder(key, cutoff, budget)
-  local start = "-"
-  local last = nil
-  while budget > 0 do
-    local entries = redis.call("XRANGE", key, start, "+", "COUNT", 100)
-    for _, entry in ipairs(entries) do
-      if tonumber(entry[2][2]) >= cutoff then
-        return redis.call("XTRIM", key, "MINID", entry[1])
-      end
-      last = entry[1]
-    end
-    if #entries < 100 then break end
-    budget = budget - #entries
-    start = "(" .. last
-  end
-  if not last then return 0 end
-  local seq = tonumber(string.match(last, "^0%-(%d+)$"))
-  return redis.call("XTRIM", key, "MINID", "0-" .. (seq + 1))
-end
+--@include lib/trim.lua
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
