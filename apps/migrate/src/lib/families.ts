@@ -94,12 +94,11 @@ export class FamilyWriter {
 
   async add(item: FamilyItem): Promise<void> {
     if (item.family === 'log') {
-      const logs = this.#need('logs', item.name);
+      this.#need('logs', item.name); // fail at the first record, not at the flush
       if (this.#logBatch && this.#logBatch.name !== item.name) await this.flush();
       this.#logBatch ??= { name: item.name, records: [] };
       this.#logBatch.records.push(item.record.json);
       if (this.#logBatch.records.length >= 100) await this.flush();
-      void logs;
       return;
     }
     await this.flush();
