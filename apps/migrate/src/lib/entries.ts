@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Entry, JsonValue } from '@agent-state/core';
+import { ACTIVE_MARKER_KEY, type Entry, type JsonValue } from '@agent-state/core';
 
 /**
  * What is copied and how. Every live entry of the namespace is copied with its value and its
@@ -12,7 +12,7 @@ export const MIGRATION_PREFIX = '@migration/';
 /** The lock resource a migration holds on its source. */
 export const MIGRATION_LOCK = '@migration';
 /** On the source while a migration runs (with a TTL, refreshed): `{ to, startedAt, runId }`. */
-export const SOURCE_MARKER_KEY = '@migration/active';
+export const SOURCE_MARKER_KEY = ACTIVE_MARKER_KEY; // the key every client's migration fence reads
 /** On the target until the copy is verified: `{ runId, from, cursor, copied }`, written in every batch. */
 export const TARGET_PROGRESS_KEY = '@migration/progress';
 
