@@ -35,14 +35,7 @@ end
 local version = entryVersion(KEYS[1])
 if not version then return {-4} end
 
-local expected = ARGV[2]
-if expected ~= '' then
-  if expected == 'absent' then
-    if version ~= 0 then return {-1, version} end
-  elseif tonumber(expected) ~= version then
-    return {-1, version}
-  end
-end
+if versionConflict(ARGV[2], version) then return {-1, version} end
 
 if version == 0 then
   -- An entry that expired (Redis dropped its key) can still have its index member: remove it

@@ -42,14 +42,7 @@ end
 local version = entryVersion(KEYS[1])
 if not version then return {-4} end
 
-local expected = ARGV[3]
-if expected ~= '' then
-  if expected == 'absent' then
-    if version ~= 0 then return {-1, version} end
-  elseif tonumber(expected) ~= version then
-    return {-1, version}
-  end
-end
+if versionConflict(ARGV[3], version) then return {-1, version} end
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)

@@ -35,3 +35,11 @@ local function headerVersion(key)
   if redis.call('EXISTS', key) == 1 then return nil end
   return 0
 end
+
+-- True when a compare-and-set's `expected` ('' = none, 'absent', or a version number) does not
+-- match the entry's `version` (0 = absent): the caller answers {-1, version} (CONFLICT).
+local function versionConflict(expected, version)
+  if expected == '' then return false end
+  if expected == 'absent' then return version ~= 0 end
+  return tonumber(expected) ~= version
+end
