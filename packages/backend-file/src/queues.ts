@@ -111,7 +111,7 @@ export class FileQueues implements NativeQueues {
     const target = delayMs > 0 ? bucketDir(dirs.delayed, loOf(now + delayMs)) : readyDir(dirs, pinv, sequence);
     const name = delayMs > 0 ? `${p16(sequence)}.0.${pinv}` : `${p16(sequence)}.0`;
     move(store, tmp, target, name);
-    if (store.durable) store.syncDir(target);
+    if (store.durable) store.syncBucket(target);
     if (delayMs > 0) ring(dirs);
     return { id: String(sequence), sequence };
   }
@@ -372,7 +372,7 @@ export class FileQueues implements NativeQueues {
       throw ioError(tmp, 'write job', error);
     }
     move(store, tmp, dir, name);
-    if (store.durable) store.syncDir(dir);
+    if (store.durable) store.syncBucket(dir);
     this.importSequence(queue, job.sequence);
   }
 

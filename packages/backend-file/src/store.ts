@@ -79,6 +79,20 @@ export class Store {
   }
 
   /**
+   * fsync of a queue bucket a job was just renamed into. Another process may already have
+   * claimed that job and removed the emptied bucket: then the job's new home is the claimer's to
+   * make durable, and a missing bucket is no error.
+   */
+  syncBucket(dir: string): void {
+    try {
+      fsyncDir(dir);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return;
+      throw ioError(dir, 'fsync', error);
+    }
+  }
+
+  /**
    * Keeps the document being replaced as `backups/<key path>.json#<version>`: a hard link, so it
    * costs two metadata calls and no copy; the one `backupCount` versions older is removed.
    */
