@@ -1,53 +1,91 @@
-/** The bench hook: the HTTP subject's operations against a real in-process server on SQLite. */
+/**
+ * The server's bench cases (an `--extra` module of packages/bench): the subjects against a real
+ * `agent-state serve` child process and a real bare Fastify child, and every workload's operation
+ * run a few times on them and on the library in process. No timings asserted.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openState } from '@agent-state/core';
 import { describe, expect, it } from 'vitest';
-import { httpSubject } from '../src/bench.js';
+import { bareHttpSubject, benchConfigFor, httpSubject, serverSubjects, serverWorkloads, type BenchStoreRef } from '../src/bench.js';
+import * as extras from '../src/bench.js';
 
-describe('bench HTTP subject', () => {
-  it('reads, writes, cycles a lock and a queue through the server, then closes it', async () => {
+describe('bench server cases', () => {
+  it('exports the --extra shape: workloads and subjects per backend', () => {
+    expect(extras.workloads).toBe(serverWorkloads);
+    expect(extras.subjects).toBe(serverSubjects);
+    expect(serverWorkloads.map((w) => w.id)).toEqual(['http-read', 'http-write', 'http-claim', 'mcp-claim', 'wake-claim', 'wake-sse']);
+    for (const backend of ['file', 'sqlite', 'redis', 'postgres'] as const) expect(serverSubjects[backend].map((s) => s.id)).toEqual(['ours-http', 'http-bare']);
+  });
+
+  it('runs every workload through agent-state serve, the bare route and the library on one SQLite store, then stops the children', { timeout: 90_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'agent-state-server-bench-'));
+    const store: BenchStoreRef = { backend: 'sqlite', root, namespace: 'bench-test' };
+    const http = await httpSubject.open(store);
+    const bare = await bareHttpSubject.open(store);
+    const library = await openState({ config: benchConfigFor(store), env: {} });
+    const inProcess = {
+      state: library,
+      read: async (key: string) => (await library.read(key))?.value,
+      write: async (key: string, value: unknown) => void (await library.write(key, value as never)),
+      queueCycle: async (name: string) => {
+        await library.queue(name).enqueue({ n: 1 });
+        const job = await library.queue(name).dequeue({ leaseMs: 10_000 });
+        await job!.ack();
+      },
+    };
     try {
-      const subject = await httpSubject.open({ backend: 'sqlite', root, namespace: 'bench-test' });
-      try {
-        expect(await subject.read('k/1')).toBeUndefined();
-        await subject.write('k/1', { v: 1 });
-        expect(await subject.read('k/1')).toEqual({ v: 1 });
-        await subject.lockCycle('locks/a', { wait: false });
-        await subject.lockCycle('locks/a', { wait: false });
-        await subject.queueCycle('bench-0');
-        await subject.queueCycle('bench-0');
-      } finally {
-        await subject.close();
+      expect(await http.read('k/1')).toBeUndefined();
+      await http.write('k/1', { v: 1 });
+      expect(await http.read('k/1')).toEqual({ v: 1 });
+      // The server and the library share the store.
+      expect((await library.read('k/1'))?.value).toEqual({ v: 1 });
+      await http.lockCycle!('locks/a', { wait: false });
+      await http.lockCycle!('locks/a', { wait: false });
+      await http.queueCycle!('bench-0');
+      expect(await bare.read('anything/at/all')).toEqual({ hello: 'bare' });
+      await bare.write('k/2', { v: 2 });
+      expect(await library.read('k/2')).toBeNull();
+
+      for (const workload of serverWorkloads) {
+        for (const [id, subject] of [
+          ['ours', inProcess],
+          ['ours-http', http],
+          ['http-bare', bare],
+        ] as const) {
+          if (!workload.subjects!.includes(id)) continue;
+          await workload.setup?.run(subject, {});
+          const { op, teardown } = await workload.prepare!(subject, { processIndex: 0, seed: 42 });
+          try {
+            for (let i = 0; i < 3; i++) {
+              const reported = await op(i);
+              if (reported !== undefined) expect(reported).toBeGreaterThanOrEqual(0);
+            }
+          } finally {
+            await teardown?.();
+          }
+        }
+      }
+      // Every blocked claim was woken and its job acked: nothing left waiting or in flight.
+      for (let n = 0; n < 3; n++) {
+        expect(await library.queue(`bench-wake-http-42-${n}`).counts()).toMatchObject({ waiting: 0, inFlight: 0 });
       }
     } finally {
+      await library.close();
+      await http.close();
+      await bare.close();
       rmSync(root, { recursive: true, force: true });
     }
   });
-});
 
-describe('bench metrics cost case', () => {
-  it('opens the library with metrics on and off on one store, and the ratio is the median of on ÷ off', async () => {
-    const { metricsSubjects, metricsCostRatio, measureMetricsCost } = await import('../src/bench.js');
+  it('fails with a clear error when the server child cannot start', async () => {
     const root = mkdtempSync(join(tmpdir(), 'agent-state-server-bench-'));
     try {
-      for (const spec of metricsSubjects) {
-        const subject = await spec.open({ backend: 'sqlite', root, namespace: 'bench-metrics' });
-        try {
-          await subject.write('k/1', { v: spec.id });
-          expect(await subject.read('k/1')).toEqual({ v: spec.id });
-          await subject.lockCycle('locks/a', { wait: false });
-          await subject.queueCycle('bench-0');
-        } finally {
-          await subject.close();
-        }
-      }
-      expect(metricsCostRatio([{ on: 95, off: 100 }, { on: 2, off: 1 }, { on: 90, off: 100 }])).toBe(0.95);
-      // A smoke run only: the figure itself is the bench's to quote.
-      const quick = await measureMetricsCost({ pairs: 2, ops: 200 });
-      expect(quick.pairs).toHaveLength(2);
-      expect(quick.ratio).toBeGreaterThan(0);
+      // A file backend whose directory is a regular file cannot open.
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(root, 'ours'), 'not a directory');
+      await expect(httpSubject.open({ backend: 'file', root, namespace: 'bench-bad' })).rejects.toThrow(/exited before ready|not ready/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
