@@ -1,8 +1,9 @@
 /**
  * Cross-process wakeups for native queues and logs: an inotify watch (watch.ts, one per
  * directory, shared) of the file every change of the topic touches: a queue's `seq` record
- * (rewritten by each enqueue, its times bumped by nack, retry and delayed enqueues) and a log's
- * `meta` record (rewritten by each append). What no file change announces, a delayed job or
+ * (its times bumped once a job can be claimed: after an enqueue's move into ready/ or delayed/,
+ * a nack, a retry; the counter's own rewrite before the move is an early, harmless wake) and a
+ * log's `meta` record (rewritten by each append, after its record file). What no file change announces, a delayed job or
  * an expired lease coming due, wakes a queue's listeners from a timer set to the end of the
  * queue's first time bucket (re-armed as it fires and after wakes). The safety net for anything
  * else (a watch that could not be set up) is core's re-check of every wait once a second

@@ -97,7 +97,9 @@ export class FileQueues implements NativeQueues {
     } catch (error) {
       throw ioError(tmp, 'write job', error);
     }
-    // 2. its sequence (the only step under a mutex; the counter write also wakes listeners)
+    // 2. its sequence (the only step under a mutex). The counter's pwrite is seen by listeners
+    // (inotify IN_MODIFY) before the job is in ready/, so that wake finds nothing: the ring
+    // after step 3 is the one that matters.
     let sequence: number;
     await store.mutexes.acquireOrWait(dirs.seqMutex, dirs.root, mutexOwner(nonce()));
     try {
@@ -111,8 +113,10 @@ export class FileQueues implements NativeQueues {
     const target = delayMs > 0 ? bucketDir(dirs.delayed, loOf(now + delayMs)) : readyDir(dirs, pinv, sequence);
     const name = delayMs > 0 ? `${p16(sequence)}.0.${pinv}` : `${p16(sequence)}.0`;
     move(store, tmp, target, name);
+    // 4. wake listeners now that a claim can see the job (before the bucket's fsync: a claim
+    // moves the job on anyway, and the enqueue returns only once its bucket is durable)
+    ring(dirs);
     if (store.durable) store.syncBucket(target);
-    if (delayMs > 0) ring(dirs);
     return { id: String(sequence), sequence };
   }
 

@@ -167,6 +167,65 @@ describe('native queues', () => {
     await state.close();
   });
 
+  it("another process's enqueue wakes a listener only once a claim can see the job (no wait left to the fallback re-check)", async () => {
+    // A wake that comes before the job is in ready/ (the sequence counter's write used to be the
+    // only one) finds nothing, and a blocking dequeue then sleeps until core's once-a-second
+    // re-check. Here every wake claims at once and nothing else ever claims: the enqueuer waits
+    // for each job to be taken before the next, so one early wake leaves a job behind and fails.
+    const dir = tempDir();
+    const state = await openFile(dir);
+    const q = queuesOf(state);
+    await q.enqueue('wake', { json: '0', priority: 0 }); // the queue exists: its seq file is there to watch
+    const first = await q.claim('wake', claimOpts);
+    await q.settle('wake', first!.id, first!.leaseId, { kind: 'ack' });
+    let claimed = 0;
+    let wakes = 0;
+    const errors: unknown[] = [];
+    let running = false;
+    let again = false;
+    const claimAll = async (): Promise<void> => {
+      if (running) return void (again = true);
+      running = true;
+      try {
+        do {
+          again = false;
+          for (let job = await q.claim('wake', claimOpts); job; job = await q.claim('wake', claimOpts)) {
+            await q.settle('wake', job.id, job.leaseId, { kind: 'ack' });
+            claimed++;
+          }
+        } while (again);
+      } catch (error) {
+        errors.push(error);
+      } finally {
+        running = false;
+      }
+    };
+    const stop = await state.backend.notify!.listen({ kind: 'queue', name: 'wake' }, () => {
+      wakes++;
+      void claimAll();
+    });
+    const jobs = 100;
+    const r = await runNode(`${openScript(dir)}
+      for (let i = 1; i <= ${jobs}; i++) {
+        await backend.queues.enqueue('wake', { json: String(i), priority: 0 });
+        const deadline = Date.now() + 5_000;
+        for (;;) {
+          const c = await backend.queues.counts('wake');
+          if (c.waiting === 0 && c.inFlight === 0) break;
+          if (Date.now() > deadline) throw new Error('job ' + i + ' was never claimed: no wake came after it was visible');
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      }
+      await state.close();`, 120_000);
+    expect(errors).toEqual([]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(claimed).toBe(jobs);
+    expect(wakes).toBeGreaterThanOrEqual(jobs);
+    await stop();
+    await state.close();
+  });
+
   it('a listener that comes before the queue exists is woken by another process enqueueing its first job', async () => {
     const dir = tempDir();
     const state = await openFile(dir);
