@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { runContractSuite } from '@agent-state/contract';
 import { storageCountOf } from './storage-count.js';
+import { fileDamage } from './damage.js';
 
 // The suite runs twice: on the OS temp dir (a disk file system) and on /dev/shm (tmpfs).
 for (const [where, parent] of [
@@ -21,6 +22,8 @@ for (const [where, parent] of [
       unavailableConfig: () => ({ backend: 'file', settings: { directory: '/etc/hostname/agent-state', connect_timeout_ms: 1_000 } }),
       // Every file, lock file and directory of the test's namespace.
       storageCount: async (config) => storageCountOf(String(config.settings?.directory), config.namespace ?? 'ns'),
+      // A torn document (see damage.ts).
+      damage: fileDamage,
     });
   });
 }

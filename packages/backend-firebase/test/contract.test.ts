@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
 import { runContractSuite } from '@agent-state/contract';
 import { freePort } from './emulator.js';
+import { firebaseDamage } from './damage.js';
 import { freshConfig, removeNamespace, storageCount } from './fixtures.js';
 
 runContractSuite(
@@ -12,6 +13,8 @@ runContractSuite(
     config: () => freshConfig(),
     cleanup: (config) => removeNamespace(config.namespace),
     storageCount: (config) => storageCount(config.namespace),
+    // A node that is not an entry where the entry was (see damage.ts).
+    damage: firebaseDamage,
     unavailableConfig: async () => ({
       backend: 'firebase',
       namespace: 'unreachable',

@@ -2,6 +2,7 @@ import { afterAll, describe, it } from 'vitest';
 import type { CommunicationConfigInput } from '@agent-state/core';
 import { runContractSuite } from '@agent-state/contract';
 import { dropNamespace, storageCounts } from '../src/storage.js';
+import { postgresDamage } from './damage.js';
 import { RUN_SCHEMA, TEST_URL, closedPort, dropRunSchema, freshNamespace, requireServer } from './pg-helpers.js';
 
 const up = await requireServer();
@@ -20,5 +21,7 @@ if (!up) {
     // Every row of the test's namespace in every table (see src/storage.ts).
     storageCount: async (config: CommunicationConfigInput) => (await storageCounts({ url: TEST_URL, schema: RUN_SCHEMA }, config.namespace!)).total,
     unavailableConfig: (): CommunicationConfigInput => ({ backend: 'postgres', settings: { postgres_host: '127.0.0.1', postgres_port: port, connect_timeout_ms: 500 } }),
+    // Text that is not JSON in the entry's row (see damage.ts).
+    damage: postgresDamage,
   });
 }

@@ -2,6 +2,7 @@ import { describe, it } from 'vitest';
 import { runContractSuite } from '@agent-state/contract';
 import { storageCount } from '../src/index.js';
 import { closedPort, dropNamespace, redisConfig, REDIS_URL } from './helpers/redis.js';
+import { redisDamage } from './damage.js';
 
 const target = {
   name: 'redis',
@@ -11,6 +12,8 @@ const target = {
   cleanup: (config) => dropNamespace(config.namespace!),
   // Every string key, hash field, sorted-set member and stream entry of the test's namespace.
   storageCount: (config) => storageCount({ url: REDIS_URL, namespace: config.namespace! }),
+  // Bytes that are not JSON after the entry's header (see damage.ts).
+  damage: redisDamage,
   unavailableConfig: async () => ({
     backend: 'redis',
     settings: { redis_host: '127.0.0.1', redis_port: await closedPort(), connect_timeout_ms: 1_000 },

@@ -29,6 +29,8 @@ export interface DetectedCapabilities {
   storageCount: boolean;
   /** The target gives `unavailableConfig()` (enables the unavailable group). */
   unavailable: boolean;
+  /** The target gives a `damage` hook (enables the damaged-data group). */
+  damage: boolean;
 }
 
 /** Reads the capabilities of `backend` under `target` (pure: no I/O). */
@@ -48,6 +50,7 @@ export function capabilitiesOf(backend: CommunicationBackend, target: ContractTa
     repair: typeof backend.repair === 'function',
     storageCount: typeof target.storageCount === 'function',
     unavailable: typeof target.unavailableConfig === 'function',
+    damage: typeof target.damage === 'object',
   };
 }
 

@@ -4,6 +4,7 @@ import { agentsGroup } from './groups/agents.js';
 import { atomicWritesGroup } from './groups/atomic-writes.js';
 import { badInputGroup } from './groups/bad-input.js';
 import { blockingWaitsGroup } from './groups/blocking-waits.js';
+import { damagedDataGroup } from './groups/damaged-data.js';
 import { compareAndSetGroup } from './groups/compare-and-set.js';
 import { lifecycleGroup } from './groups/lifecycle.js';
 import { listGroup } from './groups/list.js';
@@ -51,6 +52,7 @@ export const GROUPS: readonly GroupSpec[] = [
   g('logs', logsGroup, true),
   g('lock-many', lockManyGroup, true),
   g('retention', retentionGroup, true),
+  g('damaged-data', damagedDataGroup),
   g('properties', propertiesGroup),
   g('bad-input', badInputGroup),
   g('unavailable', unavailableGroup),

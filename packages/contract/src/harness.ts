@@ -49,6 +49,31 @@ export interface ContractTarget {
    * any directory (use an absolute path for a file).
    */
   backendModule?: string;
+  /**
+   * Damages one key's stored record around the backend, in the backend's own format (bad JSON in
+   * a row, garbage in a Redis value, a torn file, a node that is not an entry), and reads that
+   * record back raw. Enables the damaged-data group; without it that group is skipped (and fails
+   * under `CI=true`). `false` says the backend keeps no serialised record that could be damaged
+   * (the memory backend): the group is skipped with that reason, CI or not.
+   */
+  damage?: DamageHook | false;
+}
+
+/**
+ * See {@link ContractTarget.damage}. Both methods work on the store of `config` through the
+ * backend's own driver (never through a client), so what they see is what is stored.
+ */
+export interface DamageHook {
+  /**
+   * Damages the stored record of `key`, which the group has written (more than once) just before,
+   * so that a read of it must give `CorruptDataError`.
+   */
+  damage(config: CommunicationConfigInput, key: string): Promise<void> | void;
+  /**
+   * The stored record of `key` as the driver sees it (text, row, node), or `null` when there is
+   * none; compared with `deepStrictEqual` before and after the refused operations.
+   */
+  stored(config: CommunicationConfigInput, key: string): Promise<unknown> | unknown;
 }
 
 /**

@@ -50,8 +50,9 @@ import { blockingWaitsGroup } from './groups/blocking-waits.js';
 import { logsGroup } from './groups/logs.js';
 import { lockManyGroup } from './groups/lock-many.js';
 import { retentionGroup } from './groups/retention.js';
+import { damagedDataGroup } from './groups/damaged-data.js';
 
-export type { ContractTarget, TestApi, WorkerMessage, TestKind } from './harness.js';
+export type { ContractTarget, DamageHook, TestApi, WorkerMessage, TestKind } from './harness.js';
 export { usePortableCoordination } from '@agent-state/core';
 export { Fixture, WorkerProcess, fixtureTest, processTest, skipTest, skipped, storageTest, openStore, createFromModule, testKinds, openFixtures } from './harness.js';
 export { validate, formatReport, GROUP_NAMES } from './validate.js';
@@ -85,6 +86,7 @@ export {
   logsGroup,
   lockManyGroup,
   retentionGroup,
+  damagedDataGroup,
 };
 
 /** Every group, in the order of the spec's promises. */
@@ -106,6 +108,7 @@ export const CONTRACT_GROUPS = [
   logsGroup,
   lockManyGroup,
   retentionGroup,
+  damagedDataGroup,
   propertiesGroup,
   badInputGroup,
   unavailableGroup,

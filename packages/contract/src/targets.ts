@@ -68,6 +68,8 @@ export async function firstPartyTarget(name: FirstParty, options: TargetOptions 
           crashSafe: false,
           config: () => ({ backend: 'memory', namespace: fresh('t'), settings }),
           storageCount: async (c) => memoryStoreCount(String(c.namespace)),
+          // Memory keeps live objects, no serialised record: nothing there can be damaged.
+          damage: false,
         },
         teardown: none,
       };

@@ -162,6 +162,8 @@ function requirement(name: string, caps: DetectedCapabilities): { required: bool
     case 'retention':
     case 'retention (native)':
       return caps.storageCount ? { required: true, why: 'the target gives storageCount' } : { required: false, why: 'no storageCount hook' };
+    case 'damaged-data':
+      return caps.damage ? { required: true, why: 'the target gives a damage hook' } : { required: false, why: 'no damage hook' };
     case 'unavailable':
       return caps.unavailable ? { required: true, why: 'the target gives unavailableConfig' } : { required: false, why: 'no unavailableConfig' };
     case 'native coordination':
