@@ -7,6 +7,7 @@
  */
 import {
   ConflictError,
+  CorruptDataError,
   assertLeaseHeld,
   makeEntry,
   type BackendDeleteOptions,
@@ -105,8 +106,18 @@ function deleteAny(s: Scope, key: string, now: number): boolean {
   return expiresAt === null || expiresAt > now;
 }
 
+/**
+ * The error of a compare-and-set that did not match (the slow path, under the write lock): a
+ * `ConflictError` with the actual version, or `CorruptDataError` when the live row it met is
+ * damaged (an `'absent'` check never reads the value, so it is checked here).
+ */
 function conflict(s: Scope, key: string, expected: ExpectedVersion, now: number): ConflictError {
   const actual = s.st.readVersion.get(s.namespace, key, now);
+  if (actual !== undefined) {
+    const row = s.st.rawEntry.get(s.namespace, key);
+    const damage = row && damageOf(row[0], row[1]);
+    if (damage !== undefined) throw new CorruptDataError(rowLocation(s.path, s.namespace, key), damage);
+  }
   return new ConflictError(key, expected, actual ?? 'absent');
 }
 

@@ -113,6 +113,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, log, seq)
   ) WITHOUT ROWID;
   `,
+  // 3: entries become a rowid table. A WITHOUT ROWID table keeps the whole row in its key's
+  // b-tree, and a row past ~1/20 of a page (a 1 KB value) spills into overflow pages there:
+  // point reads ran at about half the speed of the same lookup on a rowid table (measured,
+  // 1 KB values). The (namespace, key) primary key becomes a unique index; statements, the
+  // expiry index and the floor trigger are the same. DROP TABLE fires no DELETE trigger, so
+  // the floor is not touched by the move.
+  `
+  CREATE TABLE entries_v3 (
+    namespace  TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    value      TEXT    NOT NULL,
+    version    INTEGER NOT NULL,
+    checksum   INTEGER,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    PRIMARY KEY (namespace, key)
+  );
+  INSERT INTO entries_v3 (namespace, key, value, version, checksum, updated_at, expires_at)
+    SELECT namespace, key, value, version, checksum, updated_at, expires_at FROM entries;
+  DROP TABLE entries;
+  ALTER TABLE entries_v3 RENAME TO entries;
+  CREATE INDEX entries_expiry ON entries (namespace, expires_at) WHERE expires_at IS NOT NULL;
+  CREATE TRIGGER entries_version_floor AFTER DELETE ON entries BEGIN
+    INSERT INTO namespaces (namespace, version_floor) VALUES (old.namespace, old.version)
+    ON CONFLICT (namespace) DO UPDATE SET version_floor = excluded.version_floor
+      WHERE excluded.version_floor > version_floor;
+  END;
+  `,
 ];
 
 /** The `user_version` this package writes. */
