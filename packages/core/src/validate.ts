@@ -10,9 +10,25 @@ export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const SEGMENT = /^[A-Za-z0-9._\-:@+=,]+$/;
 
+/**
+ * The whole grammar but the "." / ".." rule and the 512-character bound, in one regex: every
+ * segment 1-128 allowed characters, joined by single "/". Deterministic (a segment's class has
+ * no "/"), so a valid key is one linear scan instead of a split and a test per segment.
+ */
+const VALID_KEY = /^[A-Za-z0-9._\-:@+=,]{1,128}(?:\/[A-Za-z0-9._\-:@+=,]{1,128})*$/;
+/** A "." or ".." segment. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
 /** Why `key` breaks the key grammar, or `null` when it is valid. */
 export function keyProblem(key: unknown): string | null {
   if (typeof key !== 'string') return 'expected a string key';
+  // Fast path: a valid key (the hot path of every call) costs one or two regex scans.
+  if (key.length <= MAX_KEY_LENGTH && VALID_KEY.test(key) && (!key.includes('.') || !DOT_SEGMENT.test(key))) return null;
+  return slowKeyProblem(key);
+}
+
+/** The reason a key that failed the fast path is invalid (the checks in the grammar's order). */
+function slowKeyProblem(key: string): string | null {
   if (key.length === 0) return 'expected a non-empty key';
   if (key.length > MAX_KEY_LENGTH) return `expected at most ${MAX_KEY_LENGTH} characters (has ${key.length})`;
   if (key.startsWith('/') || key.endsWith('/')) return 'a key may not start or end with "/"';
@@ -54,7 +70,10 @@ export function assertSegment(name: unknown, field: string): asserts name is str
  * `maxBytes` once serialized. Returns the JSON text, so backends need not stringify twice.
  */
 export function serializeValue(value: unknown, maxBytes: number, field = 'value'): string {
-  checkJson(value, field, new Set());
+  // The walk that names the offending field builds a path string per property and keeps a Set
+  // for cycles; the common, valid value only needs a yes: a cheap walk first, the naming walk
+  // only when it says no (or the value nests deeper than it looks).
+  if (!isPlainJson(value, 0)) checkJson(value, field, new Set());
   const text = JSON.stringify(value);
   // UTF-8 takes at most 3 bytes per UTF-16 unit, so short texts need no byte count.
   if (text.length * 3 > maxBytes) {
@@ -69,6 +88,44 @@ export function serializeValue(value: unknown, maxBytes: number, field = 'value'
 /** Throws unless `value` is JSON that round-trips; `field` names where it was found. */
 export function assertJsonValue(value: unknown, field = 'value'): asserts value is JsonValue {
   checkJson(value, field, new Set());
+}
+
+/** Nesting past which {@link isPlainJson} gives up (and the cycle-aware walk decides). */
+const FAST_DEPTH = 64;
+
+/**
+ * True when `value` is JSON that round-trips (the rules of {@link checkJson}); false when it is
+ * not, or nests deeper than {@link FAST_DEPTH} (a cycle would), so the caller runs the walk that
+ * finds and names the problem. No allocation per property.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= FAST_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !isPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  // for-in (no key array); it would also visit enumerable keys added to Object.prototype, whose
+  // values are checked too: a harmless extra look (JSON.stringify skips them).
+  for (const k in value) {
+    if (!isPlainJson((value as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return Object.getOwnPropertySymbols(value).length === 0;
 }
 
 function checkJson(value: unknown, field: string, seen: Set<object>): void {
