@@ -8,45 +8,86 @@ import type { CommunicationBackend, LockLease } from '../types.js';
  *
  * Cheap enough to leave on: the histogram is a fixed array of bucket counts (no samples kept, no
  * allocation per call); the per-operation record is looked up once, when the wrapped method is
- * first read, not per call.
+ * first read, not per call; every call and error is counted, but after the first
+ * {@link TIMED_FIRST_CALLS} calls of an operation only one in {@link TIME_ONE_CALL_IN} is timed.
  */
 
 /** Upper bounds (ms) of the latency buckets; the last bucket is +Inf. */
 export const LATENCY_BUCKETS_MS: readonly number[] = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
+/** The first calls of each operation are all timed, so a short run still shows its latencies. */
+export const TIMED_FIRST_CALLS = 64;
+/**
+ * After those, one call in this many is timed and counts for the calls in between (a weight of
+ * this many in the histogram and the sum): every call is still counted, every error too, but
+ * the clock reads and the promise callbacks of timing are paid by one call in this many.
+ */
+export const TIME_ONE_CALL_IN = 16;
+
 /** Calls, errors and latency of one operation. */
 export class OpStats {
+  /** Every call, counted when it starts. */
   calls = 0;
   errors = 0;
   /** Errors by code (`CONFLICT`, `LOCK_LOST`, … or `ERROR` for an error without a code). */
   readonly errorsByCode = new Map<string, number>();
+  /** Sum of the latencies, in ms (sampled: each timed call weighs the calls it stands for). */
   sumMs = 0;
-  /** Count per bucket (not cumulative); index `LATENCY_BUCKETS_MS.length` is +Inf. */
+  /**
+   * Calls per bucket (not cumulative), sampled like `sumMs`: they add up to `calls` within
+   * {@link TIME_ONE_CALL_IN}. Index `LATENCY_BUCKETS_MS.length` is +Inf.
+   */
   readonly buckets = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
+  #warm = TIMED_FIRST_CALLS;
+  #untilTimed = 0;
+  /** The weight of the calls timed so far (what the buckets add up to). */
+  #timedWeight = 0;
 
   constructor(readonly op: string) {}
 
-  observe(ms: number): void {
+  /**
+   * Counts a call that starts now; returns its weight when it is to be timed (see
+   * {@link TIME_ONE_CALL_IN}), 0 when not.
+   */
+  start(): number {
     this.calls++;
-    this.sumMs += ms;
+    if (this.#warm > 0) {
+      this.#warm--;
+      return 1;
+    }
+    if (--this.#untilTimed > 0) return 0;
+    this.#untilTimed = TIME_ONE_CALL_IN;
+    return TIME_ONE_CALL_IN;
+  }
+
+  /** Records the latency of a timed call standing for `weight` calls. */
+  observe(ms: number, weight = 1): void {
+    this.sumMs += ms * weight;
+    this.#timedWeight += weight;
     let i = 0;
     const n = LATENCY_BUCKETS_MS.length;
     while (i < n && ms > LATENCY_BUCKETS_MS[i]!) i++;
-    this.buckets[i]!++;
+    this.buckets[i]! += weight;
   }
 
-  fail(ms: number, error: unknown): void {
-    this.observe(ms);
+  /** Counts a failed call by its error's code. */
+  fail(error: unknown): void {
     this.errors++;
     const code = (error as { code?: unknown } | null)?.code;
     const key = typeof code === 'string' ? code : 'ERROR';
     this.errorsByCode.set(key, (this.errorsByCode.get(key) ?? 0) + 1);
   }
 
+  /** A failure callback bound once (no closure per call): counts the error and rethrows it. */
+  readonly failAndRethrow = (error: unknown): never => {
+    this.fail(error);
+    throw error;
+  };
+
   /** The latency at quantile `q` (0..1), as the upper bound of the bucket it falls in. */
   quantile(q: number): number | null {
-    if (this.calls === 0) return null;
-    const rank = q * this.calls;
+    if (this.#timedWeight === 0) return null;
+    const rank = q * this.#timedWeight;
     let seen = 0;
     for (let i = 0; i < this.buckets.length; i++) {
       seen += this.buckets[i]!;
@@ -297,31 +338,38 @@ const LOG_OPS: Record<string, [After?, AfterError?]> = {
 
 function meter(fn: Fn, self: object, stats: OpStats, m: StateMetrics, hooks: [After?, AfterError?]): Fn {
   const [after, afterError] = hooks;
+  const plain = !after && !afterError;
   // No async wrapper (its extra awaits cost more than the measuring): the backend's own promise,
-  // with one then() that records; a synchronous throw is recorded and rethrown as it was.
+  // with one then() that records; a synchronous throw is recorded and rethrown as it was. A call
+  // that is not timed (see TIME_ONE_CALL_IN) and has no family counters reads no clock and
+  // allocates no callback: its then() takes the stats' bound failure counter.
   return ((...args: never[]) => {
-    const started = performance.now();
+    const weight = stats.start();
+    const started = weight === 0 ? 0 : performance.now();
     let result: unknown;
     try {
       result = fn.apply(self, args);
     } catch (error) {
-      stats.fail(performance.now() - started, error);
+      if (weight !== 0) stats.observe(performance.now() - started, weight);
+      stats.fail(error);
       if (afterError) afterError(m, args, error);
       throw error;
     }
     if (!(result instanceof Promise)) {
-      stats.observe(performance.now() - started);
+      if (weight !== 0) stats.observe(performance.now() - started, weight);
       if (after) after(m, args, result);
       return result;
     }
+    if (weight === 0 && plain) return result.then(undefined, stats.failAndRethrow);
     return result.then(
       (value) => {
-        stats.observe(performance.now() - started);
+        if (weight !== 0) stats.observe(performance.now() - started, weight);
         if (after) after(m, args, value);
         return value;
       },
       (error: unknown) => {
-        stats.fail(performance.now() - started, error);
+        if (weight !== 0) stats.observe(performance.now() - started, weight);
+        stats.fail(error);
         if (afterError) afterError(m, args, error);
         throw error;
       },
