@@ -22,7 +22,7 @@ import { Lock } from './lock.js';
 import { REMOTE_OWNER_PREFIX, lockOwnerId, newClientId } from './owner.js';
 import { retryOnConflict, waitForLock } from './retry.js';
 import { Transaction } from './transaction.js';
-import type { CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
+import type { BackendWriteOptions, CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
 import {
   assertBoolean,
   assertExpectedVersion,
@@ -101,6 +101,7 @@ export interface UpdateOptions extends RetryOptions {
 }
 
 const LIST_PAGE = 256;
+const WRITE_OPTIONS: readonly string[] = ['ifVersion', 'ttlMs', 'fence'];
 const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_TX_RETRIES = 10;
 const DEFAULT_UPDATE_RETRIES = 100;
@@ -194,17 +195,18 @@ export class StateClient implements AsyncDisposable {
   async write<T extends JsonValue>(key: string, value: T, options?: WriteOptions): Promise<Entry<T>> {
     this.guard('write');
     assertKey(key);
-    assertOptions(options, 'options', ['ifVersion', 'ttlMs', 'fence']);
-    assertExpectedVersion(options?.ifVersion);
-    assertPositive(options?.ttlMs, 'options.ttlMs');
     const json = serializeValue(value, this.config.maxValueBytes);
-    const fence = this.#fence(options?.fence);
-    return (await this.backend.write(key, value, {
-      json,
-      ...(options?.ifVersion !== undefined && { ifVersion: options.ifVersion }),
-      ...(options?.ttlMs !== undefined && { ttlMs: options.ttlMs }),
-      ...(fence && { fence }),
-    })) as Entry<T>;
+    // A plain write (no options) builds one small object; no option checks to run.
+    if (options === undefined) return (await this.backend.write(key, value, { json })) as Entry<T>;
+    assertOptions(options, 'options', WRITE_OPTIONS);
+    assertExpectedVersion(options.ifVersion);
+    assertPositive(options.ttlMs, 'options.ttlMs');
+    const fence = this.#fence(options.fence);
+    const request: BackendWriteOptions = { json };
+    if (options.ifVersion !== undefined) request.ifVersion = options.ifVersion;
+    if (options.ttlMs !== undefined) request.ttlMs = options.ttlMs;
+    if (fence) request.fence = fence;
+    return (await this.backend.write(key, value, request)) as Entry<T>;
   }
 
   /**
@@ -294,10 +296,9 @@ export class StateClient implements AsyncDisposable {
       if (next === undefined) return current;
       let ttlMs = options?.ttlMs;
       if (ttlMs === undefined && current?.expiresAt !== undefined) ttlMs = Math.max(1, current.expiresAt - Date.now());
-      return this.write<T>(key, next, {
-        ifVersion: current?.version ?? 'absent',
-        ...(ttlMs !== undefined && { ttlMs }),
-      });
+      const write: WriteOptions = { ifVersion: current?.version ?? 'absent' };
+      if (ttlMs !== undefined) write.ttlMs = ttlMs;
+      return this.write<T>(key, next, write);
     }, options?.maxRetries ?? DEFAULT_UPDATE_RETRIES);
   }
 

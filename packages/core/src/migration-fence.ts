@@ -42,6 +42,8 @@ function markerOf(value: JsonValue | undefined): Marker | undefined {
 export class MigrationFence {
   #active: Marker | undefined;
   #switched: Marker | undefined;
+  /** Neither marker is set (as of the last read): the write path's one-boolean check. */
+  #open = false;
   #timer: NodeJS.Timeout | undefined;
   #unwatch: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
@@ -83,6 +85,7 @@ export class MigrationFence {
         this.#freshAt = startedAt;
         this.#active = markerOf(active?.value);
         this.#switched = markerOf(switched?.value);
+        this.#open = !this.#active && !this.#switched;
         if (!this.#active) for (const wake of this.#waiters) wake();
       } finally {
         this.#refreshing = undefined;
@@ -97,7 +100,10 @@ export class MigrationFence {
    * markers are read again first, so a write never relies on a stale "no migration".
    */
   check(): Promise<void> | undefined {
-    if (performance.now() - this.#freshAt > FENCE_REFRESH_MS) return this.refresh().then(() => this.#decide());
+    const stale = performance.now() - this.#freshAt > FENCE_REFRESH_MS;
+    // The common case, one boolean: no marker in a fresh view.
+    if (this.#open && !stale) return undefined;
+    if (stale) return this.refresh().then(() => this.#decide());
     return this.#decide();
   }
 
@@ -143,42 +149,65 @@ const FENCED: Record<'backend' | 'queues' | 'logs', ReadonlySet<PropertyKey>> = 
 
 /**
  * The backend as the client sees it: every call that changes data passes the fence first;
- * everything else is the backend itself (a Proxy: `instanceof`, fields and getters are the
- * backend's; methods are bound once to it, so private fields keep working).
+ * everything else is the backend itself. Not a Proxy (a trap and a cache look-up on every
+ * property read of every call): an object whose prototype is the backend (so `instanceof`,
+ * fields and later-assigned fields read through), with own methods bound once to it (so private
+ * fields keep working), own getters that run on it, and `queues` / `logs` fenced the same way
+ * (wrapped again if the backend replaces them).
  */
 export function fencedBackend(backend: CommunicationBackend, fence: MigrationFence): CommunicationBackend {
-  const close = async () => {
-    fence.stop();
-    await backend.close();
-  };
-  return fencedView(backend, FENCED.backend, fence, (prop, value) => {
-    if (prop === 'close') return close;
-    return (prop === 'queues' || prop === 'logs') && value && typeof value === 'object' ? fencedView(value, FENCED[prop], fence) : value;
+  const view = fencedView(backend, FENCED.backend, fence, {
+    queues: (q) => fencedView(q, FENCED.queues, fence),
+    logs: (l) => fencedView(l, FENCED.logs, fence),
   });
+  Object.defineProperty(view, 'close', {
+    value: async () => {
+      fence.stop();
+      await backend.close();
+    },
+    writable: true,
+    configurable: true,
+  });
+  return view;
 }
 
-function fencedView<T extends object>(target: T, fenced: ReadonlySet<PropertyKey>, fence: MigrationFence, child?: (prop: PropertyKey, value: unknown) => unknown): T {
-  const cache = new Map<PropertyKey, { from: unknown; to: unknown }>();
-  return new Proxy(target, {
-    get(t, prop) {
-      const value = Reflect.get(t, prop, t) as unknown;
-      const hit = cache.get(prop);
-      if (hit && hit.from === value) return hit.to;
-      let to: unknown = value;
-      const special = child?.(prop, value);
-      if (special !== undefined && special !== value) {
-        to = special;
-      } else if (typeof value === 'function') {
-        const fn = value as Fn;
-        to = fenced.has(prop)
+function fencedView<T extends object>(target: T, fenced: ReadonlySet<PropertyKey>, fence: MigrationFence, child?: Record<string, (value: object) => object>): T {
+  const view = Object.create(target) as T;
+  const seen = new Set<PropertyKey>();
+  for (let o: object | null = target; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const prop of Reflect.ownKeys(o)) {
+      if (prop === 'constructor' || seen.has(prop)) continue;
+      seen.add(prop);
+      const d = Object.getOwnPropertyDescriptor(o, prop)!;
+      const wrap = typeof prop === 'string' ? child?.[prop] : undefined;
+      if (wrap) {
+        let from: unknown;
+        let to: unknown;
+        Object.defineProperty(view, prop, {
+          get: () => {
+            const value = Reflect.get(target, prop, target) as unknown;
+            if (value !== from) {
+              from = value;
+              to = value && typeof value === 'object' ? wrap(value) : value;
+            }
+            return to;
+          },
+          configurable: true,
+        });
+      } else if (d.get) {
+        Object.defineProperty(view, prop, { get: () => Reflect.get(target, prop, target) as unknown, configurable: true });
+      } else if (typeof d.value === 'function') {
+        const fn = d.value as Fn;
+        const to = fenced.has(prop)
           ? (...args: never[]) => {
               const wait = fence.check();
-              return wait ? wait.then(() => fn.apply(t, args)) : fn.apply(t, args);
+              return wait ? wait.then(() => fn.apply(target, args)) : fn.apply(target, args);
             }
-          : fn.bind(t);
+          : fn.bind(target);
+        Object.defineProperty(view, prop, { value: to, writable: true, configurable: true });
       }
-      if (to !== value || typeof value === 'object') cache.set(prop, { from: value, to });
-      return to;
-    },
-  });
+      // Other data fields are read through the prototype (their current value).
+    }
+  }
+  return view;
 }
