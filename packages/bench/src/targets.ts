@@ -157,6 +157,20 @@ export const TARGETS: readonly TargetSpec[] = [
   ratio('sqlite', 4, 'set+get vs Keyv', 'seed', 'keyv-sqlite', 10),
   ratio('firebase', 6, 'read', 'ycsb-c', 'raw', 0.8),
   ratio('firebase', 6, 'write', 'write', 'raw', 0.8),
+  // #19: Firebase cost does not grow with the namespace (workloads/firebase-scale.ts).
+  ...(['tx', 'write'] as const).map((op): TargetSpec => ({
+    backend: 'firebase',
+    issue: 19,
+    name: `${op === 'tx' ? '2-key tx' : 'single write'} at 10,000 keys ≤ 1.5× at 10`,
+    kind: 'latency-ratio',
+    workload: `fb-scale-${op}-10000`,
+    subject: 'ours',
+    baseWorkload: `fb-scale-${op}-10`,
+    baseSubject: 'ours',
+    max: 1.5,
+  })),
+  ratio('firebase', 19, "read at 10,000 keys vs once('value')", 'fb-scale-read-10000', 'raw', 0.9),
+  ratio('firebase', 19, 'write at 10,000 keys vs set()', 'fb-scale-write-10000', 'raw', 0.8),
 ];
 
 const okRow = (cases: readonly CaseResult[], backend: string, workload: string, subject: string): CaseResult | undefined =>
