@@ -29,21 +29,29 @@ const RAW = {
              CASE WHEN $4::bigint > 0 THEN t.now + $4::bigint ELSE NULL END, NULL, 0, t.now, $5 FROM s, t
       RETURNING seq)
     SELECT ins.seq FROM ins, (SELECT pg_notify($6, $7)::text AS n) AS nt`,
-  /** ($1 ns, $2 queue, $3 maxAttempts | null, $4 leaseId, $5 leaseMs) → the claimed (or moved-to-dead) job. */
-  claim: `WITH ready AS (
+  /**
+   * ($1 ns, $2 queue, $3 maxAttempts | null, $4 leaseId, $5 leaseMs) → the claimed (or
+   * moved-to-dead) job. Every row it touches is found by an index condition, whatever the
+   * planner's statistics say: the first entry of `queue_ready` (its ORDER BY is the index's), the
+   * due part of `queue_timed` (the server time is one scalar computed once, so `due_at <= now` is
+   * an index condition, not a filter over every job in flight), and the row to update by its full
+   * primary key (`seq = (SELECT …)`, not a join, which stale statistics turned into a scan of the
+   * queue's every row: 10,000 per claim behind a fresh backlog).
+   */
+  claim: `WITH t AS (SELECT S.now_ms() AS now),
+    ready AS (
       SELECT seq, priority FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state = 0
       ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED),
     due AS (
-      SELECT seq, priority FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state IN (1, 2) AND due_at <= S.now_ms()
+      SELECT seq, priority FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state IN (1, 2) AND due_at <= (SELECT now FROM t)
       ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED),
-    pick AS (SELECT seq FROM (SELECT * FROM ready UNION ALL SELECT * FROM due) AS c ORDER BY priority DESC, seq LIMIT 1),
-    t AS (SELECT S.now_ms() AS now)
+    pick AS (SELECT seq FROM (SELECT * FROM ready UNION ALL SELECT * FROM due) AS c ORDER BY priority DESC, seq LIMIT 1)
     UPDATE S.queue_jobs AS j SET
       state = CASE WHEN $3::int IS NOT NULL AND j.attempts >= $3::int THEN 3 ELSE 2 END,
       attempts = CASE WHEN $3::int IS NOT NULL AND j.attempts >= $3::int THEN j.attempts ELSE j.attempts + 1 END,
       lease_id = CASE WHEN $3::int IS NOT NULL AND j.attempts >= $3::int THEN NULL ELSE $4 END,
-      due_at = CASE WHEN $3::int IS NOT NULL AND j.attempts >= $3::int THEN NULL ELSE t.now + $5::bigint END
-    FROM pick, t WHERE j.namespace = $1 AND j.queue = $2 AND j.seq = pick.seq
+      due_at = CASE WHEN $3::int IS NOT NULL AND j.attempts >= $3::int THEN NULL ELSE (SELECT now FROM t) + $5::bigint END
+    WHERE j.namespace = $1 AND j.queue = $2 AND j.seq = (SELECT seq FROM pick)
     RETURNING j.seq, j.state, j.payload, j.priority, j.attempts, j.enqueued_at, j.due_at`,
   /** ($1 ns, $2 queue, $3 seq, $4 leaseId) → a row when the claim was current and the job is gone. */
   ack: `DELETE FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND seq = $3 AND state = 2 AND lease_id = $4 RETURNING 1 AS done`,
@@ -87,6 +95,11 @@ const RAW = {
 };
 
 type Statements = typeof RAW;
+
+/** @internal The claim statement on `schema` (tests EXPLAIN it). */
+export function claimStatement(schema: string): string {
+  return inSchema(RAW.claim, schema);
+}
 
 interface JobRow {
   seq: number;

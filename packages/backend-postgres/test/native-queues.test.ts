@@ -1,6 +1,21 @@
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { claimStatement } from '../src/queues.js';
 import { NativeFixture } from './native-helpers.js';
-import { dropRunSchema, requireServer } from './pg-helpers.js';
+import { RUN_SCHEMA, TEST_URL, dropRunSchema, requireServer } from './pg-helpers.js';
+
+/** A node of `EXPLAIN (ANALYZE, FORMAT JSON)`. */
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Join Filter'?: number;
+  Plans?: PlanNode[];
+}
+const planNodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(planNodes)];
 
 const up = await requireServer();
 
@@ -77,4 +92,48 @@ describe.skipIf(!up)('native queues', () => {
       await f.dispose();
     }
   }, 120_000);
+
+  it('a claim behind 10,000 waiting and 1,000 in-flight jobs reads a row or two, by index, even with the statistics of an empty table', async () => {
+    // The plan, not a timing: each scan of queue_jobs must come back with at most one row and
+    // filter none away. Right after a bulk load (no ANALYZE yet), the planner once joined the
+    // picked seq to an index scan of the whole queue: 10,000 rows read per claim.
+    const f = new NativeFixture();
+    const client = new pg.Client({ connectionString: TEST_URL, connectionTimeoutMillis: 10_000 });
+    try {
+      const b = await f.backend();
+      await b.queues.enqueue('backlog', { json: '0', priority: 0 }); // the queue row and its counter
+      await client.connect();
+      const jobs = `"${RUN_SCHEMA}".queue_jobs`;
+      await client.query(
+        `INSERT INTO ${jobs} (namespace, queue, seq, state, priority, due_at, lease_id, attempts, enqueued_at, payload)
+         SELECT $1, 'backlog', g, CASE WHEN g <= 1001 THEN 2 ELSE 0 END, 0,
+                CASE WHEN g <= 1001 THEN 9e15::bigint ELSE NULL END, CASE WHEN g <= 1001 THEN 'held' ELSE NULL END, 1, 0, '"j"'
+         FROM generate_series(2, 11001) AS g`,
+        [f.namespace],
+      );
+      await client.query('BEGIN');
+      const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${claimStatement(RUN_SCHEMA)}`, [
+        f.namespace,
+        'backlog',
+        null,
+        'lease-x',
+        60_000,
+      ]);
+      await client.query('ROLLBACK');
+      const scans = planNodes(explained.rows[0]!['QUERY PLAN'][0]!.Plan).filter((n) => n['Relation Name'] === 'queue_jobs');
+      expect(scans.length).toBeGreaterThanOrEqual(3); // ready, due, the updated row
+      for (const scan of scans) {
+        const where = `${scan['Node Type']} ${scan['Index Name'] ?? ''}`;
+        expect(scan['Actual Rows'] * scan['Actual Loops'], where).toBeLessThanOrEqual(1);
+        expect(scan['Rows Removed by Filter'] ?? 0, where).toBeLessThanOrEqual(1);
+        expect(scan['Rows Removed by Join Filter'] ?? 0, where).toBeLessThanOrEqual(1);
+        expect(scan['Node Type'], where).not.toBe('Seq Scan');
+      }
+      const claimed = await b.queues.claim('backlog', { leaseMs: 60_000, owner: 'o' });
+      expect(claimed?.sequence).toBe(1);
+    } finally {
+      await client.end().catch(() => undefined);
+      await f.dispose();
+    }
+  }, 60_000);
 });
