@@ -8,19 +8,25 @@ export function agentsGroup(t: TestApi, target: ContractTarget): void {
   t.describe('agents', () => {
     fixtureTest(t, target, 'an agent is healthy after a heartbeat, unhealthy after 2× its interval, missing after the registry TTL', async (f) => {
       const state = await f.open();
-      await state.agents.register('agent-1', { role: 'executor' }, { heartbeatIntervalMs: 200, registryTtlMs: 900 });
+      // Windows a loaded machine cannot miss: 1.5 s to see it healthy, 2.5 s between unhealthy
+      // (2× interval) and missing (ttl); each sleep is measured from the heartbeat it is about.
+      const intervalMs = 750;
+      const ttlMs = 4_500;
+      const registeredAt = Date.now();
+      await state.agents.register('agent-1', { role: 'executor' }, { heartbeatIntervalMs: intervalMs, registryTtlMs: ttlMs });
       let [agent] = await state.agents.list();
       assert.equal(agent?.agentId, 'agent-1');
       assert.deepEqual(agent?.info, { role: 'executor' });
       assert.equal(agent?.status, 'healthy');
-      await sleep(500);
+      await sleep(Math.max(0, registeredAt + 2 * intervalMs - Date.now()) + 300);
       [agent] = await state.agents.list();
       assert.equal(agent?.status, 'unhealthy');
+      const beatAt = Date.now();
       await state.agents.heartbeat('agent-1', { load: 0.5 });
       [agent] = await state.agents.list();
       assert.equal(agent?.status, 'healthy');
       assert.deepEqual(agent?.metrics, { load: 0.5 });
-      await sleep(1_000);
+      await sleep(Math.max(0, beatAt + ttlMs - Date.now()) + 300);
       [agent] = await state.agents.list();
       assert.equal(agent?.status, 'missing');
     });

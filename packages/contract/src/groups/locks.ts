@@ -53,7 +53,8 @@ export function locksGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, 'an expired lease passes to the next holder; the old one cannot release, extend or write', async (f) => {
       const a = await f.open();
       const b = await f.open();
-      const old = await a.lock('locks/exp', { ttlMs: 600 });
+      // The fenced write must land inside the lease: 2 s of it on a loaded machine.
+      const old = await a.lock('locks/exp', { ttlMs: 2_000 });
       await a.write('locks/data', 'by-old', { fence: old });
       await sleep(Math.max(0, old.expiresAt - Date.now()) + 100);
       const fresh = await b.lock('locks/exp', { waitMs: 0 });
@@ -82,10 +83,11 @@ export function locksGroup(t: TestApi, target: ContractTarget): void {
     fixtureTest(t, target, 'extend keeps the lock past its first lease', async (f) => {
       const a = await f.open();
       const b = await f.open();
-      const lock = await a.lock('locks/ext', { ttlMs: 1_000 });
+      // The extend must land inside the first lease: 3 s of slack on a loaded machine.
+      const lock = await a.lock('locks/ext', { ttlMs: 3_000 });
       const first = lock.expiresAt;
       await sleep(200);
-      await lock.extend(5_000);
+      await lock.extend(10_000);
       assert.ok(lock.expiresAt > first);
       await sleep(Math.max(0, first - Date.now()) + 200);
       await assert.rejects(b.lock('locks/ext', { waitMs: 0 }), LockTimeoutError);

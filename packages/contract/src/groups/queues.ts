@@ -42,10 +42,13 @@ export function queuesGroup(t: TestApi, target: ContractTarget): void {
       const a = (await f.open()).queue('lease');
       const b = (await f.open()).queue('lease');
       await a.enqueue('work');
-      const first = await a.dequeue({ leaseMs: 500 });
+      // The lease must outlast the check that it hides the job: 3 s on a loaded machine.
+      const leaseMs = 3_000;
+      const claimedAt = Date.now();
+      const first = await a.dequeue({ leaseMs });
       assert.equal(first?.payload, 'work');
       assert.equal(await b.dequeue(), null, 'invisible while leased');
-      await sleep(700);
+      await sleep(Math.max(0, claimedAt + leaseMs - Date.now()) + 200);
       const again = await b.dequeue({ leaseMs: 10_000 });
       assert.equal(again?.id, first?.id);
       assert.equal(again?.attempts, 2);
@@ -63,11 +66,14 @@ export function queuesGroup(t: TestApi, target: ContractTarget): void {
       assert.equal(await job!.nack(), true);
       const back = await q.dequeue();
       assert.equal(back?.id, job?.id);
-      await back!.nack({ delayMs: 400 });
+      // Both delays must outlast the checks that hide the jobs: 3 s on a loaded machine.
+      const delayMs = 3_000;
+      await back!.nack({ delayMs });
       assert.equal(await q.dequeue(), null);
-      await q.enqueue('later', { delayMs: 400 });
+      const enqueuedAt = Date.now();
+      await q.enqueue('later', { delayMs });
       assert.equal(await q.dequeue(), null);
-      await sleep(600);
+      await sleep(Math.max(0, enqueuedAt + delayMs - Date.now()) + 200);
       const got = [await q.dequeue(), await q.dequeue()].map((j) => j?.payload);
       assert.deepEqual(got.sort(), ['later', 'retry-me']);
     });
@@ -103,10 +109,12 @@ export function queuesGroup(t: TestApi, target: ContractTarget): void {
       const qa = a.queue('stateless');
       const qb = b.queue('stateless');
       await qa.enqueue('one');
-      const job = await qa.dequeue({ leaseMs: 300 });
+      // The extend must land inside the first lease: 2 s of it on a loaded machine.
+      const claimedAt = Date.now();
+      const job = await qa.dequeue({ leaseMs: 2_000 });
       assert.ok(job && typeof job.leaseId === 'string' && job.leaseId.length > 0);
       assert.equal(await qb.extend(job.id, job.leaseId, 10_000), true, 'extend by id from another client');
-      await sleep(500);
+      await sleep(Math.max(0, claimedAt + 2_000 - Date.now()) + 200);
       assert.equal(await qb.dequeue(), null, 'extended past its first lease');
       assert.equal(await qb.ack(job.id, 'not-the-lease'), false, 'a wrong leaseId settles nothing');
       assert.equal(await qb.nack(job.id, job.leaseId), true);
@@ -200,12 +208,16 @@ export function queuesGroup(t: TestApi, target: ContractTarget): void {
       async (f) => {
         const q = (await f.open()).queue('crash');
         const { id } = await q.enqueue({ important: true });
-        const worker = f.spawn('claimAndHang', { queue: 'crash', leaseMs: 800 });
+        // The lease must outlast the worker's report, the kill and the check (several process
+        // switches on a loaded machine): 4 s. Then wait only until it has surely ended.
+        const leaseMs = 4_000;
+        const spawnedAt = Date.now();
+        const worker = f.spawn('claimAndHang', { queue: 'crash', leaseMs });
         const claimed = await worker.waitFor('claimed');
         assert.equal(claimed.id, id);
         await worker.kill();
         assert.equal(await q.dequeue(), null, 'still leased to the dead consumer');
-        await sleep(1_000);
+        await sleep(Math.max(0, spawnedAt + leaseMs - Date.now()) + 1_000);
         const job = await q.dequeue();
         assert.equal(job?.id, id);
         assert.deepEqual(job?.payload, { important: true });

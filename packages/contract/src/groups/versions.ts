@@ -34,10 +34,13 @@ export function versionsGroup(t: TestApi, target: ContractTarget): void {
 
     fixtureTest(t, target, 'an expired key written again gets a version above the expired one', async (f) => {
       const state = await f.open();
-      const first = await state.write('aba/ttl', 'short', { ttlMs: 50 });
-      await state.write('aba/ttl', 'short again', { ttlMs: 50, ifVersion: first.version });
+      // Two writes and a read must land before the first ttl ends: 2 s, not 50 ms, so a loaded
+      // machine does not expire the key in between (then sleep only until it has expired).
+      const first = await state.write('aba/ttl', 'short', { ttlMs: 2_000 });
+      await state.write('aba/ttl', 'short again', { ttlMs: 2_000, ifVersion: first.version });
       const second = await state.read('aba/ttl');
-      await sleep(150);
+      assert.ok(second?.expiresAt !== undefined, 'the second write is still live');
+      await sleep(Math.max(0, second.expiresAt - Date.now()) + 150);
       assert.equal(await state.read('aba/ttl'), null);
       const fresh = await state.write('aba/ttl', 'new', { ifVersion: 'absent' });
       assert.ok(fresh.version > second!.version, `version ${fresh.version} after expiry must exceed ${second!.version}`);
