@@ -72,7 +72,7 @@ export class Db {
       } catch (error) {
         // A deadlock victim's statement was rolled back whole: running it again is safe.
         if (isRetryable(error) && attempt < TX_ATTEMPTS) continue;
-        throw toStateError(error, this.target);
+        throw toStateError(error, this.target, this.options.poolSize);
       }
     }
   }
@@ -88,7 +88,7 @@ export class Db {
       try {
         client = await this.pool.connect();
       } catch (error) {
-        throw toStateError(error, this.target);
+        throw toStateError(error, this.target, this.options.poolSize);
       }
       let broken: Error | undefined;
       try {
@@ -104,7 +104,7 @@ export class Db {
           broken = rollback as Error;
         }
         if (isRetryable(error) && attempt < TX_ATTEMPTS) continue;
-        throw toStateError(error, this.target);
+        throw toStateError(error, this.target, this.options.poolSize);
       } finally {
         client.release(broken);
       }

@@ -19,14 +19,45 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /**
+ * The server refused a connection because every `max_connections` slot is taken (SQLSTATE
+ * 53300, "sorry, too many clients already"). Still `BACKEND_UNAVAILABLE` (slots free up, so a
+ * retry may succeed), with the setting that decides how many connections each client opens:
+ * every client keeps up to `postgres_pool_size` pooled connections plus one for LISTEN, so N
+ * processes need N × (pool + 1) slots.
+ */
+export class TooManyConnectionsError extends BackendUnavailableError {
+  /** The setting to lower (`communication.settings.postgres_pool_size`, option `poolSize`). */
+  readonly setting = 'communication.settings.postgres_pool_size';
+
+  constructor(
+    target: string,
+    /** The pool size this client runs with, when known. */
+    readonly poolSize: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      BACKEND_NAME,
+      target,
+      `the server has no free connection slot (53300: ${message}); each client opens up to communication.settings.postgres_pool_size ` +
+        `(option poolSize${poolSize === undefined ? '' : `, now ${poolSize}`}) pooled connections plus one for LISTEN: with many processes, ` +
+        'lower postgres_pool_size (e.g. 1 or 2) or raise the server\'s max_connections',
+      options,
+    );
+  }
+}
+
+/**
  * agent-state's own errors pass through; everything else that stops the server from being used
  * (refused or dropped connections, timeouts, shutdowns, missing database, auth) is
- * `BackendUnavailableError` naming the target (never a password).
+ * `BackendUnavailableError` naming the target (never a password); a server out of connection
+ * slots is {@link TooManyConnectionsError}, naming `postgres_pool_size`.
  */
-export function toStateError(error: unknown, target: string): unknown {
+export function toStateError(error: unknown, target: string, poolSize?: number): unknown {
   if (error instanceof StateError) return error;
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
+  if (code === '53300' || /too many clients already/i.test(message)) return new TooManyConnectionsError(target, poolSize, message, { cause: error });
   if (code === '57014') {
     return new BackendUnavailableError(BACKEND_NAME, target, `a statement ran past statement_timeout_ms (${message})`, { cause: error });
   }

@@ -144,7 +144,7 @@ export class PostgresNotify implements NativeNotify {
       await client.query(`LISTEN "${this.#channel}"`);
     } catch (error) {
       client.end().catch(() => undefined);
-      throw toStateError(error, options.target);
+      throw toStateError(error, options.target, options.poolSize);
     }
     if (this.#closed) {
       await client.end().catch(() => undefined);
