@@ -84,7 +84,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { openState } = await import('@agent-state/core');
 const state = await openState(opts.config ? { configFile: opts.config } : { cwd: here });
 const { backend, namespace, settings } = state.config;
-const agentConfig = JSON.stringify({ backend, namespace, settings });
+// An agent runs one task at a time: on Postgres one pooled connection (plus its LISTEN one) is
+// enough, and fifty processes with the default pool of 10 would ask for more than a default
+// server's 100 connections.
+const agentSettings = backend === 'postgres' && settings?.postgres_pool_size === undefined ? { ...settings, postgres_pool_size: 1 } : settings;
+const agentConfig = JSON.stringify({ backend, namespace, settings: agentSettings });
 const session = `s-${Date.now()}`;
 const coordinatorId = `coordinator-${session}`;
 const inbox = state.mailbox(coordinatorId);
