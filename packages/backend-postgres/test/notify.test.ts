@@ -105,7 +105,9 @@ describe.skipIf(!up)('LISTEN/NOTIFY wakeups', () => {
     const f = new NativeFixture();
     try {
       const b = await f.backend();
-      await b.queues.enqueue('later', { json: '1', priority: 0, delayMs: 300 });
+      // The listen must come before the job is due: 2 s of room, not 300 ms.
+      await b.queues.enqueue('later', { json: '1', priority: 0, delayMs: 2_000 });
+      expect(await b.queues.claim('later', { leaseMs: 1000, owner: 'o' })).toBeNull();
       let wakes = 0;
       await b.notify.listen({ kind: 'queue', name: 'later' }, () => wakes++);
       await until(() => wakes > 0, 'the due wakeup');

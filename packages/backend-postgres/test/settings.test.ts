@@ -44,7 +44,9 @@ describe('settings', () => {
     const error = await openState({ config: { backend: 'postgres', settings: { postgres_port: port, connect_timeout_ms: 1000 } }, env: {} }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect(String(error)).toContain(`127.0.0.1:${port}`);
-    expect(Date.now() - started).toBeLessThan(1000 + 1000);
+    // A bound on behaviour (fails instead of waiting forever), not a speed figure: the connect
+    // timeout plus room for opening a client on a loaded machine.
+    expect(Date.now() - started).toBeLessThan(1000 + 4000);
   });
 });
 

@@ -90,7 +90,9 @@ describe('faults', () => {
     cleanups.push(() => state.close());
 
     await state.write('outage/kept', { n: 1 });
-    const lock = await state.lock('outage/lock', { ttlMs: 300 });
+    // The fenced write must land inside the lease (2 s on a loaded machine); the outage below
+    // still outlasts it: the test sleeps until the lease has ended.
+    const lock = await state.lock('outage/lock', { ttlMs: 2_000 });
     await state.write('outage/fenced', 'before', { fence: lock });
 
     await server.stop({ save: true });

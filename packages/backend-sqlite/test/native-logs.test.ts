@@ -153,7 +153,8 @@ describe('native notify', () => {
   });
 
   it('a delayed job coming due wakes its queue listeners (no enqueue needed)', async () => {
-    await b.queues.enqueue('later', { json: '1', priority: 0, delayMs: 500 });
+    // The claim and the listen must both come before the job is due: 2 s of room, not 500 ms.
+    await b.queues.enqueue('later', { json: '1', priority: 0, delayMs: 2_000 });
     expect(await b.queues.claim('later', { leaseMs: 1000, owner: 't' })).toBeNull();
     let woken = false;
     const stop = await b.notify.listen({ kind: 'queue', name: 'later' }, () => (woken = true));
