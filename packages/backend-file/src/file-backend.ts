@@ -34,7 +34,7 @@ import { moveCoordinationEntries } from './upgrade.js';
 import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
 import { DIR_MODE, errnoOf } from './fs-io.js';
 import { listPage, type ExpiredDoc } from './list.js';
-import { extendLock, readLease, releaseLock, tryLock } from './lock.js';
+import { extendLock, listLocks, readLease, releaseLock, tryLock } from './lock.js';
 import { mutexOwner, nonce, txOfOwner, unlinkQuiet } from './mutex.js';
 import { resolveOptions, type FileBackendOptions, type ResolvedFileOptions } from './options.js';
 import type { KeyFiles } from './paths.js';
@@ -244,6 +244,10 @@ export class FileBackend implements CommunicationBackend {
 
   async releaseLock(lease: LockLease): Promise<void> {
     return releaseLock(this.#s(), lease);
+  }
+
+  async listLocks(): Promise<LockLease[]> {
+    return listLocks(this.#s());
   }
 
   /**

@@ -13,7 +13,8 @@
  * pays an fdatasync. Extends and releases are not synced: they issue no token, and a lease
  * means nothing after a power loss (every holder is gone).
  */
-import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, openSync, readSync, readdirSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './document.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
@@ -174,4 +175,42 @@ export function releaseLock(store: Store, lease: LockLease): Promise<void> {
     assertLeaseHeld(lease, leaseOf(file.stored));
     file.write({ resource: lease.resource, owner: null, token: file.stored?.token ?? lease.token, expiresAt: 0, ...kept(file.stored) });
   });
+}
+
+/**
+ * Every live lease of the namespace: each lease record under `locks/`, read without its mutex
+ * (a record is rewritten by one `pwrite`, so a read sees a whole one), minus those whose holder is
+ * provably gone (free to take). A damaged record is skipped: the listing is for dashboards, and
+ * `tryLock` on that resource reports the damage.
+ */
+export function listLocks(store: Store): LockLease[] {
+  const now = Date.now();
+  const leases: LockLease[] = [];
+  const walk = (dir: string): void => {
+    let names: import('node:fs').Dirent[];
+    try {
+      names = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw ioError(dir, 'list locks', error);
+    }
+    for (const d of names) {
+      const path = join(dir, d.name);
+      if (d.isDirectory()) walk(path);
+      else if (d.isFile() && d.name.endsWith('.json')) {
+        let stored: StoredLease | undefined;
+        try {
+          const text = readIfExists(path);
+          stored = text === undefined || text === '' ? undefined : decodeLease(text, path);
+        } catch (error) {
+          if (error instanceof CorruptDataError) continue;
+          throw ioError(path, 'read lock file', error);
+        }
+        const lease = leaseOf(stored);
+        if (lease && leaseIsLive(lease, now) && !holderGone(stored!)) leases.push(lease);
+      }
+    }
+  };
+  walk(store.layout.locksDir);
+  return leases.sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
 }

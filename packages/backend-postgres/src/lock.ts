@@ -46,3 +46,11 @@ async function lost(c: Context, lease: LockLease): Promise<LockLostError> {
   }
   return new LockLostError(lease.resource, lease.token);
 }
+
+/** Every live lease of the namespace (server clock), in resource order: for dashboards. */
+export async function listLocks(c: Context): Promise<LockLease[]> {
+  const rows = await c.db.query<LockRow & { resource: string }>(c.sql.listLocks, [c.namespace]);
+  return rows
+    .map((r) => ({ resource: r.resource, owner: r.owner, token: Number(r.token), expiresAt: Number(r.expires_at) }))
+    .sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
+}

@@ -27,7 +27,7 @@ import { Db } from './connection.js';
 import type { Context } from './context.js';
 import { deleteEntry, incrementEntry, listEntries, readEntries, readEntry, repairEntry, sweepExpired, writeEntry } from './entries.js';
 import { BACKEND_NAME } from './errors.js';
-import { extendLock, releaseLock, tryLock } from './lock.js';
+import { extendLock, listLocks, releaseLock, tryLock } from './lock.js';
 import { PostgresLogs } from './logs.js';
 import { PostgresNotify } from './notify.js';
 import { resolveOptions, type PostgresBackendOptions, type ResolvedPostgresOptions } from './options.js';
@@ -164,6 +164,10 @@ export class PostgresBackend implements CommunicationBackend {
 
   async releaseLock(lease: LockLease): Promise<void> {
     return releaseLock(this.#ctx(), lease);
+  }
+
+  async listLocks(): Promise<LockLease[]> {
+    return listLocks(this.#ctx());
   }
 
   async commit(request: CommitRequest): Promise<void> {

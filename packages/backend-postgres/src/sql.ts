@@ -95,6 +95,7 @@ const RAW = {
   releaseLock: `DELETE FROM S.locks WHERE namespace = $1 AND resource = $2 AND owner = $3 AND token = $4 AND expires_at > S.now_ms() RETURNING 1 AS done`,
   /** ($1 ns, $2 resource) → the lock row and now (for the LockLostError's reason). */
   readLock: `SELECT owner, token, expires_at, S.now_ms() AS now FROM S.locks WHERE namespace = $1 AND resource = $2`,
+  listLocks: `SELECT resource, owner, token, expires_at FROM S.locks WHERE namespace = $1 AND expires_at > S.now_ms()`,
 };
 
 export type Sql = typeof RAW;

@@ -199,6 +199,38 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     return releaseLock(this, lease);
   }
 
+  /**
+   * Every live lease of the namespace: a SCAN of its lease keys (which exist exactly while their
+   * lease is live), then each one's value and remaining ttl. Not atomic across leases: a dashboard
+   * listing, not a decision.
+   */
+  listLocks(): Promise<LockLease[]> {
+    const base = this.keys.lease('');
+    return this.#call(base, async (client) => {
+      const clientPrefix = client.options.keyPrefix ?? '';
+      const pattern = `${(clientPrefix + base).replace(/[*?[\]\\]/g, '\\$&')}*`;
+      const found = new Set<string>();
+      for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) found.add(key.slice(clientPrefix.length));
+        } while (cursor !== '0');
+      }
+      const now = Date.now();
+      const leases = await Promise.all(
+        [...found].map(async (key) => {
+          const [value, ttl] = await Promise.all([client.get(key), client.pttl(key)]);
+          const space = value === null ? -1 : value.indexOf(' ');
+          if (value === null || space < 0 || ttl <= 0) return null;
+          return { resource: key.slice(base.length), owner: value.slice(space + 1), token: Number(value.slice(0, space)), expiresAt: now + ttl };
+        }),
+      );
+      return leases.filter((l): l is LockLease => l !== null).sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
+    });
+  }
+
   commit(request: CommitRequest): Promise<void> {
     return commit(this, request);
   }

@@ -43,3 +43,12 @@ function lost(s: Scope, lease: LockLease, now: number): LockLostError {
   }
   return new LockLostError(lease.resource, lease.token);
 }
+
+/** Every live lease of the namespace, in resource order (dashboards; read-only, no transaction needed). */
+export function listLocks(s: Scope, now: number): LockLease[] {
+  const rows = s.db
+    .prepare(`SELECT resource, owner, token, expires_at FROM locks WHERE namespace = ? AND expires_at > ?`)
+    .raw()
+    .all(s.namespace, now) as [string, string, number, number][];
+  return rows.map(([resource, owner, token, expiresAt]) => ({ resource, owner, token, expiresAt })).sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
+}

@@ -21,7 +21,7 @@ import {
 import { BusyRetry } from './busy.js';
 import { deleteEntry, incrementEntry, listEntries, readEntries, readEntry, repairEntry, sweepExpired, writeEntry } from './entries.js';
 import { isBusy } from './errors.js';
-import { extendLock, releaseLock, tryLock } from './lock.js';
+import { extendLock, listLocks, releaseLock, tryLock } from './lock.js';
 import { SqliteLogs, sweepLogs } from './logs.js';
 import { SqliteNotify } from './notify.js';
 import { SqliteQueues, type LocalWake, type Runner } from './queues.js';
@@ -175,6 +175,10 @@ export class SqliteBackend implements CommunicationBackend {
 
   releaseLock(lease: LockLease): Promise<void> {
     return this.#run((s) => releaseLock(s, lease, Date.now()));
+  }
+
+  listLocks(): Promise<LockLease[]> {
+    return this.#run((s) => listLocks(s, Date.now()));
   }
 
   commit(request: CommitRequest): Promise<void> {

@@ -8,6 +8,7 @@ import { damagedDataGroup } from './groups/damaged-data.js';
 import { compareAndSetGroup } from './groups/compare-and-set.js';
 import { lifecycleGroup } from './groups/lifecycle.js';
 import { listGroup } from './groups/list.js';
+import { lockListingGroup } from './groups/lock-listing.js';
 import { lockManyGroup } from './groups/lock-many.js';
 import { locksGroup } from './groups/locks.js';
 import { logsGroup } from './groups/logs.js';
@@ -51,6 +52,7 @@ export const GROUPS: readonly GroupSpec[] = [
   g('blocking-waits', blockingWaitsGroup, true),
   g('logs', logsGroup, true),
   g('lock-many', lockManyGroup, true),
+  g('lock-listing', lockListingGroup),
   g('retention', retentionGroup, true),
   g('damaged-data', damagedDataGroup),
   g('properties', propertiesGroup),

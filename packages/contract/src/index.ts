@@ -49,6 +49,7 @@ import { propertiesGroup } from './groups/properties.js';
 import { blockingWaitsGroup } from './groups/blocking-waits.js';
 import { logsGroup } from './groups/logs.js';
 import { lockManyGroup } from './groups/lock-many.js';
+import { lockListingGroup } from './groups/lock-listing.js';
 import { retentionGroup } from './groups/retention.js';
 import { damagedDataGroup } from './groups/damaged-data.js';
 
@@ -85,6 +86,7 @@ export {
   blockingWaitsGroup,
   logsGroup,
   lockManyGroup,
+  lockListingGroup,
   retentionGroup,
   damagedDataGroup,
 };
@@ -107,6 +109,7 @@ export const CONTRACT_GROUPS = [
   blockingWaitsGroup,
   logsGroup,
   lockManyGroup,
+  lockListingGroup,
   retentionGroup,
   damagedDataGroup,
   propertiesGroup,

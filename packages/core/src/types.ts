@@ -155,6 +155,13 @@ export interface CommunicationBackend {
   extendLock(lease: LockLease, ttlMs: number): Promise<LockLease>;
   /** Frees the lease; `LockLostError` (and nothing freed) if it is no longer this holder's. */
   releaseLock(lease: LockLease): Promise<void>;
+  /**
+   * Every live lease of this namespace (any holder, any process), in resource order, read from
+   * the lock records the backend keeps anyway: for dashboards and `agent-state top`, never for
+   * deciding who holds a lock (a lease may end right after the listing). Optional: a backend
+   * without it cannot enumerate its leases.
+   */
+  listLocks?(): Promise<LockLease[]>;
 
   /**
    * Applies a transaction atomically and durably: if every read still has the version recorded

@@ -140,6 +140,12 @@ export class MemoryBackend implements CommunicationBackend {
     store.locks.delete(lease.resource);
   }
 
+  async listLocks(): Promise<LockLease[]> {
+    const store = this.#s();
+    const now = Date.now();
+    return [...store.locks.values()].filter((l) => leaseIsLive(l, now)).sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0)).map((l) => ({ ...l }));
+  }
+
   async commit(request: CommitRequest): Promise<void> {
     const now = Date.now();
     for (const read of request.reads) {
