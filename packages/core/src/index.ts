@@ -1,5 +1,8 @@
-export { openState, loadBackend, BACKEND_PACKAGES } from './open-state.js';
-export type { OpenStateOptions, BackendModule } from './open-state.js';
+export { openState, loadBackend } from './open-state.js';
+export type { OpenStateOptions } from './open-state.js';
+export { defineBackend, registerBackend, loadBackendModule, findBackendModule, memoryModule } from './backend-module.js';
+export type { BackendModule, BackendContext, SettingsSchema } from './backend-module.js';
+export type { SettingTypes, ZodApi } from './config/zod.js';
 export { StateClient } from './client.js';
 export type { WriteOptions, DeleteOptions, ListOptions, LockOptions, RetryOptions, UpdateOptions, WaitForOptions, LeaseRef } from './client.js';
 export { Lock } from './lock.js';
@@ -9,13 +12,14 @@ export * from './errors.js';
 export type * from './types.js';
 export {
   loadConfig,
+  configuredBackend,
   findConfigFile,
   CONFIG_FILE_NAME,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_LOCK_TTL_MS,
 } from './config/load.js';
-export type { ResolvedConfig, LoadConfigOptions } from './config/load.js';
-export { BACKEND_NAMES, SETTINGS } from './config/schema.js';
+export type { ResolvedConfig, LoadConfigOptions, ConfiguredBackend } from './config/load.js';
+export { COMMON_SETTINGS, DEFAULT_BACKEND, FIRST_PARTY_SETTING_NAMES } from './config/schema.js';
 export type { BackendName, Settings, CommunicationConfigInput } from './config/schema.js';
 export {
   assertKey,

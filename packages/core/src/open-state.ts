@@ -1,8 +1,7 @@
 import { StateClient } from './client.js';
-import { loadConfig, type LoadConfigOptions, type ResolvedConfig } from './config/load.js';
-import type { BackendName } from './config/schema.js';
-import { BackendUnavailableError, InvalidConfigError, InvalidValueError } from './errors.js';
-import { createMemoryBackend } from './memory/memory-backend.js';
+import { loadBackendModule } from './backend-module.js';
+import { configuredBackend, loadConfig, type LoadConfigOptions, type ResolvedConfig } from './config/load.js';
+import { BackendUnavailableError, InvalidValueError } from './errors.js';
 import { MigrationFence, fencedBackend, type OnMigration } from './migration-fence.js';
 import { StateMetrics, attachMetrics, meteredBackend } from './metrics/metrics.js';
 import { withTimeout } from './timing.js';
@@ -29,20 +28,6 @@ export interface OpenStateOptions extends LoadConfigOptions {
 
 const DEFAULT_MIGRATION_WAIT_MS = 300_000;
 
-/** What a backend package exports so `openState()` can load it by name. */
-export interface BackendModule {
-  createBackend(config: ResolvedConfig): CommunicationBackend;
-}
-
-/** The npm package that implements each backend. */
-export const BACKEND_PACKAGES: Record<Exclude<BackendName, 'memory'>, string> = {
-  file: '@agent-state/backend-file',
-  sqlite: '@agent-state/backend-sqlite',
-  redis: '@agent-state/backend-redis',
-  firebase: '@agent-state/backend-firebase',
-  postgres: '@agent-state/backend-postgres',
-};
-
 /**
  * Opens a state client. Without options it finds `project.yml` upward from the working
  * directory; with none, it uses the file backend in `./.agent-state`.
@@ -57,6 +42,12 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
   }
   assertPositive(options.migrationWaitMs, 'options.migrationWaitMs');
   if (options.metrics !== undefined && typeof options.metrics !== 'boolean') throw new InvalidValueError('options.metrics', options.metrics, 'expected true or false');
+  // The configured backend's module is imported first (resolved from the project directory, then
+  // from core), so that loadConfig() checks its settings with the module's own schema.
+  if (options.backend === undefined) {
+    const { backend: name, baseDir, source } = configuredBackend(options);
+    await loadBackendModule(name, baseDir, source);
+  }
   const config = loadConfig(options);
   const backend = options.backend ?? (await loadBackend(config));
   const init = backend.init({ namespace: config.namespace, connectTimeoutMs: config.connectTimeoutMs });
@@ -90,27 +81,14 @@ export async function openState(options: OpenStateOptions = {}): Promise<StateCl
   return client(fencedBackend(measured, fence));
 }
 
-/** Imports the backend package named by the config and creates the backend. */
+/**
+ * Creates (does not initialise) the backend a resolved config names, through its module:
+ * `memory`, a registered module, `@agent-state/backend-<name>`, or a package named in full.
+ *
+ * @throws InvalidConfigError when the package is not installed or exports no backend module, or
+ *   when the module's own checks reject a setting.
+ */
 export async function loadBackend(config: ResolvedConfig): Promise<CommunicationBackend> {
-  if (config.backend === 'memory') return createMemoryBackend();
-  const name = BACKEND_PACKAGES[config.backend];
-  let mod: Partial<BackendModule>;
-  try {
-    mod = (await import(name)) as Partial<BackendModule>;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(name)) {
-      throw new InvalidConfigError(
-        config.source,
-        'communication.backend',
-        `the ${config.backend} backend needs the package ${name}: run \`npm install ${name}\``,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  if (typeof mod.createBackend !== 'function') {
-    throw new InvalidConfigError(config.source, 'communication.backend', `${name} does not export createBackend()`);
-  }
-  return mod.createBackend(config);
+  const module = await loadBackendModule(config.backend, config.baseDir, config.source);
+  return module.create(config.settings as never, config);
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKEND_NAMES, BACKEND_PACKAGES, InvalidConfigError, loadBackend, loadConfig, openState } from '../src/index.js';
+import { InvalidConfigError, loadBackend, loadConfig, openState } from '../src/index.js';
 
 // A verbatim copy of shared/examples/project.yml (the seed plan's config), kept in the repo so
 // the test runs anywhere; where shared/ sits beside the checkout, the copy is checked against it.
@@ -87,20 +87,23 @@ describe('project.yml', () => {
   it('COMMUNICATION_BACKEND overrides the backend, and a bad one is named', () => {
     const file = writeYaml('communication:\n  backend: file\n');
     expect(loadConfig({ configFile: file, env: { COMMUNICATION_BACKEND: 'memory' } }).backend).toBe('memory');
-    const error = configError(() => loadConfig({ configFile: file, env: { COMMUNICATION_BACKEND: 'mongo' } }));
-    expect(error.message).toBe(`environment: COMMUNICATION_BACKEND: expected one of ${BACKEND_NAMES.join(', ')}, got "mongo"`);
+    const error = configError(() => loadConfig({ configFile: file, env: { COMMUNICATION_BACKEND: 'Mongo DB' } }));
+    expect(error.message).toMatch(/^environment: COMMUNICATION_BACKEND: expected a backend name .*, got "Mongo DB"$/);
+    // A well-formed name whose package is not installed says which package to install.
+    const missing = configError(() => loadConfig({ configFile: file, env: { COMMUNICATION_BACKEND: 'mongo' } }));
+    expect(missing.message).toBe(`${file}: communication.backend: the mongo backend needs the package @agent-state/backend-mongo: run \`npm install @agent-state/backend-mongo\``);
   });
 
   describe('a bad project.yml names the file, the path and the expectation', () => {
     const cases: [string, string, string][] = [
       [
         'a wrong type',
-        'communication:\n  settings:\n    redis_port: "abc"\n',
+        'communication:\n  backend: redis\n  settings:\n    redis_port: "abc"\n',
         'communication.settings.redis_port: expected a whole number from 1 to 65535, got "abc"',
       ],
       [
         'an out-of-range number',
-        'communication:\n  settings:\n    redis_port: 70000\n',
+        'communication:\n  backend: redis\n  settings:\n    redis_port: 70000\n',
         'communication.settings.redis_port: expected a whole number from 1 to 65535, got 70000',
       ],
       [
@@ -119,9 +122,9 @@ describe('project.yml', () => {
         'communication.backends: unknown key (expected one of backend, namespace, settings)',
       ],
       [
-        'an unknown backend',
-        'communication:\n  backend: mongo\n',
-        `communication.backend: expected one of ${BACKEND_NAMES.join(', ')}, got "mongo"`,
+        'a malformed backend name',
+        'communication:\n  backend: "Mongo DB"\n',
+        'communication.backend: expected a backend name (file, sqlite, redis, … for @agent-state/backend-<name>; memory; or a package named in full), got "Mongo DB"',
       ],
       [
         'a bad enumeration',
@@ -166,15 +169,17 @@ describe('project.yml', () => {
   });
 
   it('a backend whose package is not installed says which package to install', async () => {
-    const config = loadConfig({ config: { backend: 'redis' }, env: {} });
-    const saved = BACKEND_PACKAGES.redis;
-    BACKEND_PACKAGES.redis = '@agent-state/backend-not-installed';
-    try {
-      await expect(loadBackend(config)).rejects.toThrow(
-        'config: communication.backend: the redis backend needs the package @agent-state/backend-not-installed: run `npm install @agent-state/backend-not-installed`',
-      );
-    } finally {
-      BACKEND_PACKAGES.redis = saved;
-    }
+    await expect(openState({ config: { backend: 'not-installed' }, env: {} })).rejects.toThrow(
+      'config: communication.backend: the not-installed backend needs the package @agent-state/backend-not-installed: run `npm install @agent-state/backend-not-installed`',
+    );
+    expect(() => loadConfig({ config: { backend: '@acme/not-installed' }, env: {} })).toThrow(
+      'config: communication.backend: the @acme/not-installed backend needs the package @acme/not-installed: run `npm install @acme/not-installed`',
+    );
+  });
+
+  it('loadBackend creates the backend the config names, through its module', async () => {
+    const backend = await loadBackend(loadConfig({ config: { backend: 'memory' }, env: {} }));
+    expect(backend.name).toBe('memory');
+    await backend.close();
   });
 });

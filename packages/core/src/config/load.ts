@@ -2,16 +2,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { z } from 'zod';
+import { findBackendModule, knownBackends, registeredBackend, settingsSchemaOf, type BackendModule } from '../backend-module.js';
 import { InvalidConfigError, describeValue } from '../errors.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../validate.js';
 import { substituteEnv } from './env.js';
 import {
-  BACKEND_NAMES,
-  EXPECTATION,
+  COMMON_SETTINGS,
+  DEFAULT_BACKEND,
+  FIRST_PARTY_SETTING_NAMES,
   configSchemas,
-  settingChoices,
-  settingKind,
-  settingOwner,
+  isBackendSpec,
   type BackendName,
   type CommunicationConfigInput,
   type Settings,
@@ -34,8 +34,10 @@ export const DEFAULT_LOCK_TTL_MS = 30_000;
 
 /** A validated configuration, with defaults applied and relative paths made absolute. */
 export interface ResolvedConfig {
+  /** `communication.backend` as written (a short name or a package name); default `file`. */
   backend: BackendName;
   namespace: string;
+  /** Core's common settings and the configured backend's, checked by its module (defaults applied). */
   settings: Settings;
   /** Where it came from: the project.yml path, `config` (an object) or `defaults`. */
   source: string;
@@ -71,16 +73,60 @@ export function findConfigFile(cwd: string): string | undefined {
   }
 }
 
-/** Loads, substitutes, validates and resolves the configuration. Throws `InvalidConfigError`. */
+/**
+ * Loads, substitutes, validates and resolves the configuration. The settings are checked by
+ * core (its common ones) and by the configured backend's module, found synchronously: registered
+ * (see `registerBackend`), or required from its installed package. Keys of another backend are
+ * checked by its module when that module is known in this process, and otherwise accepted when they
+ * are first-party setting names (a seed `project.yml` mixes every backend's keys).
+ *
+ * @throws InvalidConfigError naming the file, the field and the value, before any I/O.
+ */
 export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
+  const found = readCommunication(options);
+  return resolveCommunication(found);
+}
+
+/** Where a configuration was found, before any check of its settings. */
+export interface ConfiguredBackend {
+  /** `communication.backend` after `${VAR}` and `COMMUNICATION_BACKEND`; default `file`. */
+  backend: BackendName;
+  /** The project.yml path, `config` or `defaults`. */
+  source: string;
+  /** The project directory (where project.yml is, or the cwd). */
+  baseDir: string;
+}
+
+/**
+ * Which backend the configuration names, without loading it or checking the settings (so a
+ * caller can load or register its module first). Reads and parses project.yml like `loadConfig()`.
+ *
+ * @throws InvalidConfigError for an unreadable file, bad YAML, or a malformed `backend`.
+ */
+export function configuredBackend(options: LoadConfigOptions = {}): ConfiguredBackend {
+  const found = readCommunication(options);
+  const prepared = prepare(found);
+  const backend = prepared.raw['backend'];
+  if (backend !== undefined && (typeof backend !== 'string' || !isBackendSpec(backend))) {
+    throw new InvalidConfigError(found.source, 'communication.backend', `expected ${BACKEND_EXPECTED}, got ${describeValue(backend)}`);
+  }
+  return { backend: (backend as string | undefined) ?? DEFAULT_BACKEND, source: found.source, baseDir: found.baseDir };
+}
+
+interface FoundCommunication {
+  input: unknown;
+  source: string;
+  baseDir: string;
+  env: Record<string, string | undefined>;
+}
+
+function readCommunication(options: LoadConfigOptions): FoundCommunication {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
 
-  if (options.config !== undefined) {
-    return resolveCommunication(options.config, 'config', cwd, env);
-  }
+  if (options.config !== undefined) return { input: options.config, source: 'config', baseDir: cwd, env };
   const file = options.configFile !== undefined ? resolve(cwd, options.configFile) : findConfigFile(cwd);
-  if (file === undefined) return resolveCommunication({}, 'defaults', cwd, env);
+  if (file === undefined) return { input: {}, source: 'defaults', baseDir: cwd, env };
 
   let text: string;
   try {
@@ -99,15 +145,23 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
     throw new InvalidConfigError(file, '', `expected a YAML mapping at the top level, got ${describeValue(root)}`);
   }
   const communication = (root as Record<string, unknown> | null)?.['communication'] ?? {};
-  return resolveCommunication(communication, file, dirname(file), env);
+  return { input: communication, source: file, baseDir: dirname(file), env };
 }
 
-function resolveCommunication(
-  input: unknown,
-  source: string,
-  baseDir: string,
-  env: Record<string, string | undefined>,
-): ResolvedConfig {
+const BACKEND_EXPECTED = 'a backend name (file, sqlite, redis, … for @agent-state/backend-<name>; memory; or a package named in full)';
+
+interface Prepared {
+  /** The block with `${VAR}` filled in and `COMMUNICATION_BACKEND` applied. */
+  raw: Record<string, unknown>;
+  /** Settings with `${VAR}` filled in (values still text). */
+  settings: Record<string, unknown>;
+  /** Settings whose value came from substitution (typed later, by the setting's schema). */
+  substituted: Set<string>;
+  /** Settings naming unset variables without a default. */
+  unresolved: Map<string, string[]>;
+}
+
+function prepare({ input, source, env }: FoundCommunication): Prepared {
   const fail = (path: string, problem: string): never => {
     throw new InvalidConfigError(source, path, problem);
   };
@@ -116,11 +170,11 @@ function resolveCommunication(
   }
   const raw = { ...(input as Record<string, unknown>) };
   const settingsIn = raw['settings'];
-  const settings: Record<string, unknown> =
-    settingsIn && typeof settingsIn === 'object' && !Array.isArray(settingsIn) ? { ...settingsIn } : {};
+  const isMapping = settingsIn !== null && typeof settingsIn === 'object' && !Array.isArray(settingsIn);
+  const settings: Record<string, unknown> = isMapping ? { ...(settingsIn as Record<string, unknown>) } : {};
 
-  // ${VAR} substitution: top-level strings, then settings (typed by the settings table).
   const unresolved = new Map<string, string[]>();
+  const substituted = new Set<string>();
   for (const key of ['backend', 'namespace'] as const) {
     if (typeof raw[key] === 'string') {
       const sub = substituteEnv(raw[key], env);
@@ -132,47 +186,92 @@ function resolveCommunication(
     if (typeof value !== 'string') continue;
     const sub = substituteEnv(value, env);
     if (sub.missing.length > 0) unresolved.set(name, sub.missing);
-    settings[name] = sub.substituted ? coerce(name, sub.text) : sub.text;
+    if (sub.substituted) substituted.add(name);
+    settings[name] = sub.text;
   }
-  if (settingsIn && typeof settingsIn === 'object' && !Array.isArray(settingsIn)) raw['settings'] = settings;
+  if (isMapping) raw['settings'] = settings;
 
   const override = env['COMMUNICATION_BACKEND'];
   if (override !== undefined && override !== '') {
-    if (!(BACKEND_NAMES as readonly string[]).includes(override)) {
-      throw new InvalidConfigError(
-        'environment',
-        'COMMUNICATION_BACKEND',
-        `expected one of ${BACKEND_NAMES.join(', ')}, got ${JSON.stringify(override)}`,
-      );
+    if (!isBackendSpec(override)) {
+      throw new InvalidConfigError('environment', 'COMMUNICATION_BACKEND', `expected ${BACKEND_EXPECTED}, got ${JSON.stringify(override)}`);
     }
     raw['backend'] = override;
   }
+  return { raw, settings, substituted, unresolved };
+}
+
+interface Problem {
+  path: string;
+  problem: string;
+}
+
+function resolveCommunication(found: FoundCommunication): ResolvedConfig {
+  const { source, baseDir } = found;
+  const fail = (problems: Problem[]): never => {
+    const first = problems[0] ?? { path: 'communication', problem: 'invalid' };
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more: ${problems.slice(1).map((m) => `${m.path}: ${m.problem}`).join('; ')})` : '';
+    throw new InvalidConfigError(source, first.path, first.problem + more);
+  };
+  const { raw, settings, substituted, unresolved } = prepare(found);
 
   const parsed = configSchemas().communication.safeParse(raw);
-  if (!parsed.success) {
-    const messages = parsed.error.issues.map((issue) => issueMessage(issue, raw));
-    const first = messages[0] ?? { path: 'communication', problem: 'invalid' };
-    const more = messages.length > 1 ? ` (and ${messages.length - 1} more: ${messages.slice(1).map((m) => `${m.path}: ${m.problem}`).join('; ')})` : '';
-    fail(first.path, first.problem + more);
-  }
-  const data = parsed.data as { backend?: BackendName; namespace?: string; settings?: Settings | null };
-  const backend = data.backend ?? 'file';
-  const resolved: Settings = { ...(data.settings ?? {}) };
+  if (!parsed.success) fail(parsed.error.issues.map((issue) => blockIssue(issue, raw)));
+  const data = parsed.data as { backend?: BackendName; namespace?: string };
+  const backend = data.backend ?? DEFAULT_BACKEND;
+  const module = findBackendModule(backend, baseDir, source);
 
-  for (const [name, vars] of unresolved) {
-    const owner = settingOwner(name);
-    if (owner === backend || owner === 'common') fail(`communication.settings.${name}`, missingMessage(vars));
-    delete (resolved as Record<string, unknown>)[name];
-  }
-  for (const name of Object.keys(resolved) as (keyof Settings)[]) {
-    const value = resolved[name];
-    if (settingKind(name) === 'path' && typeof value === 'string' && !isAbsolute(value)) {
-      (resolved as Record<string, unknown>)[name] = resolve(baseDir, value);
+  const own = settingsSchemaOf(module);
+  const common = configSchemas().common;
+  const others = knownBackends().filter((m) => m !== module && m !== registeredBackend('memory'));
+  const problems: Problem[] = [];
+  const commonIn: Record<string, unknown> = {};
+  const ownIn: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  const at = (name: string) => `communication.settings.${name}`;
+
+  for (const [name, value] of Object.entries(settings)) {
+    const isCommon = (COMMON_SETTINGS as readonly string[]).includes(name);
+    const ownField = fieldOf(own, name);
+    const vars = unresolved.get(name);
+    if (vars) {
+      // Another backend's unset secret does not stop this backend's users.
+      if (isCommon || ownField) problems.push({ path: at(name), problem: missingMessage(vars) });
+      continue;
     }
+    if (isCommon) {
+      commonIn[name] = typed(fieldOf(common, name), value, substituted.has(name));
+      continue;
+    }
+    if (ownField) {
+      ownIn[name] = typed(ownField, value, substituted.has(name));
+      continue;
+    }
+    const other = others.map((m) => ({ m, field: fieldOf(settingsSchemaOf(m), name) })).find((o) => o.field);
+    if (other?.field) {
+      const result = other.field.safeParse(typed(other.field, value, substituted.has(name)));
+      if (result.success) rest[name] = pathed(other.m, name, result.data, baseDir);
+      else problems.push(...settingIssues(result.error.issues, settings, [name]));
+      continue;
+    }
+    if (FIRST_PARTY_SETTING_NAMES.includes(name)) {
+      rest[name] = value;
+      continue;
+    }
+    problems.push({
+      path: at(name),
+      problem: `unknown key (expected a setting of the ${backend} backend or core's ${COMMON_SETTINGS.join(', ')}; see the project.yml reference of the README)`,
+    });
   }
-  if (backend === 'firebase' && !resolved.project_id && !resolved.database_url) {
-    fail('communication.settings.project_id', 'the firebase backend needs project_id or database_url, got neither');
-  }
+  const commonOut = common.safeParse(commonIn);
+  if (!commonOut.success) problems.push(...settingIssues(commonOut.error.issues, commonIn, []));
+  const ownOut = own.safeParse(ownIn);
+  if (!ownOut.success) problems.push(...settingIssues(ownOut.error.issues, ownIn, []));
+  if (problems.length > 0 || !commonOut.success || !ownOut.success) return fail(problems);
+
+  const mine: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(ownOut.data)) mine[name] = pathed(module, name, value, baseDir);
+  const resolved: Settings = { ...rest, ...(commonOut.data as Settings), ...mine };
 
   return {
     backend,
@@ -186,44 +285,57 @@ function resolveCommunication(
   };
 }
 
+/** The schema of one key of a module's settings object, if it has that key. */
+function fieldOf(schema: z.ZodObject, name: string): z.ZodType | undefined {
+  return Object.hasOwn(schema.shape, name) ? (schema.shape[name] as z.ZodType) : undefined;
+}
+
+/** A relative path setting of `module`, resolved against the project directory. */
+function pathed(module: BackendModule<never>, name: string, value: unknown, baseDir: string): unknown {
+  return module.paths?.includes(name) && typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : value;
+}
+
 function missingMessage(vars: string[]): string {
   return `environment variable ${vars.join(', ')} is not set (write \${${vars[0]}:-default} to give a default)`;
 }
 
-/** A value produced by `${VAR}` is text; type it as YAML would have typed the setting. */
-function coerce(name: string, text: string): unknown {
-  const kind = settingKind(name);
-  if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
-  if (kind === 'positive' || kind === 'positiveInt' || kind === 'count' || kind === 'port') {
-    return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
-  }
-  return text;
+/**
+ * A value produced by `${VAR}` is text; when the setting's schema rejects the text, it is typed as
+ * YAML would have typed it (`true`/`false`, numbers), so `redis_port: "${PORT}"` is a number.
+ */
+function typed(schema: z.ZodType | undefined, value: unknown, wasSubstituted: boolean): unknown {
+  if (!wasSubstituted || typeof value !== 'string' || schema === undefined) return value;
+  if (schema.safeParse(value).success) return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 }
 
-function issueMessage(issue: z.core.$ZodIssue, raw: Record<string, unknown>): { path: string; problem: string } {
+/** Setting issues as problems: `communication.settings.<key>: expected …, got <value>`. */
+function settingIssues(issues: readonly z.core.$ZodIssue[], input: Record<string, unknown>, prefix: string[]): Problem[] {
+  return issues.map((issue) => {
+    const segments = [...prefix, ...issue.path.map(String)];
+    const path = ['communication', 'settings', ...segments].join('.');
+    if (issue.code === 'custom') return { path, problem: issue.message };
+    const got = valueAt(input, segments);
+    return { path, problem: `${issue.message}, got ${got === undefined ? 'nothing' : describeValue(got)}` };
+  });
+}
+
+function blockIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): Problem {
   const segments = issue.path.map(String);
   const path = ['communication', ...segments].join('.');
   const got = valueAt(raw, segments);
   if (issue.code === 'unrecognized_keys') {
-    const where = segments.length === 0 ? 'communication' : path;
-    const allowed =
-      segments.length === 0
-        ? 'backend, namespace, settings'
-        : 'the settings listed in the project.yml reference of the README';
     const key = issue.keys[0] ?? '';
-    return { path: `${where}.${key}`, problem: `unknown key (expected one of ${allowed})` };
+    return { path: `${path}.${key}`, problem: 'unknown key (expected one of backend, namespace, settings)' };
   }
-  const field = segments[segments.length - 1] ?? '';
+  const field = segments[0] ?? '';
   let expected: string;
-  if (segments.length === 1 && field === 'backend') expected = `one of ${BACKEND_NAMES.join(', ')}`;
-  else if (segments.length === 1 && field === 'namespace') {
+  if (field === 'backend') expected = BACKEND_EXPECTED;
+  else if (field === 'namespace') {
     expected = 'a name of 1 to 128 characters of A-Z a-z 0-9 . _ - : @ + = , (not "." or "..")';
-  } else if (segments.length === 1 && field === 'settings') expected = 'a mapping of settings';
-  else {
-    const choices = settingChoices(field);
-    const kind = settingKind(field);
-    expected = choices ? `one of ${choices.join(', ')}` : kind ? EXPECTATION[kind] : issue.message;
-  }
+  } else if (field === 'settings') expected = 'a mapping of settings';
+  else expected = issue.message;
   return { path, problem: `expected ${expected}, got ${got === undefined ? 'nothing' : describeValue(got)}` };
 }
 
