@@ -1,6 +1,6 @@
 /**
  * Backend modules: what a backend package exports so that `project.yml` can name it, and how
- * core finds one (`backend: redis` is the package `@agent-state/backend-redis`; any package may
+ * core finds one (`backend: <name>` is the package `@agent-state/backend-<name>`; any package may
  * be named in full, `backend: "@acme/agent-state-backend-x"`).
  */
 import { createRequire } from 'node:module';

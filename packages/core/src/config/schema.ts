@@ -2,9 +2,9 @@ import type { z as Zod } from 'zod';
 import { settingTypes, zod } from './zod.js';
 
 /**
- * What `communication.backend` may say: a short name (`redis` means the package
- * `@agent-state/backend-redis`, `memory` is core's own in-process backend) or a package named in
- * full (`"@acme/agent-state-backend-x"`).
+ * What `communication.backend` may say: a short name (`<name>` means the package
+ * `@agent-state/backend-<name>`; `memory` is core's own in-process backend) or a package named
+ * in full (`"@acme/agent-state-backend-x"`).
  */
 export type BackendName = string;
 
