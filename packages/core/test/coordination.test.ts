@@ -13,6 +13,14 @@ async function client(namespace = `c-${randomUUID()}`): Promise<StateClient> {
   open.push(state);
   return state;
 }
+/** Polls `ready` every 5 ms until it holds; fails naming `what` after 4 s (inside the test's timeout). */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + 4_000;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`${what} did not arrive within 4 s`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
 });
@@ -38,7 +46,7 @@ describe('blocking waits and close', () => {
       for await (const r of state.log('l').follow({ after: 0 })) seen.push(r.record);
     })();
     await state.log('l').append('one');
-    while (seen.length < 1) await new Promise((r) => setTimeout(r, 5));
+    await until(() => seen.length >= 1, 'the followed record');
     await state.close();
     await loop;
     expect(seen).toEqual(['one']);
@@ -86,7 +94,7 @@ describe('families', () => {
     await state.write('@mail/bob/m/000000000000001', { from: 'alice', to: 'bob', message: 'hi', priority: 0, sentAt: 1 });
     const got: unknown[] = [];
     const sub = await state.subscribe('old', (m) => void got.push(m), { after: 0 });
-    while (got.length < 1) await new Promise((r) => setTimeout(r, 5));
+    await until(() => got.length >= 1, 'the replayed message');
     await sub.close();
     expect(got).toEqual(['hello']);
     const inbox = await state.mailbox('bob').receive();
