@@ -2,7 +2,8 @@
  * The file backend's options, and the mapping from the snake_case `project.yml` settings.
  */
 import { isAbsolute, join } from 'node:path';
-import { InvalidConfigError, type ResolvedConfig } from '@agent-state/core';
+import { InvalidConfigError } from '@agent-state/core';
+import type { BackendContext } from '@agent-state/core/backend';
 
 /** How hard a write works to survive a power loss. */
 export type Durability = 'fsync' | 'none';
@@ -70,16 +71,34 @@ export function resolveOptions(options: FileBackendOptions): ResolvedFileOptions
   };
 }
 
+/** The file backend's keys of `communication.settings`, as its module's schema checks them. */
+export interface FileSettings {
+  /** Store directory; relative to the project directory; default `.agent-state`. */
+  directory?: string;
+  /** Where transaction intent records go (see {@link FileBackendOptions.transactionDir}). */
+  transaction_dir?: string;
+  /** Previous versions kept per key; default 5. */
+  backup_count?: number;
+  /** `fsync` (default) or `none`. */
+  durability?: Durability;
+}
+
 /**
- * Maps `project.yml` settings (already validated and made absolute by core) to options.
- * `lock_timeout` is read by core (it becomes the default `ttlMs` of `lock()`).
+ * Maps `project.yml` settings (already checked, and made absolute, by the module's schema) to
+ * options. `lock_timeout` is read by core (it becomes the default `ttlMs` of `lock()`).
  */
-export function optionsFromConfig(config: ResolvedConfig): FileBackendOptions {
-  const s = config.settings;
+export function optionsFromConfig(settings: FileSettings, context: Pick<BackendContext, 'baseDir'>): FileBackendOptions {
+  const s = settings;
   return {
-    directory: s.directory ?? join(config.baseDir, DEFAULT_DIRECTORY_NAME),
+    directory: s.directory ?? join(context.baseDir, DEFAULT_DIRECTORY_NAME),
     ...(s.transaction_dir !== undefined && { transactionDir: s.transaction_dir }),
     ...(s.backup_count !== undefined && { backupCount: s.backup_count }),
     ...(s.durability !== undefined && { durability: s.durability }),
   };
+}
+
+declare module '@agent-state/core' {
+  /** `project.yml` settings of the file backend, typed on core's `Settings` wherever this package is imported. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the keys into core's interface
+  interface Settings extends FileSettings {}
 }
