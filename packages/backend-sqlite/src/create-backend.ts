@@ -1,8 +1,10 @@
+/** The older entry point: a resolved configuration in, a backend out (what `backendModule.create` does). */
 import type { ResolvedConfig } from '@agent-state/core';
-import { optionsFromConfig } from './options.js';
-import { createSqliteBackend, type SqliteBackend } from './sqlite-backend.js';
+import type { SqliteBackend } from './sqlite-backend.js';
+import { backendModule } from './module.js';
+import type { SqliteSettings } from './options.js';
 
-/** What `openState()` calls: maps the `project.yml` settings to {@link createSqliteBackend} options. */
+/** Creates the backend from a resolved configuration; its settings are checked by the module. */
 export function createBackend(config: ResolvedConfig): SqliteBackend {
-  return createSqliteBackend(optionsFromConfig(config));
+  return backendModule.create(config.settings as SqliteSettings, config) as SqliteBackend;
 }

@@ -2,7 +2,8 @@
  * The SQLite backend's options, and the mapping from the snake_case `project.yml` settings.
  */
 import { basename, isAbsolute, join } from 'node:path';
-import { InvalidConfigError, type ResolvedConfig } from '@agent-state/core';
+import { InvalidConfigError } from '@agent-state/core';
+import type { BackendContext } from '@agent-state/core/backend';
 
 /** How hard a commit works to survive a power loss (SQLite's `PRAGMA synchronous`). */
 export type Synchronous = 'normal' | 'full';
@@ -81,20 +82,38 @@ export function resolveOptions(options: SqliteBackendOptions): ResolvedSqliteOpt
   };
 }
 
+/** The SQLite backend's keys of `communication.settings`, as its module's schema checks them. */
+export interface SqliteSettings {
+  /** The database file (relative to the project directory) or `:memory:`; default `.agent-state/state.db`. */
+  database_path?: string;
+  /** Accepted and ignored (see {@link SqliteBackendOptions.connectionPoolSize}). */
+  connection_pool_size?: number;
+  /** Wait for another process's write lock, in ms; default 5000. */
+  busy_timeout_ms?: number;
+  /** `normal` (default) or `full`. */
+  synchronous?: Synchronous;
+}
+
 /**
- * Maps `project.yml` settings (validated, relative paths already made absolute by core) to
- * options. `database_path: ":memory:"` arrives resolved against the project directory, so the
- * file name is checked, not the whole path.
+ * Maps `project.yml` settings (checked, relative paths already made absolute by the module's
+ * schema) to options. `database_path: ":memory:"` arrives resolved against the project directory,
+ * so the file name is checked, not the whole path.
  */
-export function optionsFromConfig(config: ResolvedConfig): SqliteBackendOptions {
-  const s = config.settings;
+export function optionsFromConfig(settings: SqliteSettings, context: Pick<BackendContext, 'baseDir'>): SqliteBackendOptions {
+  const s = settings;
   const raw = s.database_path;
   const databasePath =
-    raw === undefined ? join(config.baseDir, DEFAULT_DATABASE_FILE) : basename(raw) === MEMORY_PATH ? MEMORY_PATH : raw;
+    raw === undefined ? join(context.baseDir, DEFAULT_DATABASE_FILE) : basename(raw) === MEMORY_PATH ? MEMORY_PATH : raw;
   return {
     databasePath,
     ...(s.busy_timeout_ms !== undefined && { busyTimeoutMs: s.busy_timeout_ms }),
     ...(s.synchronous !== undefined && { synchronous: s.synchronous }),
     ...(s.connection_pool_size !== undefined && { connectionPoolSize: s.connection_pool_size }),
   };
+}
+
+declare module '@agent-state/core' {
+  /** `project.yml` settings of the sqlite backend, typed on core's `Settings` wherever this package is imported. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the keys into core's interface
+  interface Settings extends SqliteSettings {}
 }
