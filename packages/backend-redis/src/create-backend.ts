@@ -1,11 +1,10 @@
-/**
- * The entry point `openState()` calls for `backend: redis`: project.yml settings to options.
- */
+/** The older entry point: a resolved configuration in, a backend out (what `backendModule.create` does). */
 import type { ResolvedConfig } from '@agent-state/core';
-import { optionsFromConfig } from './options.js';
-import { RedisBackend } from './redis-backend.js';
+import type { RedisBackend } from './redis-backend.js';
+import { backendModule } from './module.js';
+import type { RedisSettings } from './options.js';
 
-/** Builds the Redis backend from a resolved config (`redis_url`, `redis_host`, … settings). */
+/** Creates the backend from a resolved configuration; its settings are checked by the module. */
 export function createBackend(config: ResolvedConfig): RedisBackend {
-  return new RedisBackend(optionsFromConfig(config));
+  return backendModule.create(config.settings as RedisSettings, config) as RedisBackend;
 }

@@ -3,7 +3,8 @@
  */
 export { createRedisBackend } from './redis-backend.js';
 export type { RedisBackend } from './redis-backend.js';
-export type { RedisBackendOptions } from './options.js';
+export type { RedisBackendOptions, RedisSettings } from './options.js';
 export { createBackend } from './create-backend.js';
+export { backendModule, backendModule as default } from './module.js';
 export { storageCount } from './storage-count.js';
 export type { StorageCountOptions } from './storage-count.js';

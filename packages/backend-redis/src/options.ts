@@ -1,7 +1,8 @@
 /**
  * The typed options of the Redis backend, and how `project.yml` settings map onto them.
  */
-import { InvalidConfigError, type ResolvedConfig } from '@agent-state/core';
+import { InvalidConfigError } from '@agent-state/core';
+import type { BackendContext } from '@agent-state/core/backend';
 import type { Cluster, Redis } from 'ioredis';
 import { DEFAULT_KEY_PREFIX } from './keys.js';
 
@@ -51,10 +52,25 @@ export function validateOptions(options: RedisBackendOptions, source = 'options'
   }
 }
 
-/** Maps the snake_case settings of a resolved config to {@link RedisBackendOptions}. */
-export function optionsFromConfig(config: ResolvedConfig): RedisBackendOptions {
-  const s = config.settings;
-  const options: RedisBackendOptions = { connectTimeoutMs: config.connectTimeoutMs };
+/** The Redis backend's keys of `communication.settings`, as its module's schema checks them. */
+export interface RedisSettings {
+  redis_url?: string;
+  redis_host?: string;
+  redis_port?: number;
+  redis_db?: number;
+  redis_username?: string;
+  redis_password?: string;
+  redis_tls?: boolean;
+  redis_key_prefix?: string;
+}
+
+/**
+ * Maps the snake_case settings to {@link RedisBackendOptions}, with the checks the schema cannot
+ * make (`InvalidConfigError` naming `communication.settings.<name>` and the value).
+ */
+export function optionsFromConfig(settings: RedisSettings, context: Pick<BackendContext, 'connectTimeoutMs' | 'source'>): RedisBackendOptions {
+  const s = settings;
+  const options: RedisBackendOptions = { connectTimeoutMs: context.connectTimeoutMs };
   if (s.redis_url !== undefined) options.url = s.redis_url;
   if (s.redis_host !== undefined) options.host = s.redis_host;
   if (s.redis_port !== undefined) options.port = s.redis_port;
@@ -63,6 +79,12 @@ export function optionsFromConfig(config: ResolvedConfig): RedisBackendOptions {
   if (s.redis_password !== undefined && s.redis_password !== '') options.password = s.redis_password;
   if (s.redis_tls !== undefined) options.tls = s.redis_tls;
   if (s.redis_key_prefix !== undefined) options.keyPrefix = s.redis_key_prefix;
-  validateOptions(options, config.source);
+  validateOptions(options, context.source);
   return options;
+}
+
+declare module '@agent-state/core' {
+  /** `project.yml` settings of the redis backend, typed on core's `Settings` wherever this package is imported. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the keys into core's interface
+  interface Settings extends RedisSettings {}
 }
