@@ -1,8 +1,10 @@
+/** The older entry point: a resolved configuration in, a backend out (what `backendModule.create` does). */
 import type { ResolvedConfig } from '@agent-state/core';
-import { resolveConfig } from './options.js';
-import { PostgresBackend } from './postgres-backend.js';
+import type { PostgresBackend } from './postgres-backend.js';
+import { backendModule } from './module.js';
+import type { PostgresSettings } from './options.js';
 
-/** What `openState()` calls: maps the `project.yml` settings to the backend's options (checked, naming the setting). */
+/** Creates the backend from a resolved configuration; its settings are checked by the module. */
 export function createBackend(config: ResolvedConfig): PostgresBackend {
-  return new PostgresBackend(resolveConfig(config));
+  return backendModule.create(config.settings as PostgresSettings, config) as PostgresBackend;
 }

@@ -3,8 +3,9 @@
  * LOCKED` queue claims, `LISTEN/NOTIFY` wakeups, logs as tables, server-clock TTLs and leases.
  */
 export { createBackend } from './create-backend.js';
+export { backendModule, backendModule as default } from './module.js';
 export { createPostgresBackend, PostgresBackend, channelFor, LOG_SWEEP_INTERVAL_MS } from './postgres-backend.js';
-export type { PostgresBackendOptions, ResolvedPostgresOptions } from './options.js';
+export type { PostgresBackendOptions, PostgresSettings, ResolvedPostgresOptions } from './options.js';
 export { DEFAULT_SCHEMA, DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT_MS, resolveOptions } from './options.js';
 export { FORMAT_VERSION } from './schema.js';
 export { storageCounts, dropNamespace } from './storage.js';

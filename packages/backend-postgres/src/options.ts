@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL backend's options, and the mapping from the snake_case `project.yml` settings.
  */
-import { InvalidConfigError, type ResolvedConfig } from '@agent-state/core';
+import { InvalidConfigError } from '@agent-state/core';
+import type { BackendContext } from '@agent-state/core/backend';
 
 /** Options of {@link createPostgresBackend}. Every default is stated here, once. */
 export interface PostgresBackendOptions {
@@ -135,9 +136,22 @@ export function redact(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }
 
-/** Maps `project.yml` settings (validated by core, `${VAR}` substituted) to options. */
-export function optionsFromConfig(config: ResolvedConfig): PostgresBackendOptions {
-  const s = config.settings;
+/** The PostgreSQL backend's keys of `communication.settings`, as its module's schema checks them. */
+export interface PostgresSettings {
+  postgres_url?: string;
+  postgres_host?: string;
+  postgres_port?: number;
+  postgres_database?: string;
+  postgres_user?: string;
+  postgres_password?: string;
+  postgres_schema?: string;
+  postgres_pool_size?: number;
+  statement_timeout_ms?: number;
+}
+
+/** Maps `project.yml` settings (checked by the module's schema, `${VAR}` substituted) to options. */
+export function optionsFromConfig(settings: PostgresSettings): PostgresBackendOptions {
+  const s = settings;
   return {
     ...(s.postgres_url !== undefined && { url: s.postgres_url }),
     ...(s.postgres_host !== undefined && { host: s.postgres_host }),
@@ -152,6 +166,12 @@ export function optionsFromConfig(config: ResolvedConfig): PostgresBackendOption
 }
 
 /** Settings to resolved options, errors naming `communication.settings.<name>` and the config's source. */
-export function resolveConfig(config: ResolvedConfig): ResolvedPostgresOptions {
-  return resolveOptions(optionsFromConfig(config), config.source, 'communication.settings.');
+export function resolveConfig(settings: PostgresSettings, context: Pick<BackendContext, 'source'>): ResolvedPostgresOptions {
+  return resolveOptions(optionsFromConfig(settings), context.source, 'communication.settings.');
+}
+
+declare module '@agent-state/core' {
+  /** `project.yml` settings of the postgres backend, typed on core's `Settings` wherever this package is imported. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the keys into core's interface
+  interface Settings extends PostgresSettings {}
 }
