@@ -1,10 +1,12 @@
 /**
- * Entry points: {@link createFirebaseBackend} for code, {@link createBackend} for `openState()`,
- * which maps the snake_case settings of project.yml to the typed options.
+ * Entry points: {@link createFirebaseBackend} for code, {@link backendModule} for `project.yml`
+ * (`backend: firebase`), which maps the snake_case settings to the typed options, and
+ * {@link createBackend}, the older shape of the latter.
  */
 import type { ResolvedConfig } from '@agent-state/core';
+import { defineBackend } from '@agent-state/core/backend';
 import { FirebaseBackend } from './firebase-backend.js';
-import type { FirebaseBackendOptions } from './options.js';
+import type { FirebaseBackendOptions, FirebaseSettings } from './options.js';
 
 /**
  * Creates a Firebase Realtime Database backend. Options are checked and the service-account key
@@ -14,13 +16,37 @@ export function createFirebaseBackend(options: FirebaseBackendOptions = {}): Fir
   return new FirebaseBackend(options);
 }
 
-/** Called by `openState()`: the `firebase` settings of a resolved config, as options. */
+/**
+ * `backend: firebase`. Settings: `project_id` or `database_url` (one is required),
+ * `service_account_key_path`, `emulator_host` (`host:port`).
+ */
+export const backendModule = defineBackend<FirebaseSettings>({
+  name: 'firebase',
+  settings: (z, t) =>
+    z
+      .object({
+        project_id: t.string().optional(),
+        service_account_key_path: t.path().optional(),
+        database_url: t.url().optional(),
+        emulator_host: t.hostPort().optional(),
+      })
+      .superRefine((s, ctx) => {
+        if (!s.project_id && !s.database_url) {
+          ctx.addIssue({ code: 'custom', path: ['project_id'], message: 'the firebase backend needs project_id or database_url, got neither' });
+        }
+      }),
+  paths: ['service_account_key_path'],
+  create(s, context) {
+    const options: FirebaseBackendOptions = {};
+    if (s.project_id !== undefined) options.projectId = s.project_id;
+    if (s.service_account_key_path !== undefined) options.serviceAccountKeyPath = s.service_account_key_path;
+    if (s.database_url !== undefined) options.databaseUrl = s.database_url;
+    if (s.emulator_host !== undefined) options.emulatorHost = s.emulator_host;
+    return new FirebaseBackend(options, { source: context.source, naming: 'settings' });
+  },
+});
+
+/** The older entry point: the `firebase` settings of a resolved config, as options. */
 export function createBackend(config: ResolvedConfig): FirebaseBackend {
-  const s = config.settings;
-  const options: FirebaseBackendOptions = {};
-  if (s.project_id !== undefined) options.projectId = s.project_id;
-  if (s.service_account_key_path !== undefined) options.serviceAccountKeyPath = s.service_account_key_path;
-  if (s.database_url !== undefined) options.databaseUrl = s.database_url;
-  if (s.emulator_host !== undefined) options.emulatorHost = s.emulator_host;
-  return new FirebaseBackend(options, { source: config.source, naming: 'settings' });
+  return backendModule.create(config.settings as FirebaseSettings, config) as FirebaseBackend;
 }

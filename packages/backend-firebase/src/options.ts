@@ -29,6 +29,20 @@ export interface FirebaseBackendOptions {
   emulatorHost?: string;
 }
 
+/** The Firebase backend's keys of `communication.settings`, as its module's schema checks them. */
+export interface FirebaseSettings {
+  project_id?: string;
+  service_account_key_path?: string;
+  database_url?: string;
+  emulator_host?: string;
+}
+
+declare module '@agent-state/core' {
+  /** `project.yml` settings of the firebase backend, typed on core's `Settings` wherever this package is imported. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the keys into core's interface
+  interface Settings extends FirebaseSettings {}
+}
+
 /** Where options came from, so that error messages name what the user wrote. */
 export interface OptionsOrigin {
   /** A project.yml path, `config` or `options`. */
