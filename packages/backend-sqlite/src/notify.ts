@@ -1,15 +1,23 @@
 /**
- * Cross-process wakeups without polling. Every commit of any process appends to the WAL file,
- * so the client's WAL watch (watch.ts) fires; the listener then reads one counter per topic it
- * listens to (a queue's `wake`, bumped by enqueue, nack and retry; a log's `last_seq`) and wakes
- * only the topics whose counter moved. Those are reads, which never write the WAL, so waking does
- * not feed itself, and a busy store does not make idle waiters claim.
+ * Cross-process wakeups without polling, aimed at the waiters of one topic. Every enqueue, nack,
+ * retry and append (after its commit) touches the topic's bell: a tiny file named after a hash of
+ * (namespace, kind, name) in the directory `<database>-wake/`. Each listening client watches
+ * that directory (one inotify watch) and, for an event naming a bell it listens to, reads that
+ * topic's counter (a queue's `wake`, a log's `last_seq`) and wakes its waiters. A commit wakes
+ * only the processes waiting on what it changed: fifty agents each blocked on its own queue are
+ * not all woken (and all re-reading) for every lock, write and message of the others, as they
+ * were when every listener woke on every append to the WAL file.
  *
  * Also: the process's own enqueue / nack / append wake its listeners of the same database at
- * once (no WAL round trip, and `:memory:` has no WAL); a queue listener arms one timer for the
- * queue's earliest delayed job or lease end, so a job coming due wakes its waiters too; and a
- * fallback re-check every {@link FALLBACK_MS} covers a WAL watch the OS dropped.
+ * once (no file round trip, and `:memory:` has neither WAL nor bells); a queue listener arms one
+ * timer for the queue's earliest delayed job or lease end, so a job coming due wakes its waiters
+ * too; when the bell directory cannot be watched, the listener falls back to the WAL watch
+ * (watch.ts: any commit wakes, the counters decide); and a re-check every {@link FALLBACK_MS}
+ * covers a writer that rings no bell (an older version, a tool writing rows directly) and a
+ * watch the OS dropped.
  */
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, utimesSync, watch, type FSWatcher } from 'node:fs';
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
 import type { Scope } from './scope.js';
 import type { WalWatcher } from './watch.js';
@@ -21,6 +29,11 @@ let fallbackMs = FALLBACK_MS;
 export function setNotifyFallbackMs(ms: number): void {
   fallbackMs = ms;
 }
+let counterReads = 0;
+/** For tests: how many topic counters this process has read (each wake check reads one per topic). */
+export function notifyCounterReads(): number {
+  return counterReads;
+}
 /** Longest timer armed for a queue's next due job (re-armed at every check). */
 const MAX_DUE_TIMER_MS = 60_000;
 
@@ -31,6 +44,8 @@ interface TopicState {
   last: number | undefined;
   dueTimer: NodeJS.Timeout | undefined;
   dueAt: number;
+  /** The topic's bell file name (undefined before init). */
+  bell: string | undefined;
 }
 
 /** Every notifier of this process, by database path and namespace: the in-process wake bus. */
@@ -38,8 +53,51 @@ const local = new Map<string, Set<SqliteNotify>>();
 
 const keyOf = (topic: WakeTopic) => `${topic.kind}\u0000${topic.name}`;
 
+/** The directory of a database's bells (undefined for `:memory:`, which has no other process). */
+export function bellDirOf(databasePath: string): string | undefined {
+  return databasePath === ':memory:' || databasePath === '' ? undefined : `${databasePath}-wake`;
+}
+
+const bellNames = new Map<string, string>();
+/** The bell file name of a topic: 32 hex digits of sha-256 over (namespace, kind, name). */
+export function bellName(namespace: string, kind: 'queue' | 'log', name: string): string {
+  const id = `${namespace}\u0000${kind}\u0000${name}`;
+  let bell = bellNames.get(id);
+  if (bell === undefined) {
+    bell = createHash('sha256').update(id).digest('hex').slice(0, 32);
+    if (bellNames.size > 10_000) bellNames.clear();
+    bellNames.set(id, bell);
+  }
+  return bell;
+}
+
+/**
+ * Rings a topic's bell for the other processes: bumps the file's times (an inotify IN_ATTRIB),
+ * creating it (and its directory, 0700) the first time. Best effort: a bell that cannot be rung
+ * leaves the waiters to their fallback re-check.
+ */
+function ring(dir: string, bell: string): void {
+  const path = `${dir}/${bell}`;
+  const now = new Date();
+  try {
+    utimesSync(path, now, now);
+    return;
+  } catch {
+    // missing: made below
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  } catch {
+    // no bell: the fallback re-check still runs
+  }
+}
+
 export class SqliteNotify implements NativeNotify {
   readonly #topics = new Map<string, TopicState>();
+  /** The topics listened to, by bell file name. */
+  readonly #byBell = new Map<string, string>();
+  #bells: FSWatcher | undefined;
   #unwatch: (() => void) | undefined;
   #fallback: NodeJS.Timeout | undefined;
   #closed = false;
@@ -55,6 +113,8 @@ export class SqliteNotify implements NativeNotify {
 
   /** Wakes this process's listeners of `topic` on the same database and namespace, at once. */
   static wakeLocal(databasePath: string, namespace: string, kind: 'queue' | 'log', name: string): void {
+    const dir = bellDirOf(databasePath);
+    if (dir !== undefined) ring(dir, bellName(namespace, kind, name));
     const set = local.get(`${databasePath}\u0000${namespace}`);
     if (!set) return;
     for (const notifier of set) notifier.#wakeLocal(`${kind}\u0000${name}`);
@@ -65,8 +125,13 @@ export class SqliteNotify implements NativeNotify {
     const key = keyOf(topic);
     let state = this.#topics.get(key);
     if (!state) {
-      state = { topic, callbacks: new Set(), last: undefined, dueTimer: undefined, dueAt: Infinity };
+      state = { topic, callbacks: new Set(), last: undefined, dueTimer: undefined, dueAt: Infinity, bell: undefined };
       this.#topics.set(key, state);
+      const namespace = this.scope()?.namespace;
+      if (namespace !== undefined) {
+        state.bell = bellName(namespace, topic.kind, topic.name);
+        this.#byBell.set(state.bell, key);
+      }
       this.#read(state);
     }
     state.callbacks.add(onWake);
@@ -78,6 +143,7 @@ export class SqliteNotify implements NativeNotify {
       if (st.callbacks.size === 0 && this.#topics.get(key) === st) {
         if (st.dueTimer) clearTimeout(st.dueTimer);
         this.#topics.delete(key);
+        if (st.bell !== undefined && this.#byBell.get(st.bell) === key) this.#byBell.delete(st.bell);
       }
       if (this.#topics.size === 0) this.#stop();
     };
@@ -88,13 +154,15 @@ export class SqliteNotify implements NativeNotify {
     this.#closed = true;
     for (const st of this.#topics.values()) if (st.dueTimer) clearTimeout(st.dueTimer);
     this.#topics.clear();
+    this.#byBell.clear();
     this.#stop();
   }
 
   #start(): void {
-    if (this.#unwatch) return;
-    // The watcher coalesces bursts of commits (watch.ts), so each wakeup is one round of reads.
-    this.#unwatch = this.watcher.add(() => this.#check());
+    if (this.#bells || this.#unwatch) return;
+    this.#bells = this.#watchBells();
+    // No bells to watch: the WAL watch (any commit), which coalesces bursts (watch.ts).
+    if (!this.#bells) this.#unwatch = this.watcher.add(() => this.#check());
     this.#fallback = setInterval(() => this.#check(), fallbackMs);
     this.#fallback.unref();
     const busKey = `${this.databasePath}\u0000${this.scope()?.namespace ?? ''}`;
@@ -104,7 +172,35 @@ export class SqliteNotify implements NativeNotify {
     this.#busKey = busKey;
   }
 
+  /** One watch of the bell directory (made, 0700, when missing); undefined when that fails. */
+  #watchBells(): FSWatcher | undefined {
+    const dir = bellDirOf(this.databasePath);
+    if (dir === undefined) return undefined;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // persistent: false, so a waiter alone never keeps the process alive.
+      const bells = watch(dir, { persistent: false }, (_event, filename) => {
+        if (filename === null || filename === undefined) return this.#check();
+        const key = this.#byBell.get(String(filename));
+        if (key !== undefined) this.#wakeLocal(key);
+      });
+      // A watch that dies (the directory removed, inotify limits): the WAL watch takes over.
+      bells.on('error', () => {
+        bells.close();
+        if (this.#bells !== bells) return;
+        this.#bells = undefined;
+        if (!this.#closed && this.#topics.size > 0 && !this.#unwatch) this.#unwatch = this.watcher.add(() => this.#check());
+        this.#check();
+      });
+      return bells;
+    } catch {
+      return undefined;
+    }
+  }
+
   #stop(): void {
+    this.#bells?.close();
+    this.#bells = undefined;
     this.#unwatch?.();
     this.#unwatch = undefined;
     if (this.#fallback) clearInterval(this.#fallback);
@@ -132,6 +228,7 @@ export class SqliteNotify implements NativeNotify {
   #read(state: TopicState): boolean {
     const s = this.scope();
     if (!s) return false;
+    counterReads++;
     try {
       const { kind, name } = state.topic;
       if (kind === 'log') {

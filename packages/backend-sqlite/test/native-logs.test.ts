@@ -130,6 +130,22 @@ describe('native notify', () => {
     expect(await w.exited).toBe(0);
   });
 
+  it("a waiter in another process reads nothing for commits that are not its topic's (no herd: 200 unrelated commits, one enqueue)", async () => {
+    // The listener's process counts every topic counter it reads. Woken by the WAL file, it read
+    // its counter once per (coalesced) commit of anyone; with the topic's bell only for its own.
+    const w = f.spawn('listen', { topic: { kind: 'queue', name: 'mine' }, noFallback: true });
+    await w.waitFor('ready');
+    for (let i = 0; i < 100; i++) {
+      await b.increment(`unrelated/${i % 7}`, 1);
+      await b.queues.enqueue('other', { json: String(i), priority: 0 });
+    }
+    await b.queues.enqueue('mine', { json: '1', priority: 0 });
+    const woke = await w.waitFor('woke');
+    expect(await w.exited).toBe(0);
+    // One read when it started listening, one for the wake (a spare for an early watch event).
+    expect(woke['counterReads']).toBeLessThanOrEqual(3);
+  });
+
   it('in one process: enqueue, nack and append wake listeners of another client at once; other topics stay asleep', async () => {
     const other = await f.backend();
     const wakes = { queue: 0, log: 0, unrelated: 0 };

@@ -3,7 +3,7 @@
 // task, prints one JSON line per result and exits. Uses the built package (dist/).
 import { createInterface } from 'node:readline';
 import { createSqliteBackend } from '../dist/index.js';
-import { setNotifyFallbackMs } from '../dist/notify.js';
+import { notifyCounterReads, setNotifyFallbackMs } from '../dist/notify.js';
 
 const { databasePath, namespace, task, args } = JSON.parse(process.argv[2]);
 const backend = createSqliteBackend({ databasePath, busyTimeoutMs: 20_000 });
@@ -21,7 +21,7 @@ if (task === 'listen') {
     void backend.notify.listen(args.topic, resolve).then(() => say({ type: 'ready' }));
   });
   await woke;
-  say({ type: 'woke' });
+  say({ type: 'woke', counterReads: notifyCounterReads() });
 } else {
   say({ type: 'ready' });
   await go;
