@@ -54,9 +54,10 @@ describe('native queues (sorted sets + Lua)', () => {
 
   it('an ended lease comes back to waiting during a claim, attempts counted; the stale leaseId cannot settle', async () => {
     await q.enqueue('lease', job('x'));
-    const first = (await claim('lease', 50))!;
+    // The second claim must come inside the lease: 2 s of room on a loaded machine, not 50 ms.
+    const first = (await claim('lease', 2_000))!;
     assert.equal(await claim('lease'), null, 'invisible while leased');
-    await sleep(120);
+    await sleep(Math.max(0, first.leaseUntil - Date.now()) + 100);
     const second = (await claim('lease'))!;
     assert.equal(second.id, first.id);
     assert.equal(second.attempts, 2);
@@ -70,9 +71,10 @@ describe('native queues (sorted sets + Lua)', () => {
 
   it('extend keeps a job leased past its first lease end; nack returns it at once or after a delay', async () => {
     await q.enqueue('settle', job('y'));
-    const c = (await claim('settle', 80))!;
+    // The extend must land inside the first lease: 2 s of room on a loaded machine, not 80 ms.
+    const c = (await claim('settle', 2_000))!;
     assert.equal(await q.settle('settle', c.id, c.leaseId, { kind: 'extend', leaseMs: 30_000 }), true);
-    await sleep(150);
+    await sleep(Math.max(0, c.leaseUntil - Date.now()) + 100);
     assert.equal(await claim('settle'), null, 'still leased after the extend');
     assert.equal((await q.counts('settle')).inFlight, 1);
     assert.equal(await q.settle('settle', c.id, c.leaseId, { kind: 'nack', delayMs: 0 }), true);
@@ -84,10 +86,12 @@ describe('native queues (sorted sets + Lua)', () => {
   });
 
   it('a delayed job becomes visible when its delay has passed', async () => {
-    await q.enqueue('delay', job('later', 0, 80));
+    // The claim and the count must come before the job is due: 2 s of room, not 80 ms.
+    const enqueuedAt = Date.now();
+    await q.enqueue('delay', job('later', 0, 2_000));
     assert.equal(await claim('delay'), null);
     assert.deepEqual(await q.counts('delay'), { waiting: 0, inFlight: 0, delayed: 1, dead: 0 });
-    await sleep(150);
+    await sleep(Math.max(0, enqueuedAt + 2_000 - Date.now()) + 100);
     assert.equal((await q.counts('delay')).waiting, 1, 'a due delayed job counts as waiting');
     assert.equal(JSON.parse((await claim('delay'))!.json), 'later');
   });

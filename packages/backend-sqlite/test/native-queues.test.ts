@@ -51,7 +51,8 @@ describe('native queues', () => {
 
   it('a lease that runs out brings the job back with attempts counted; the old lease cannot settle after the re-claim', async () => {
     await b.queues.enqueue('q', { json: '"job"', priority: 0 });
-    const first = (await b.queues.claim('q', { leaseMs: 40, owner: 'a' }))!;
+    // The claim and the count below must come inside the lease: 2 s of room, not 40 ms.
+    const first = (await b.queues.claim('q', { leaseMs: 2_000, owner: 'a' }))!;
     expect(await b.queues.claim('q', lease)).toBeNull();
     expect((await b.queues.counts('q')).inFlight).toBe(1);
     await until(first.leaseUntil);
@@ -92,10 +93,11 @@ describe('native queues', () => {
     expect(again.id).toBe(job.id);
     expect(again.attempts).toBe(2);
     const nackedAt = Date.now();
-    expect(await b.queues.settle('q', again.id, again.leaseId, { kind: 'nack', delayMs: 50 })).toBe(true);
+    // The claim and the count must come before the nack's delay ends: 2 s of room, not 50 ms.
+    expect(await b.queues.settle('q', again.id, again.leaseId, { kind: 'nack', delayMs: 2_000 })).toBe(true);
     expect(await b.queues.claim('q', lease)).toBeNull();
     expect((await b.queues.counts('q')).delayed).toBe(2);
-    await until(nackedAt + 50);
+    await until(nackedAt + 2_000);
     expect((await b.queues.claim('q', lease))?.id).toBe(job.id);
   });
 
