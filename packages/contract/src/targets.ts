@@ -97,8 +97,10 @@ export async function firstPartyTarget(name: FirstParty, options: TargetOptions 
       };
     }
     case 'redis': {
-      const url = settings.redis_url ?? `redis://${settings.redis_host ?? '127.0.0.1'}:${settings.redis_port ?? 6379}/${settings.redis_db ?? 0}`;
-      const prefix = settings.redis_key_prefix ?? 'agent-state';
+      // Core types only its common settings now (each backend module owns its own keys): read
+      // Redis's as the strings and numbers its module accepts.
+      const url = String(settings.redis_url ?? `redis://${String(settings.redis_host ?? '127.0.0.1')}:${Number(settings.redis_port ?? 6379)}/${Number(settings.redis_db ?? 0)}`);
+      const prefix = String(settings.redis_key_prefix ?? 'agent-state');
       const mod = await importPackage<{ storageCount(o: { url: string; namespace: string; keyPrefix?: string }): Promise<number> }>('@agent-state/backend-redis');
       const { Redis } = await importFrom<{ Redis: new (url: string, o: object) => RedisLike }>('@agent-state/backend-redis', 'ioredis');
       return {
