@@ -15,7 +15,7 @@
  */
 import { closeSync, constants, fdatasyncSync, openSync, readSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type LockLease } from '@agent-state/core';
+import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type AcquiredLease, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './document.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
 import { BOOT_ID, holderIsDead, mutexOwner, nonce } from './mutex.js';
@@ -121,7 +121,7 @@ async function withLeaseFile<T>(store: Store, resource: string, fn: (lease: Leas
  * that holder cannot use it any more. A lease of a live process, or of one we cannot see
  * (another container), ends only at its ttl.
  */
-export function tryLock(store: Store, resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+export function tryLock(store: Store, resource: string, options: { ttlMs: number; owner: string }): Promise<AcquiredLease | null> {
   return withLeaseFile(store, resource, (file) => {
     const now = Date.now();
     const current = leaseOf(file.stored);
@@ -138,6 +138,9 @@ export function tryLock(store: Store, resource: string, options: { ttlMs: number
     file.write({ ...lease, holder: mutexOwner('lease'), reserved: Math.max(reserved, token), boot: BOOT_ID });
     // The reservation covering this token is durable before the token is handed out.
     if (reserve) file.sync();
+    // The record still named a holder (a release clears it): its lease ran out or its process is
+    // gone. A takeover, audited by core.
+    if (current && current.owner !== options.owner) return { ...lease, replaced: current };
     return lease;
   });
 }

@@ -3,14 +3,14 @@
  * (`locks`, `fencing`): a released or expired lease row may go, the counter never does, so a
  * token is never issued twice for a resource. Times are the server's clock.
  */
-import { LockLostError, assertLeaseHeld, type LockLease } from '@agent-state/core';
+import { LockLostError, assertLeaseHeld, type AcquiredLease, type LockLease } from '@agent-state/core';
 import { resourceLockName, type Context } from './context.js';
 import { lockNames } from './entries.js';
 
 type LockRow = { owner: string; token: number; expires_at: number };
 
 /** Takes `resource` if no live lease holds it: one transaction under the resource's advisory lock. */
-export function tryLock(c: Context, resource: string, ttlMs: number, owner: string): Promise<LockLease | null> {
+export function tryLock(c: Context, resource: string, ttlMs: number, owner: string): Promise<AcquiredLease | null> {
   return c.db.tx(async (q) => {
     const now = await lockNames(q, c, [resourceLockName(c.namespace, resource)]);
     const row = (await q<LockRow>(c.sql.lockRowUpdate, [c.namespace, resource]))[0];
@@ -18,6 +18,10 @@ export function tryLock(c: Context, resource: string, ttlMs: number, owner: stri
     const token = (await q<{ last_token: number }>(c.sql.nextToken, [c.namespace, resource]))[0]!.last_token;
     const expiresAt = now + ttlMs;
     await q(c.sql.putLock, [c.namespace, resource, owner, token, expiresAt]);
+    // An expired row not yet swept (released rows are deleted): a takeover, audited by core.
+    if (row !== undefined && row.owner !== owner) {
+      return { resource, owner, token, expiresAt, replaced: { resource, owner: row.owner, token: Number(row.token), expiresAt: Number(row.expires_at) } };
+    }
     return { resource, owner, token, expiresAt };
   });
 }

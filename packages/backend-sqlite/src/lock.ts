@@ -3,17 +3,19 @@
  * (`locks`, `fencing`): a released or expired lease row may go, the counter never does, so a
  * token is never issued twice for a resource.
  */
-import { LockLostError, assertLeaseHeld, type LockLease } from '@agent-state/core';
+import { LockLostError, assertLeaseHeld, type AcquiredLease, type LockLease } from '@agent-state/core';
 import type { Scope } from './scope.js';
 
 /** Takes `resource` if no live lease holds it: one `BEGIN IMMEDIATE` transaction. */
-export function tryLock(s: Scope, resource: string, ttlMs: number, owner: string, now: number): LockLease | null {
+export function tryLock(s: Scope, resource: string, ttlMs: number, owner: string, now: number): AcquiredLease | null {
   return s.immediate(() => {
     const row = s.st.readLock.get(s.namespace, resource);
     if (row !== undefined && row[2] > now) return null;
     const token = s.st.nextToken.get(s.namespace, resource)!;
     const expiresAt = now + ttlMs;
     s.st.putLock.run(s.namespace, resource, owner, token, expiresAt);
+    // An expired row not yet swept (released rows are deleted): a takeover, audited by core.
+    if (row !== undefined && row[0] !== owner) return { resource, owner, token, expiresAt, replaced: { resource, owner: row[0], token: row[1], expiresAt: row[2] } };
     return { resource, owner, token, expiresAt };
   });
 }

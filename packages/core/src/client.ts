@@ -22,7 +22,8 @@ import { Lock } from './lock.js';
 import { REMOTE_OWNER_PREFIX, lockOwnerId, newClientId } from './owner.js';
 import { retryOnConflict, waitForLock } from './retry.js';
 import { Transaction } from './transaction.js';
-import type { BackendWriteOptions, CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
+import type { AcquiredLease, BackendWriteOptions, CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
+import { auditTakeover } from './metrics/audit.js';
 import {
   assertBoolean,
   assertExpectedVersion,
@@ -346,10 +347,11 @@ export class StateClient implements AsyncDisposable {
     assertBoolean(options?.remote, 'options.remote');
     const ttlMs = options?.ttlMs ?? this.config.lockTtlMs;
     const owner = this.#owner(options?.remote === true);
-    const lease = await waitForLock(resource, options?.waitMs ?? DEFAULT_WAIT_MS, () => {
+    const taken: AcquiredLease = await waitForLock(resource, options?.waitMs ?? DEFAULT_WAIT_MS, () => {
       this.guard('lock');
       return this.backend.tryLock(resource, { ttlMs, owner });
     });
+    const lease = taken.replaced ? await this.#tookOver(taken, taken.replaced) : taken;
     return new Lock(this.backend, lease, ttlMs, (op) => this.guard(op));
   }
 
@@ -383,10 +385,11 @@ export class StateClient implements AsyncDisposable {
       for (const resource of sorted) {
         const owner = this.#owner(options?.remote === true);
         const remaining = Math.max(0, deadline - performance.now());
-        const lease = await waitForLock(resource, remaining, () => {
+        const taken: AcquiredLease = await waitForLock(resource, remaining, () => {
           this.guard('lock');
           return this.backend.tryLock(resource, { ttlMs, owner });
         });
+        const lease = taken.replaced ? await this.#tookOver(taken, taken.replaced) : taken;
         held.push(new Lock(this.backend, lease, ttlMs, (op) => this.guard(op)));
       }
       // All or none also in time: with waitMs > ttlMs the first leases may have lapsed while
@@ -643,7 +646,14 @@ export class StateClient implements AsyncDisposable {
     return remote ? `${REMOTE_OWNER_PREFIX}${id}` : id;
   }
 
-  #fence(fence: Lock | LockLease | undefined): LockLease | undefined {
+  /** A takeover (rare: the backend saw another owner's expired lease): audited, then the plain lease. */
+  async #tookOver(taken: AcquiredLease, replaced: LockLease): Promise<LockLease> {
+    const lease: LockLease = { resource: taken.resource, owner: taken.owner, token: taken.token, expiresAt: taken.expiresAt };
+    await auditTakeover(this, lease, replaced);
+    return lease;
+  }
+
+    #fence(fence: Lock | LockLease | undefined): LockLease | undefined {
     if (fence === undefined) return undefined;
     if (fence instanceof Lock) {
       if (fence.released) throw new LockLostError(fence.resource, fence.token, 'it was released');

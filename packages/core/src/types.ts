@@ -28,6 +28,15 @@ export interface LockLease {
   expiresAt: number;
 }
 
+/**
+ * A lease `tryLock` just took. `replaced` is the lease of another owner it took over: one whose
+ * time had run out (or whose local holder is provably gone) but whose record was still there,
+ * when the backend sees it at no extra cost. Core writes such a takeover to the `audit` log.
+ */
+export interface AcquiredLease extends LockLease {
+  replaced?: LockLease;
+}
+
 /** `ifVersion` of a write or delete: a version number, or `'absent'` (the key must not exist). */
 export type ExpectedVersion = number | 'absent';
 
@@ -150,7 +159,7 @@ export interface CommunicationBackend {
    * that resource, or `null` while another live holder has it. A lease whose `expiresAt` passed
    * is free to take.
    */
-  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null>;
+  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<AcquiredLease | null>;
   /** Pushes the lease end to now + ttlMs; `LockLostError` if it expired or was taken over. */
   extendLock(lease: LockLease, ttlMs: number): Promise<LockLease>;
   /** Frees the lease; `LockLostError` (and nothing freed) if it is no longer this holder's. */

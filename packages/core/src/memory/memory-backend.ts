@@ -11,6 +11,7 @@ import type {
   HealthReport,
   JsonValue,
   ListPageRequest,
+  AcquiredLease,
   LockLease,
   RepairReport,
 } from '../types.js';
@@ -114,15 +115,17 @@ export class MemoryBackend implements CommunicationBackend {
     return page;
   }
 
-  async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+  async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<AcquiredLease | null> {
     const store = this.#s();
     const now = Date.now();
-    if (leaseIsLive(store.locks.get(resource), now)) return null;
+    const current = store.locks.get(resource);
+    if (leaseIsLive(current, now)) return null;
     const token = (store.fencing.get(resource) ?? 0) + 1;
     store.fencing.set(resource, token);
     const lease: LockLease = { resource, owner: options.owner, token, expiresAt: now + options.ttlMs };
     store.locks.set(resource, lease);
-    return { ...lease };
+    // An expired lease still recorded (released ones are deleted): a takeover, audited by core.
+    return current && current.owner !== options.owner ? { ...lease, replaced: { ...current } } : { ...lease };
   }
 
   async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {

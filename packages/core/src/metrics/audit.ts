@@ -1,5 +1,5 @@
 import type { StateClient } from '../client.js';
-import type { JsonValue, RepairReport } from '../types.js';
+import type { JsonValue, LockLease, RepairReport } from '../types.js';
 import { localHost, parseOwner } from '../owner.js';
 import { InvalidValueError } from '../errors.js';
 
@@ -91,4 +91,26 @@ export function auditLock(
     after,
     ...(via !== undefined && { via }),
   });
+}
+
+/**
+ * @internal Called by `lock` / `lockMany` when the backend reports that the new lease took over
+ * another owner's expired (or dead) lease: one `lock.takeover` record, who = the new holder
+ * (owner id, host, pid), before = the old lease, after = the new one. Never throws: the lock is
+ * held either way, and a failing audit append must not leak it.
+ */
+export async function auditTakeover(state: StateClient, lease: LockLease, replaced: LockLease): Promise<void> {
+  try {
+    await auditLock(
+      state,
+      'takeover',
+      lease.resource,
+      { owner: replaced.owner, token: replaced.token, expiresAt: replaced.expiresAt },
+      { owner: lease.owner, token: lease.token, expiresAt: lease.expiresAt },
+      auditActor(lease.owner),
+      'lock',
+    );
+  } catch {
+    // Best effort: the backend that just granted the lease is failing; the lock stands.
+  }
 }
