@@ -150,10 +150,12 @@ export function registerDashboard(fastify: FastifyInstance, state: StateClient, 
     allowed();
     const { resource, token } = req.body as { resource: string; token: number };
     assertKey(resource, 'resource');
-    const held = metricsOf(state)?.held.get(resource);
+    // Any holder's lease when the backend lists them (the page shows them all), else this server's.
+    const listLocks = state.backend.listLocks?.bind(state.backend);
+    const held = listLocks ? (await listLocks()).find((l) => l.resource === resource) : metricsOf(state)?.held.get(resource);
     if (!held || held.token !== token) {
       if (held) throw new InvalidValueError('token', token, `the lease on ${resource} has token ${held.token} now`);
-      throw new HttpError('NOT_FOUND', `no lease on ${JSON.stringify(resource)} held through this server`);
+      throw new HttpError('NOT_FOUND', `no lease on ${JSON.stringify(resource)}${listLocks ? '' : ' held through this server'}`);
     }
     // Freeing the lease ends it for its holder: its fenced writes and its release fail with
     // LOCK_LOST, and the next holder gets a greater token.

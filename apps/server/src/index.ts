@@ -15,6 +15,6 @@ export const SERVER_VERSION = '0.1.0';
 export { httpSubject, bareHttpSubject, openHttpSubject, serverWorkloads, serverSubjects, benchConfigFor, HTTP_CLIENTS } from './bench.js';
 export type { BenchStoreRef, HttpBenchSubject } from './bench.js';
 export { SnapshotTaker } from './snapshot.js';
-export type { Snapshot, QueueView, DeadLetterView } from './snapshot.js';
+export type { Snapshot, QueueView, DeadLetterView, LockView } from './snapshot.js';
 export { registerDashboard, DASHBOARD_COOKIE } from './dashboard.js';
 export { Metrics } from './metrics.js';

@@ -1,6 +1,7 @@
 /**
  * One picture of a store for the dashboard and `agent-state top`: agents, queues (counts, oldest
- * waiting job, dead letters, throughput), leases held through this process, lock contention,
+ * waiting job, dead letters, throughput), every lease held in the store (`backend.listLocks`;
+ * else those held through this process), lock contention,
  * mailbox traffic, log tails and op rates with p99. Read-only: only list/read/count calls.
  */
 import { families, metricsOf, type MetricsSnapshot, type StateClient } from '@agent-state/core';
@@ -25,6 +26,21 @@ export interface QueueView {
   throughput: number[];
 }
 
+/** One held lease on the dashboard. */
+export interface LockView {
+  resource: string;
+  owner: string;
+  token: number;
+  expiresAt: number;
+  leftMs: number;
+  /** When this process took it; null for another holder's lease. */
+  since: number | null;
+  /** True when the lease was taken through this process (this server). */
+  viaServer: boolean;
+  /** Waiting acquirers, where the backend knows them; null where it does not. */
+  waiters: number | null;
+}
+
 export interface Snapshot {
   at: number;
   backend: string;
@@ -32,7 +48,15 @@ export interface Snapshot {
   actions: boolean;
   agents: { agentId: string; status: string; lastHeartbeat: number; info: unknown; metrics: unknown }[];
   queues: QueueView[];
-  locks: { resource: string; owner: string; token: number; expiresAt: number; leftMs: number; since: number }[];
+  /**
+   * Held leases: every holder's (`lockSource: 'store'`, from `backend.listLocks()`), or only
+   * those taken through this process when the backend cannot list its leases (`'server'`).
+   * `since` is known for this process's own leases only; `waiters` where the backend registers
+   * lock waiters (none does today: core waits with backoff), else null and `contention` says how
+   * contended the resource's prefix is.
+   */
+  locks: LockView[];
+  lockSource: 'store' | 'server';
   contention: { prefix: string; acquired: number; contended: number; released: number; lost: number }[];
   mail: { to: string; from: string; sentAt: number; message: unknown }[];
   logs: { name: string; tail: { seq: number; at: number; record: unknown }[] }[];
@@ -65,12 +89,20 @@ export class SnapshotTaker {
     const now = Date.now();
     const f = families(state);
     const metrics: MetricsSnapshot | undefined = metricsOf(state)?.snapshot();
-    const [agents, queueNames, mailNames, logNames] = await Promise.all([
+    const listLocks = state.backend.listLocks?.bind(state.backend);
+    const [agents, queueNames, mailNames, logNames, stored] = await Promise.all([
       state.agents.list(),
       f.queues.names(),
       f.logs.names('mail/'),
       f.logs.names('log/'),
+      listLocks ? listLocks() : undefined,
     ]);
+    const own = new Map((metrics?.held ?? []).map((l) => [l.resource, l]));
+    const locks: LockView[] = (stored ?? [...own.values()]).map((l) => {
+      const mine = own.get(l.resource);
+      const viaServer = mine !== undefined && mine.token === l.token && mine.owner === l.owner;
+      return { resource: l.resource, owner: l.owner, token: l.token, expiresAt: l.expiresAt, leftMs: Math.max(0, l.expiresAt - now), since: viaServer ? mine.since : null, viaServer, waiters: null };
+    });
 
     const queues = await Promise.all(
       queueNames.slice(0, LIMIT.queues).map(async (name): Promise<QueueView> => {
@@ -141,7 +173,8 @@ export class SnapshotTaker {
       actions: this.options.actions === true,
       agents: agents.map((a) => ({ agentId: a.agentId, status: a.status, lastHeartbeat: a.lastHeartbeat, info: a.info, metrics: a.metrics })),
       queues,
-      locks: (metrics?.held ?? []).map((l) => ({ resource: l.resource, owner: l.owner, token: l.token, expiresAt: l.expiresAt, leftMs: Math.max(0, l.expiresAt - now), since: l.since })),
+      locks,
+      lockSource: stored ? 'store' : 'server',
       contention: Object.entries(metrics?.locks ?? {}).map(([prefix, c]) => ({ prefix, acquired: c.acquired, contended: c.contended, released: c.released, lost: c.lost })),
       mail: mail.slice(0, 50),
       logs,

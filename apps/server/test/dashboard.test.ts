@@ -6,9 +6,11 @@
  * the action routes answer 403); with actions on, a confirmed force-release frees the lock and
  * is written to the `audit` log. Screenshots go to the test's temp dir.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -124,6 +126,57 @@ describe.skipIf(!haveChromium)('dashboard in headless chromium', () => {
     });
     expect(refused).toEqual({ status: 403, body: { error: { code: 'FORBIDDEN', message: expect.stringContaining('--dashboard-actions') } } });
     await page.close();
+  });
+
+  it('lists a lock held by another process on the same store (not through this server) with owner, token and time left', async () => {
+    // Another agent: its own process and client, straight on the store (no server involved).
+    const core = pathToFileURL(resolve(fileURLToPath(import.meta.url), '../../../../packages/core/dist/index.js')).href;
+    const script = `const { openState } = await import(${JSON.stringify(core)});
+const state = await openState({ cwd: process.argv[1] });
+const lock = await state.lock('agents/remote/job', { ttlMs: 120000 });
+process.stdout.write(JSON.stringify({ token: lock.token, owner: lock.owner }) + '\\n');
+process.stdin.resume();
+process.stdin.on('end', async () => { await lock.release(); await state.close(); process.exit(0); });`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, f!.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    try {
+      const held = await new Promise<{ token: number; owner: string }>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`the other process took no lock within 20 s: ${stderr}`)), 20_000);
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) {
+            clearTimeout(timer);
+            res(JSON.parse(out) as { token: number; owner: string });
+          }
+        });
+        void exited.then(() => rej(new Error(`the other process exited: ${stderr}`)));
+      });
+      expect(held.owner).toContain(`:${child.pid}:`);
+      const page = await browser!.newPage();
+      await page.goto(`${f!.server.url}/?token=${encodeURIComponent(f!.server.token)}`);
+      const row = 'tr[data-lock="agents/remote/job"]';
+      await page.locator(row).waitFor({ timeout: 20_000 });
+      expect(await text(page, `${row} .token`)).toBe(String(held.token));
+      expect(await text(page, `${row} .owner`)).toBe(held.owner);
+      expect(await text(page, `${row} .left`)).toMatch(/^\d+(\.\d+)?\s*(s|min|m)/);
+      expect(await page.locator(row).getAttribute('data-via')).toBe('store');
+      // The server's own lease is listed beside it, marked as taken through the server.
+      expect(await page.locator('tr[data-lock="files/src/app.ts"]').getAttribute('data-via')).toBe('server');
+      expect(await page.locator('#locks .scope').textContent()).toContain('every holder in the store');
+      // SQLite registers no lock waiters: the column says so and points at the contention table.
+      expect(await text(page, `${row} .waiters`)).toBe('—');
+      await page.screenshot({ path: join(f!.dir, 'dashboard-foreign-lock.png') });
+      // Released by its holder: gone from the page without a reload.
+      child.stdin.end();
+      expect(await exited).toBe(0);
+      await page.locator(row).waitFor({ state: 'detached', timeout: 20_000 });
+      await page.close();
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('refuses the page and its stream without the token, and a wrong ?token= never replaces a good cookie', async () => {
