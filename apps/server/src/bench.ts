@@ -197,7 +197,10 @@ export async function openHttpSubject(store: BenchStoreRef): Promise<HttpBenchSu
   const token = randomBytes(24).toString('base64url');
   const env: NodeJS.ProcessEnv = { ...process.env, AGENT_STATE_TOKEN: token };
   delete env['COMMUNICATION_BACKEND'];
-  const child = await spawnListening([bin, 'serve', '--port', '0'], { cwd: dir, env });
+  // AGENT_STATE_BENCH_SERVE=server: this package's own entry (dist/child.js: the same runServe the
+  // CLI calls, on the workspace's backend builds), for a tree whose bundled CLI is older than them.
+  const args = process.env['AGENT_STATE_BENCH_SERVE'] === 'server' ? [fileURLToPath(new URL('../dist/child.js', import.meta.url)), 'serve', JSON.stringify({ port: 0 })] : [bin, 'serve', '--port', '0'];
+  const child = await spawnListening(args, { cwd: dir, env });
   const client = jsonClient(child.port, token);
   const library = await openState({ config: benchConfigFor(store), env: {} }).catch(async (error: unknown) => {
     client.close();
