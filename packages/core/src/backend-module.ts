@@ -3,6 +3,7 @@
  * core finds one (`backend: <name>` is the package `@agent-state/backend-<name>`; any package may
  * be named in full, `backend: "@acme/agent-state-backend-x"`).
  */
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,6 +24,21 @@ export type BackendContext = ResolvedConfig;
 export type SettingsSchema = Zod.ZodObject | ((z: ZodApi, types: SettingTypes) => Zod.ZodObject);
 
 /**
+ * The settings half of a backend module: its name, the schema of its keys and which are paths.
+ * A backend package may export it alone, with no runtime imports, as the subpath
+ * `<package>/settings` (`export const backendSettings = { … }`): core then checks that backend's
+ * keys in a `project.yml` configured for another backend without loading the backend itself.
+ */
+export interface BackendSettings {
+  /** The short name (`redis`). */
+  name: string;
+  /** See {@link BackendModule.settings}. */
+  settings: SettingsSchema;
+  /** See {@link BackendModule.paths}. */
+  paths?: readonly string[];
+}
+
+/**
  * What a backend package exports (as `backendModule`, or as its default export) so that
  * `openState()` can open it from `project.yml`.
  *
@@ -33,7 +49,7 @@ export type SettingsSchema = Zod.ZodObject | ((z: ZodApi, types: SettingTypes) =
  *   create: (settings, context) => new XBackend(settings.x_url ?? 'x://localhost', context.connectTimeoutMs),
  * });
  */
-export interface BackendModule<S = Record<string, unknown>> {
+export interface BackendModule<S = Record<string, unknown>> extends BackendSettings {
   /** The short name (`redis`); `backend.name` of what {@link create} returns. */
   name: string;
   /**
@@ -58,10 +74,10 @@ export function defineBackend<S>(module: BackendModule<S>): BackendModule<S> {
   return module;
 }
 
-const schemaCache = new WeakMap<BackendModule<never>, Zod.ZodObject>();
+const schemaCache = new WeakMap<BackendSettings, Zod.ZodObject>();
 
 /** The module's settings schema, built on first use. */
-export function settingsSchemaOf(module: BackendModule<never>): Zod.ZodObject {
+export function settingsSchemaOf(module: BackendSettings): Zod.ZodObject {
   let schema = schemaCache.get(module);
   if (!schema) {
     schema = typeof module.settings === 'function' ? module.settings(zod(), settingTypes()) : module.settings;
@@ -197,4 +213,51 @@ function isModule(value: unknown): value is BackendModule<never> {
 
 function assertModule(module: unknown, name: string, source: string): void {
   if (!isModule(module)) throw new InvalidConfigError(source, name, 'expected a backend module { name, settings, create }');
+}
+
+/** First-party packages are the ones of this scope whose name starts with `backend-`. */
+const FIRST_PARTY_SCOPE = '@agent-state';
+const discovered = new Map<string, BackendSettings[]>();
+
+/**
+ * The settings halves of the first-party backend packages installed where `baseDir` (then core)
+ * resolves packages: every `@agent-state/backend-*` directory of those `node_modules` whose
+ * package exports `./settings`. Cheap: a directory listing and one small file per backend, and
+ * only asked for when a `project.yml` holds keys its configured backend does not own.
+ */
+export function installedBackendSettings(baseDir: string): BackendSettings[] {
+  const cached = discovered.get(baseDir);
+  if (cached) return cached;
+  const found = new Map<string, BackendSettings>();
+  const probe = `${FIRST_PARTY_SCOPE}/backend-probe`;
+  const dirs = [...(createRequire(join(baseDir, 'project.yml')).resolve.paths(probe) ?? []), ...(createRequire(import.meta.url).resolve.paths(probe) ?? [])];
+  for (const dir of new Set(dirs)) {
+    let names: string[];
+    try {
+      names = readdirSync(join(dir, FIRST_PARTY_SCOPE)).filter((n) => n.startsWith('backend-'));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pkg = `${FIRST_PARTY_SCOPE}/${name}`;
+      if (found.has(pkg)) continue;
+      try {
+        const require = createRequire(join(dir, 'noop.js'));
+        const ns = require(require.resolve(`${pkg}/settings`)) as Record<string, unknown>;
+        const descriptor = [ns['backendSettings'], ns['default']].find(isSettings);
+        if (descriptor) found.set(pkg, descriptor);
+      } catch {
+        // No `./settings` export (or it does not load): that backend's keys are accepted by name.
+      }
+    }
+  }
+  const list = [...found.values()];
+  discovered.set(baseDir, list);
+  return list;
+}
+
+function isSettings(value: unknown): value is BackendSettings {
+  if (value === null || typeof value !== 'object') return false;
+  const m = value as Partial<BackendSettings>;
+  return typeof m.name === 'string' && (typeof m.settings === 'function' || typeof m.settings === 'object');
 }

@@ -10,8 +10,8 @@
 import type { StateClient } from './client.js';
 import type { CommunicationBackend } from './types.js';
 
-export { defineBackend, registerBackend, registeredBackend, loadBackendModule, findBackendModule, moduleOf, packageCandidates, settingsSchemaOf, memoryModule } from './backend-module.js';
-export type { BackendModule, BackendContext, SettingsSchema } from './backend-module.js';
+export { defineBackend, registerBackend, registeredBackend, loadBackendModule, findBackendModule, installedBackendSettings, moduleOf, packageCandidates, settingsSchemaOf, memoryModule } from './backend-module.js';
+export type { BackendModule, BackendContext, BackendSettings, SettingsSchema } from './backend-module.js';
 export { settingTypes } from './config/zod.js';
 export type { SettingTypes, ZodApi } from './config/zod.js';
 export { configuredBackend, loadConfig } from './config/load.js';

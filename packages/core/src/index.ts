@@ -1,7 +1,7 @@
 export { openState, loadBackend } from './open-state.js';
 export type { OpenStateOptions } from './open-state.js';
 export { defineBackend, registerBackend, loadBackendModule, findBackendModule, memoryModule } from './backend-module.js';
-export type { BackendModule, BackendContext, SettingsSchema } from './backend-module.js';
+export type { BackendModule, BackendContext, BackendSettings, SettingsSchema } from './backend-module.js';
 export type { SettingTypes, ZodApi } from './config/zod.js';
 export { StateClient } from './client.js';
 export type { WriteOptions, DeleteOptions, ListOptions, LockOptions, RetryOptions, UpdateOptions, WaitForOptions, LeaseRef } from './client.js';

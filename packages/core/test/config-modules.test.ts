@@ -71,7 +71,7 @@ describe('a backend named by its full package name', () => {
 });
 
 describe('a seed project.yml with every backend\'s keys', () => {
-  it('loads when the configured backend is not first-party: the others are accepted by name, not loaded', async () => {
+  it('loads when the configured backend is not first-party; the others are checked by their installed settings halves, none loaded', async () => {
     await loadBackendModule(MEMO, THIRD_PARTY);
     // A copy in a temp dir (no node_modules there): the module is the one loaded above.
     const copy = join(dir, 'project.yml');
@@ -81,7 +81,12 @@ describe('a seed project.yml with every backend\'s keys', () => {
     expect(config.settings).toMatchObject({ redis_port: 6379, project_id: 'agent-conductor-prod', postgres_port: 5432, memo_size: 3 });
     // Another backend's unset secret does not stop this project.
     expect(config.settings).not.toHaveProperty('redis_password');
-    expect(registeredBackend('firebase')).toBeUndefined();
+    // Checked without loading the backends (their `<package>/settings` subpath has no imports).
+    for (const name of ['file', 'sqlite', 'redis', 'postgres', 'firebase']) expect(registeredBackend(name)).toBeUndefined();
+    writeFileSync(copy, readFileSync(copy, 'utf8').replace('redis_port: 6379', 'redis_port: "many"'));
+    const error = await configError(() => loadConfig({ configFile: copy, env: {} }));
+    expect(error.message).toBe(`${copy}: communication.settings.redis_port: expected a whole number from 1 to 65535, got "many"`);
+    expect(registeredBackend('redis')).toBeUndefined();
   });
 
   it('loads with each installed first-party backend configured, each checking its own keys', async () => {

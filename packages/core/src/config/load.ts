@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { z } from 'zod';
-import { findBackendModule, knownBackends, registeredBackend, settingsSchemaOf, type BackendModule } from '../backend-module.js';
+import { findBackendModule, installedBackendSettings, knownBackends, registeredBackend, settingsSchemaOf, type BackendSettings } from '../backend-module.js';
 import { InvalidConfigError, describeValue } from '../errors.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../validate.js';
 import { substituteEnv } from './env.js';
@@ -223,7 +223,12 @@ function resolveCommunication(found: FoundCommunication): ResolvedConfig {
 
   const own = settingsSchemaOf(module);
   const common = configSchemas().common;
-  const others = knownBackends().filter((m) => m !== module && m !== registeredBackend('memory'));
+  const loaded: BackendSettings[] = knownBackends().filter((m) => m !== module && m !== registeredBackend('memory'));
+  let others: BackendSettings[] | undefined;
+  // Keys of other backends are checked by their modules: the loaded ones, and the settings half of
+  // every installed first-party package (looked for only when such keys are present).
+  const othersFor = (): BackendSettings[] =>
+    (others ??= [...loaded, ...installedBackendSettings(baseDir).filter((d) => d.name !== module.name && !loaded.some((m) => m.name === d.name))]);
   const problems: Problem[] = [];
   const commonIn: Record<string, unknown> = {};
   const ownIn: Record<string, unknown> = {};
@@ -247,7 +252,9 @@ function resolveCommunication(found: FoundCommunication): ResolvedConfig {
       ownIn[name] = typed(ownField, value, substituted.has(name));
       continue;
     }
-    const other = others.map((m) => ({ m, field: fieldOf(settingsSchemaOf(m), name) })).find((o) => o.field);
+    const other = othersFor()
+      .map((m) => ({ m, field: fieldOf(settingsSchemaOf(m), name) }))
+      .find((o) => o.field);
     if (other?.field) {
       const result = other.field.safeParse(typed(other.field, value, substituted.has(name)));
       if (result.success) rest[name] = pathed(other.m, name, result.data, baseDir);
@@ -291,7 +298,7 @@ function fieldOf(schema: z.ZodObject, name: string): z.ZodType | undefined {
 }
 
 /** A relative path setting of `module`, resolved against the project directory. */
-function pathed(module: BackendModule<never>, name: string, value: unknown, baseDir: string): unknown {
+function pathed(module: BackendSettings, name: string, value: unknown, baseDir: string): unknown {
   return module.paths?.includes(name) && typeof value === 'string' && !isAbsolute(value) ? resolve(baseDir, value) : value;
 }
 
