@@ -1,5 +1,6 @@
 /** The SQLite backend's module: what `project.yml` (`backend: sqlite`) opens, and its settings. */
 import { defineBackend } from '@agent-state/core/backend';
+import { backendSettings } from './settings.js';
 import { optionsFromConfig, type SqliteSettings } from './options.js';
 import { createSqliteBackend } from './sqlite-backend.js';
 
@@ -9,14 +10,6 @@ import { createSqliteBackend } from './sqlite-backend.js';
  * `connection_pool_size` (accepted, ignored).
  */
 export const backendModule = defineBackend<SqliteSettings>({
-  name: 'sqlite',
-  settings: (z, t) =>
-    z.object({
-      database_path: t.path().optional(),
-      connection_pool_size: t.positiveInt().optional(),
-      busy_timeout_ms: t.count().optional(),
-      synchronous: t.oneOf(['normal', 'full']).optional(),
-    }),
-  paths: ['database_path'],
+  ...backendSettings,
   create: (settings, context) => createSqliteBackend(optionsFromConfig(settings, context)),
 });
