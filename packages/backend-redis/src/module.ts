@@ -1,5 +1,6 @@
 /** The Redis backend's module: what `project.yml` (`backend: redis`) opens, and its settings. */
 import { defineBackend } from '@agent-state/core/backend';
+import { backendSettings } from './settings.js';
 import { optionsFromConfig, type RedisSettings } from './options.js';
 import { RedisBackend } from './redis-backend.js';
 
@@ -8,17 +9,6 @@ import { RedisBackend } from './redis-backend.js';
  * `redis_tls`; `redis_username`, `redis_password`, `redis_key_prefix` (default `agent-state`).
  */
 export const backendModule = defineBackend<RedisSettings>({
-  name: 'redis',
-  settings: (z, t) =>
-    z.object({
-      redis_url: t.url().optional(),
-      redis_host: t.string().optional(),
-      redis_port: t.port().optional(),
-      redis_db: t.count().optional(),
-      redis_username: t.string().optional(),
-      redis_password: t.string().optional(),
-      redis_tls: t.boolean().optional(),
-      redis_key_prefix: t.string().optional(),
-    }),
+  ...backendSettings,
   create: (settings, context) => new RedisBackend(optionsFromConfig(settings, context)),
 });
