@@ -1,11 +1,16 @@
 /**
- * The Firebase Realtime Database backend. Layout and escaping: paths.ts. Atomic steps:
- * run-transaction.ts (single nodes), transaction.ts (commits, fenced writes), lock.ts (leases).
- * Reads, lists, warm transactions and `watch` come from the listeners of sync-cache.ts.
+ * The Firebase Realtime Database backend. Layout and escaping: paths.ts, codec.ts. Atomic steps:
+ * run-transaction.ts (one node), transaction.ts (the marker rule, multi-key commits and fenced
+ * writes), lock.ts (leases), list.ts (pages by key order). Reads, warm transactions and `watch`
+ * come from the per-node listeners of sync-cache.ts; nothing follows the whole namespace.
  */
 import {
+  Backoff,
   BackendUnavailableError,
+  ConflictError,
   InvalidValueError,
+  TimeoutError,
+  assertLeaseHeld,
   assertVersion,
   isExpired,
   isStateError,
@@ -27,19 +32,34 @@ import {
   CorruptDataError,
 } from '@agent-state/core';
 import { Connection } from './connection.js';
-import { firstCandidate, ListIndex } from './list-index.js';
+import { listPage } from './list.js';
 import * as locks from './lock.js';
 import { Meta, TOMB_GRACE_MS } from './format.js';
 import { FirebaseLogs } from './logs.js';
 import { Mirrors } from './mirror.js';
 import { FirebaseNotify } from './notify.js';
 import { FirebaseQueues } from './queues.js';
-import { asEntryNode, baseVersion, isTomb, liveEntryNode, liveForChange, nextEntryNode, toEntry, tombOf, type EntryNode } from './nodes.js';
+import {
+  MarkedError,
+  asEntryNode,
+  asLockNode,
+  baseVersion,
+  isTomb,
+  leaseOf,
+  liveEntryNode,
+  liveForChange,
+  nextEntryNode,
+  splitMarker,
+  toEntry,
+  tombOf,
+  unmarked,
+  type EntryNode,
+} from './nodes.js';
 import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type ResolvedFirebaseOptions } from './options.js';
-import { ENTRIES, NamespacePaths, entryPath, lockPath, nativePaths } from './paths.js';
+import { NamespacePaths, entryPath, lockPath, nativePaths } from './paths.js';
 import { runTransaction } from './run-transaction.js';
 import { SyncCache } from './sync-cache.js';
-import { checkReads, commit, fencedDelete, fencedWrite } from './transaction.js';
+import { Nodes, type NodeOp } from './transaction.js';
 
 /** Expired entries removed per `list` call at most, so a listing never turns into a long cleanup. */
 const PURGE_PER_LIST = 20;
@@ -63,11 +83,11 @@ export class FirebaseBackend implements CommunicationBackend {
   #logs: FirebaseLogs | undefined;
   #mirrors: Mirrors | undefined;
   readonly #resolved: ResolvedFirebaseOptions;
-  readonly #index = new ListIndex();
   #connection: Connection | undefined;
   #cache: SyncCache | undefined;
   #paths: NamespacePaths | undefined;
   #meta: Meta | undefined;
+  #nodes: Nodes | undefined;
   readonly #source: string;
 
   /** Validates the options and loads the credential; no network I/O until {@link init}. */
@@ -100,8 +120,9 @@ export class FirebaseBackend implements CommunicationBackend {
     this.#paths = new NamespacePaths(context.namespace);
     this.#connection = await Connection.open(this.#resolved, this.#paths.root, context.connectTimeoutMs);
     this.#cache = new SyncCache(this.#connection, this.#paths.root);
+    this.#nodes = new Nodes(this.#connection, this.#paths);
     try {
-      this.#meta = await Meta.open(this.#connection, this.#paths.root, this.#cache, this.#source);
+      this.#meta = await Meta.open(this.#connection, this.#paths.root, this.#source);
       this.#mirrors = new Mirrors(this.#connection);
       const native = nativePaths(this.#paths.root);
       this.#queues = new FirebaseQueues(this.#connection, native, this.#mirrors);
@@ -123,6 +144,7 @@ export class FirebaseBackend implements CommunicationBackend {
     this.#logs = undefined;
     this.#cache?.close();
     this.#cache = undefined;
+    this.#nodes = undefined;
     await connection?.close();
   }
 
@@ -149,29 +171,40 @@ export class FirebaseBackend implements CommunicationBackend {
   }
 
   async readMany(keys: readonly string[]): Promise<(Entry | null)[]> {
-    const raws = await this.#sc().read(keys.map(entryPath));
+    const bodies = await this.#readSettled(keys);
     const now = this.#c().now();
     return keys.map((key, i) => {
       const location = this.#where(key);
-      const node = liveEntryNode(raws[i], location, now);
+      const node = liveEntryNode(bodies[i], location, now);
       return node ? toEntry(key, node, location) : null;
     });
   }
 
   async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
-    const connection = this.#c();
     const paths = this.#p();
+    const location = this.#where(key);
+    const path = paths.entry(key);
+    await this.#sc().ready(entryPath(key));
+    const change = (raw: unknown, now: number): EntryNode => {
+      const live = liveForChange(raw, location, now);
+      assertVersion(key, options.ifVersion, live?.v ?? null);
+      return nextEntryNode(baseVersion(raw, live, this.#m().floor), options.json, now, options.ttlMs);
+    };
     let node: EntryNode;
     if (options.fence) {
-      await this.#sc().mirror();
-      node = await fencedWrite(connection, paths, key, { ...options, fence: options.fence }, () => this.#m().floor);
+      const entryOp: NodeOp<EntryNode> = {
+        key,
+        path,
+        location,
+        plan: (body, now) => {
+          const next = change(body, now);
+          return { final: next, result: next };
+        },
+      };
+      node = (await this.#fenced(options.fence, entryOp)) as EntryNode;
     } else {
-      const location = this.#where(key);
-      await this.#sc().ready(entryPath(key));
-      node = await runTransaction(connection, paths.entry(key), (raw, now) => {
-        const live = liveForChange(raw, location, now);
-        assertVersion(key, options.ifVersion, live?.v ?? null);
-        const next = nextEntryNode(baseVersion(raw, live, this.#m().floor), options.json, now, options.ttlMs);
+      node = await this.#n().onNode(path, (raw, now) => {
+        const next = change(unmarked(raw, path, location), now);
         return { next, result: next };
       });
     }
@@ -180,54 +213,46 @@ export class FirebaseBackend implements CommunicationBackend {
   }
 
   async delete(key: string, options: BackendDeleteOptions): Promise<boolean> {
-    const connection = this.#c();
-    const paths = this.#p();
-    if (options.fence) {
-      await this.#sc().mirror();
-      return fencedDelete(connection, paths, key, { ...options, fence: options.fence });
-    }
     const location = this.#where(key);
+    const path = this.#p().entry(key);
     await this.#sc().ready(entryPath(key));
-    return runTransaction(connection, paths.entry(key), (raw, now) => {
+    // A tombstone keeps the last version, so the next incarnation starts above it (format.ts).
+    const change = (raw: unknown, now: number): { final: unknown; result: boolean } => {
       const live = liveForChange(raw, location, now);
       assertVersion(key, options.ifVersion, live?.v ?? null);
-      // A tombstone keeps the last version, so the next incarnation starts above it (format.ts).
-      if (!live) return { keep: true, result: false };
-      return { next: tombOf(live.v, now), result: true };
+      return live ? { final: tombOf(live.v, now), result: true } : { final: undefined, result: false };
+    };
+    if (options.fence) return (await this.#fenced(options.fence, { key, path, location, plan: change })) as boolean;
+    return this.#n().onNode(path, (raw, now) => {
+      const { final, result } = change(unmarked(raw, path, location), now);
+      return final === undefined ? { keep: true, result } : { next: final, result };
     });
   }
 
   async list(request: ListPageRequest): Promise<Entry[]> {
     const connection = this.#c();
-    const root = await this.#sc().namespace();
-    const now = connection.now();
-    const keys = this.#index.keys(root);
-    const page: Entry[] = [];
-    const expired: string[] = [];
-    const tombs: string[] = [];
-    for (let i = firstCandidate(keys, request.prefix, request.after); i < keys.length && page.length < request.limit; i++) {
-      const { key, name } = keys[i]!;
-      if (request.prefix !== undefined && !key.startsWith(request.prefix)) break;
-      const location = `${connection.target}/${entryPath(key)}`;
-      const raw: unknown = root.child(`${ENTRIES}/${name}`).val();
-      const node = asEntryNode(raw, location);
-      if (!node) {
-        if (isTomb(raw) && now - raw.d >= TOMB_GRACE_MS) tombs.push(key);
-        continue;
+    const started = performance.now();
+    const backoff = new Backoff(1, 50);
+    for (;;) {
+      try {
+        const { page, expired, tombs } = await listPage(connection, this.#p(), request);
+        await this.#purgeExpired(expired.slice(0, PURGE_PER_LIST));
+        await this.#sweepTombs(tombs.slice(0, PURGE_PER_LIST));
+        return page;
+      } catch (error) {
+        if (!(error instanceof MarkedError)) throw error;
+        if (performance.now() - started >= this.#n().waitMs) throw new TimeoutError(`list (${error.path} held by commit ${error.marker.i})`, this.#n().waitMs);
+        await this.#n().settle(error, backoff);
       }
-      if (isExpired(node.x, now)) expired.push(key);
-      else page.push(toEntry(key, node, location));
     }
-    await this.#purgeExpired(expired.slice(0, PURGE_PER_LIST));
-    await this.#sweepTombs(tombs.slice(0, PURGE_PER_LIST));
-    return page;
   }
 
   async increment(key: string, by: number): Promise<number> {
-    const connection = this.#c();
     const location = this.#where(key);
     await this.#sc().ready(entryPath(key));
-    return runTransaction(connection, this.#p().entry(key), (raw, now) => {
+    const path = this.#p().entry(key);
+    return this.#n().onNode(path, (stored, now) => {
+      const raw = unmarked(stored, path, location);
       const live = liveForChange(raw, location, now);
       const value = live ? toEntry(key, live, location).value : 0;
       // JSON null included: only an absent key counts as 0.
@@ -243,31 +268,61 @@ export class FirebaseBackend implements CommunicationBackend {
 
   async tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
     this.#sc().warm(lockPath(resource));
-    return locks.tryLock(this.#c(), this.#p(), resource, options);
+    return locks.tryLock(this.#n(), this.#c(), this.#p(), resource, options);
   }
 
   async extendLock(lease: LockLease, ttlMs: number): Promise<LockLease> {
     this.#sc().warm(lockPath(lease.resource));
-    return locks.extendLock(this.#c(), this.#p(), lease, ttlMs);
+    return locks.extendLock(this.#n(), this.#c(), this.#p(), lease, ttlMs);
   }
 
   async releaseLock(lease: LockLease): Promise<void> {
     this.#sc().warm(lockPath(lease.resource));
-    return locks.releaseLock(this.#c(), this.#p(), lease);
+    return locks.releaseLock(this.#n(), this.#c(), this.#p(), lease);
   }
 
   async commit(request: CommitRequest): Promise<void> {
     const connection = this.#c();
     if (request.writes.length === 0) {
-      // Read-only: the mirror after a barrier is one state of the database, as recent as a
-      // transaction would see; checking the versions there needs no write.
-      const root = await this.#sc().namespace();
-      checkReads(connection, request.reads, (name) => root.child(`${ENTRIES}/${name}`).val(), connection.now());
+      // Read-only: the listeners' copies are one state of the database, as recent as a
+      // transaction would see, and free of markers (so no commit is half applied in them);
+      // checking the versions there needs no write.
+      const keys = request.reads.map((r) => r.key);
+      const bodies = await this.#readSettled(keys);
+      const now = connection.now();
+      request.reads.forEach((read, i) => {
+        const live = liveEntryNode(bodies[i], this.#where(read.key), now);
+        if ((live?.v ?? null) !== read.version) {
+          throw new ConflictError(read.key, read.version ?? 'absent', live?.v ?? 'absent', 'changed since the transaction read it');
+        }
+      });
       return;
     }
-    // The commit runs on the entries node: with the mirror it starts from current data.
-    await this.#sc().mirror();
-    return commit(connection, this.#p(), request, () => this.#m().floor);
+    const reads = new Map(request.reads.map((r) => [r.key, r.version] as const));
+    const writes = new Map(request.writes.map((w) => [w.key, w] as const));
+    const keys = [...new Set([...reads.keys(), ...writes.keys()])];
+    // Transactions on the touched nodes then start from current data (one round trip each).
+    await Promise.all(keys.map((key) => this.#sc().ready(entryPath(key))));
+    const ops = keys.map((key): NodeOp => {
+      const location = this.#where(key);
+      return {
+        key,
+        path: this.#p().entry(key),
+        location,
+        plan: (body, now) => {
+          const live = liveForChange(body, location, now);
+          if (reads.has(key) && (live?.v ?? null) !== reads.get(key)) {
+            throw new ConflictError(key, reads.get(key) ?? 'absent', live?.v ?? 'absent', 'changed since the transaction read it');
+          }
+          const write = writes.get(key);
+          if (!write) return { final: undefined, result: undefined };
+          // A delete leaves a tombstone with the last version (format.ts).
+          if (write.kind === 'delete') return { final: live ? tombOf(live.v, now) : undefined, result: undefined };
+          return { final: nextEntryNode(baseVersion(body, live, this.#m().floor), write.json, now, write.ttlMs), result: undefined };
+        },
+      };
+    });
+    await this.#n().commit(ops);
   }
 
   /**
@@ -275,11 +330,19 @@ export class FirebaseBackend implements CommunicationBackend {
    * above every version the node could have had. A healthy or absent entry is left alone.
    */
   async repair(key: string): Promise<RepairReport> {
-    const connection = this.#c();
     const location = this.#where(key);
     await this.#sc().ready(entryPath(key));
-    return runTransaction<RepairReport>(connection, this.#p().entry(key), (raw, now) => {
+    const path = this.#p().entry(key);
+    return this.#n().onNode<RepairReport>(path, (current, now) => {
       let damage: string;
+      let raw: unknown;
+      try {
+        raw = unmarked(current, path, location);
+      } catch (error) {
+        if (error instanceof MarkedError || !(error instanceof CorruptDataError)) throw error;
+        // A damaged marker: the node is replaced like any other damage.
+        return { next: tombOf(Math.max(this.#m().floor, now), now), result: { key, removed: true, damage: error.message } };
+      }
       try {
         liveForChange(raw, location, now);
         return { keep: true, result: { key, removed: false } };
@@ -288,7 +351,11 @@ export class FirebaseBackend implements CommunicationBackend {
         damage = error.message;
       }
       const stored = typeof raw === 'object' && raw !== null ? (raw as { v?: unknown }).v : undefined;
-      const v = Math.max(typeof stored === 'number' && Number.isSafeInteger(stored) && stored > 0 ? stored : 0, this.#m().floor, 1);
+      // Without a readable version nothing stored says how high the key's versions went: the
+      // server clock in ms is above any count of writes a key can reach (one version per write),
+      // so the next incarnation starts above every version the damaged node could have had.
+      const known = typeof stored === 'number' && Number.isSafeInteger(stored) && stored > 0 ? stored : Math.floor(now);
+      const v = Math.max(known, this.#m().floor, 1);
       return { next: tombOf(v, now), result: { key, removed: true, damage } };
     });
   }
@@ -304,13 +371,13 @@ export class FirebaseBackend implements CommunicationBackend {
 
   /** Lazy expiry: entries still expired on the server become tombstones (others are left alone). */
   async #purgeExpired(keys: readonly string[]): Promise<void> {
-    const connection = this.#c();
     const paths = this.#p();
     for (const key of keys) {
       const location = this.#where(key);
       try {
-        await runTransaction(connection, paths.entry(key), (raw, now) => {
-          const node = asEntryNode(raw, location);
+        const path = paths.entry(key);
+        await this.#n().onNode(path, (stored, now) => {
+          const node = asEntryNode(unmarked(stored, path, location), location);
           return node && isExpired(node.x, now) ? { next: tombOf(node.v, now), result: undefined } : { skip: true, result: undefined };
         });
       } catch (error) {
@@ -331,12 +398,63 @@ export class FirebaseBackend implements CommunicationBackend {
       const raw: unknown = (await this.#sc().read([entryPath(key)]))[0];
       if (!isTomb(raw)) continue;
       await this.#m().raise(raw.v);
+      // A marked tombstone is some commit's: it is left to that commit (skip, no wait).
       await runTransaction(connection, paths.entry(key), (current, now) =>
         isTomb(current) && current.v <= this.#m().floor && now - current.d >= TOMB_GRACE_MS
           ? { next: null, result: undefined }
           : { skip: true, result: undefined },
       );
     }
+  }
+
+  /**
+   * A fenced write or delete: the commit protocol over the lock node (its lease must be `fence`,
+   * checked under the lock's marker, so no new holder can come in before the write lands) and
+   * the entry node. Resolves with the entry op's result.
+   */
+  async #fenced(fence: LockLease, entryOp: NodeOp): Promise<unknown> {
+    const lockRel = lockPath(fence.resource);
+    const path = this.#p().lock(fence.resource);
+    const location = `${this.#c().target}/${lockRel}`;
+    this.#sc().warm(lockRel);
+    const lockOp: NodeOp = {
+      key: fence.resource,
+      path,
+      location,
+      plan: (body, now) => {
+        assertLeaseHeld(fence, leaseOf(fence.resource, asLockNode(body, location)), now);
+        return { final: undefined, result: undefined };
+      },
+    };
+    const [, result] = await this.#n().commit([lockOp, entryOp]);
+    return result;
+  }
+
+  /**
+   * The stored entry nodes of `keys` without their markers, from one state of the database in
+   * which none of them is held by a commit: a held one is waited for (or its commit recovered)
+   * and all are read again, within the wait bound (then `TimeoutError`).
+   */
+  async #readSettled(keys: readonly string[]): Promise<unknown[]> {
+    const started = performance.now();
+    const backoff = new Backoff(1, 50);
+    for (;;) {
+      const raws = await this.#sc().read(keys.map(entryPath));
+      let held: MarkedError | undefined;
+      const bodies = raws.map((raw, i) => {
+        const { body, marker } = splitMarker(raw, this.#where(keys[i]!));
+        if (marker && !held) held = new MarkedError(this.#p().entry(keys[i]!), marker);
+        return body;
+      });
+      if (!held) return bodies;
+      if (performance.now() - started >= this.#n().waitMs) throw new TimeoutError(`read of ${held.path} (held by commit ${held.marker.i})`, this.#n().waitMs);
+      await this.#n().settle(held, backoff);
+    }
+  }
+
+  #n(): Nodes {
+    if (!this.#nodes) throw new BackendUnavailableError(this.name, this.#resolved.target, 'the backend is not open');
+    return this.#nodes;
   }
 
   #open<T>(family: T | undefined): T {

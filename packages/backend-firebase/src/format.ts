@@ -25,17 +25,27 @@
  *
  * Stores made before the floor existed (no meta node) are upgraded on open: the floor is set to
  * the highest version stored (a max, so repeating it is harmless), then the format is recorded.
+ * Stores of format 2 kept their entries under `e/` with names that do not keep key order; the
+ * upgrade to 3 moves each node to `k/` under its order-keeping name (codec.ts): a transaction
+ * that creates the new node only while it is absent (so a second upgrader, or a client that
+ * already wrote there, is never overwritten), then the removal of the old one. Crash-safe (a
+ * re-run moves what is left) and idempotent; the format is recorded last.
  */
 import { InvalidConfigError } from '@agent-state/core';
 import type { DataSnapshot, Reference } from 'firebase-admin/database';
+import { entryName } from './codec.js';
 import type { Connection } from './connection.js';
-import { ENTRIES, META, nativePaths } from './paths.js';
+import { ENTRIES, LEGACY_ENTRIES, META, keyOfChild, nativePaths } from './paths.js';
 import { movePortableCoordination } from './upgrade-portable.js';
 import { runTransaction } from './run-transaction.js';
-import type { SyncCache } from './sync-cache.js';
 
-/** The format this code writes: 2 = tombstones + floor + native coordination nodes. */
-export const STORE_FORMAT = 2;
+/**
+ * The format this code writes: 2 = tombstones + floor + native coordination nodes; 3 = entries
+ * under `k/` with order-keeping names, commit markers and intent records.
+ */
+export const STORE_FORMAT = 3;
+/** Legacy entry nodes moved at once during the upgrade to format 3. */
+const MOVE_BATCH = 32;
 /** How long a tombstone stays before a sweep folds it into the floor. */
 export const TOMB_GRACE_MS = 10 * 60_000;
 
@@ -67,7 +77,7 @@ export class Meta {
   }
 
   /** Starts the listener, creates or upgrades the meta node, refuses a newer format. */
-  static async open(connection: Connection, root: string, cache: SyncCache, source: string): Promise<Meta> {
+  static async open(connection: Connection, root: string, source: string): Promise<Meta> {
     const meta = new Meta(connection, root);
     let first: unknown;
     await connection.bounded(
@@ -93,7 +103,10 @@ export class Meta {
         `${connection.target} has store format ${found.fmt}, newer than this client's ${STORE_FORMAT}: upgrade @agent-state/backend-firebase`,
       );
     }
-    if (!found || found.fmt < STORE_FORMAT) await meta.#upgrade(await cache.namespace());
+    if (!found || found.fmt < STORE_FORMAT) {
+      const namespace = await connection.bounded(connection.ref(root).once('value'), 'open');
+      await meta.#upgrade(namespace, found?.fmt ?? 1);
+    }
     return meta;
   }
 
@@ -117,26 +130,58 @@ export class Meta {
     this.#ref.off();
   }
 
-  async #upgrade(namespace: DataSnapshot): Promise<void> {
+  async #upgrade(namespace: DataSnapshot, from: number): Promise<void> {
     let max = 0;
     let count = 0;
-    namespace.child(ENTRIES).forEach((child) => {
+    namespace.child(LEGACY_ENTRIES).forEach((child) => {
       const v: unknown = child.child('v').val();
       if (typeof v === 'number' && Number.isInteger(v)) max = Math.max(max, v);
       count++;
     });
-    // Floor first (a max: harmless to repeat), then the coordination entries, then the format.
-    if (count > 0) await this.raise(max);
-    const moved = count > 0 ? await movePortableCoordination(this.#connection, this.#root, nativePaths(this.#root), namespace) : 0;
+    // Floor first (a max: harmless to repeat), then the coordination entries, then the entries'
+    // new names, then the format.
+    if (count > 0 && from < 2) await this.raise(max);
+    let moved = 0;
+    if (count > 0 && from < 2) {
+      moved = await movePortableCoordination(this.#connection, this.#root, nativePaths(this.#root), namespace);
+      namespace = await this.#connection.bounded(this.#connection.ref(this.#root).once('value'), 'open');
+    }
+    const renamed = await this.#moveEntries(namespace);
     const upgraded = await runTransaction(this.#connection, this.#path, (raw) => {
       const m = asMeta(raw);
       if (m && m.fmt >= STORE_FORMAT) return { keep: true, result: false };
-      return { next: { fmt: STORE_FORMAT, f: Math.max(m?.f ?? 0, max) }, result: count > 0 };
+      return { next: { fmt: STORE_FORMAT, f: Math.max(m?.f ?? 0, from < 2 ? max : 0) }, result: count > 0 };
     });
     if (upgraded) {
       process.stderr.write(
-        `agent-state firebase: upgraded ${this.#connection.target} to store format ${STORE_FORMAT} (version floor ${max} above ${count} stored entries; ${moved} queue jobs and channel or mailbox entries moved to the native layout)\n`,
+        `agent-state firebase: upgraded ${this.#connection.target} from store format ${from} to ${STORE_FORMAT} (${renamed} entries moved to order-keeping names` +
+          (from < 2 ? `; version floor ${max} above ${count} stored entries; ${moved} queue jobs and channel or mailbox entries moved to the native layout` : '') +
+          ')\n',
       );
     }
+  }
+
+  /** Moves every node of `e/` to its order-keeping name under `k/` (see the module comment). */
+  async #moveEntries(namespace: DataSnapshot): Promise<number> {
+    const legacy: { name: string; value: unknown }[] = [];
+    namespace.child(LEGACY_ENTRIES).forEach((child) => {
+      legacy.push({ name: child.key!, value: child.exportVal() as unknown });
+    });
+    for (let i = 0; i < legacy.length; i += MOVE_BATCH) {
+      await Promise.all(
+        legacy.slice(i, i + MOVE_BATCH).map(async ({ name, value }) => {
+          const key = keyOfChild(name);
+          const from = `${this.#root}/${LEGACY_ENTRIES}/${name}`;
+          if (key !== undefined) {
+            await runTransaction(this.#connection, `${this.#root}/${ENTRIES}/${entryName(key)}`, (raw) =>
+              raw === null || raw === undefined ? { next: value, result: undefined } : { keep: true, result: undefined },
+            );
+          }
+          // A name that is not ours is not data this backend wrote: it goes with the old layout.
+          await this.#connection.bounded(this.#connection.ref(from).remove(), 'upgrade');
+        }),
+      );
+    }
+    return legacy.length;
   }
 }

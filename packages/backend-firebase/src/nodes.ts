@@ -138,3 +138,52 @@ export function leaseOf(resource: string, node: LockNode | null): LockLease | nu
   if (!node || node.o === undefined || node.x === undefined) return null;
   return { resource, owner: node.o, token: node.c, expiresAt: node.x };
 }
+
+/**
+ * A commit's short leased claim on an entry or lock node (transaction.ts): the node may change
+ * only through the commit `i` until it is released, or until `x` (server time) has passed and a
+ * client has recovered the commit.
+ */
+export interface Marker {
+  /** The commit's intent id (its record is `<ns>/t/<i>`). */
+  i: string;
+  /** Lease end, server time (epoch ms). */
+  x: number;
+}
+
+/** The marker field of a node. */
+const MARK = 'k';
+
+/** A node's content without its marker (`null` when nothing else is there), and the marker. */
+export function splitMarker(raw: unknown, location: string): { body: unknown; marker: Marker | undefined } {
+  if (!isObject(raw) || raw[MARK] === undefined) return { body: raw ?? null, marker: undefined };
+  const m = raw[MARK];
+  if (!isObject(m) || typeof m.i !== 'string' || !isTime(m.x)) throw new CorruptDataError(location, 'not an agent-state commit marker {i, x}');
+  const { [MARK]: _marker, ...rest } = raw;
+  return { body: Object.keys(rest).length > 0 ? rest : null, marker: m as unknown as Marker };
+}
+
+/** `body` with `marker` set on it (an absent body becomes a node holding only the marker). */
+export function withMarker(body: unknown, marker: Marker): Record<string, unknown> {
+  return { ...(isObject(body) ? body : {}), [MARK]: marker };
+}
+
+/**
+ * Thrown by a step that met another commit's marker: the caller waits for the commit to end, or
+ * recovers it once the lease has passed, then runs the step again (transaction.ts `onNode`).
+ */
+export class MarkedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly marker: Marker,
+  ) {
+    super(`${path} is held by commit ${marker.i}`);
+  }
+}
+
+/** `splitMarker`, throwing {@link MarkedError} when the node is held by a commit other than `own`. */
+export function unmarked(raw: unknown, path: string, location: string, own?: string): unknown {
+  const { body, marker } = splitMarker(raw, location);
+  if (marker && marker.i !== own) throw new MarkedError(path, marker);
+  return body;
+}

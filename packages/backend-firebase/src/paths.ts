@@ -7,23 +7,29 @@
  * `/` -> `|`. The mapping is one character for one (a 512-character key stays under the
  * database's 768-byte name limit) and trivially reversible.
  *
- * Entry and lock names also get a `~` prefix, so no name ever parses as an integer: the SDK turns
- * an object whose names are small integers into an array, which would scramble whole-node
- * transactions. Because `!`, `|` and `~` do not sort like `.` and `/`, the database's key order is
- * not the contract's order; `list` sorts in JavaScript (see list-index.ts).
+ * Lock, queue and log names also get a `~` prefix, so no name ever parses as an integer: the SDK
+ * turns an object whose names are small integers into an array. Entry names use the
+ * order-keeping encoding of codec.ts instead, so that `list` can page with `orderByKey`.
  *
  * Layout of one namespace (a top-level node):
  *
  * ```
- * /<ns>/e/~<key>       { j: value as JSON text, v: version, u: updatedAt, x?: expiresAt }
- * /<ns>/e/~<key>       { v, d }   a tombstone: the last version of a deleted key (format.ts)
- * /<ns>/l/~<resource>  { c: last fencing token (never reset), o?: owner, x?: lease end }
+ * /<ns>/k/~<key>       { j: value as JSON text, v: version, u: updatedAt, x?: expiresAt, k?: marker }
+ * /<ns>/k/~<key>       { v, d, k? }   a tombstone: the last version of a deleted key (format.ts)
+ * /<ns>/l/~<resource>  { c: last fencing token (never reset), o?: owner, x?: lease end, k?: marker }
+ * /<ns>/t/<id>         { s: 'c' | 'a', d, w? }   a multi-key commit's intent (transaction.ts)
  * /<ns>/m              { fmt: store format, f: version floor }
  * ```
  */
 
-/** Child of the namespace node that holds the entries. */
-export const ENTRIES = 'e';
+import { entryName } from './codec.js';
+
+/** Child of the namespace node that holds the entries (store format 3, order-keeping names). */
+export const ENTRIES = 'k';
+/** Where format-2 stores kept their entries (escaped names, not in key order); moved on open. */
+export const LEGACY_ENTRIES = 'e';
+/** Child of the namespace node that holds the intent records of multi-key commits. */
+export const INTENTS = 't';
 /** Child of the namespace node that holds the lock nodes. */
 export const LOCKS = 'l';
 /** Child of the namespace node that holds the format and the version floor (format.ts). */
@@ -66,6 +72,11 @@ export class NamespacePaths {
     this.locks = `${this.root}/${LOCKS}`;
   }
 
+  /** Path of a commit's intent record from the database root. */
+  intent(id: string): string {
+    return `${this.root}/${INTENTS}/${id}`;
+  }
+
   /** Path of an entry node from the database root. */
   entry(key: string): string {
     return `${this.root}/${entryPath(key)}`;
@@ -79,7 +90,7 @@ export class NamespacePaths {
 
 /** Path of an entry node below its namespace node. */
 export function entryPath(key: string): string {
-  return `${ENTRIES}/${childName(key)}`;
+  return `${ENTRIES}/${entryName(key)}`;
 }
 
 /** Path of a lock node below its namespace node. */
@@ -89,9 +100,7 @@ export function lockPath(resource: string): string {
 
 /**
  * Top-level nodes of the native coordination families, beside the namespace node rather than
- * inside it: a commit or a fenced write runs one transaction on the namespace (or entries) node,
- * and the namespace mirror receives every change below it, so queue and log traffic stays out of
- * both. `~` never occurs in an escaped namespace, so these never collide with another namespace.
+ * inside it, so that queue and log traffic never reaches a listener or query on the entries. `~` never occurs in an escaped namespace, so these never collide with another namespace.
  *
  * ```
  * /<ns>~q/~<queue>   n: last sequence; j/<id>: job; r/<priority-seq>: waiting index;

@@ -1,8 +1,8 @@
 /**
- * What this client keeps synchronized with the server, through `on('value')` listeners:
- *
- * - the nodes it uses (entries, locks), a bounded most-recently-used set of per-node listeners;
- * - or, once it lists or commits, the whole namespace node (the mirror): both need every entry.
+ * What this client keeps synchronized with the server, through `on('value')` listeners: the
+ * nodes it uses (entries, locks), a bounded most-recently-used set of per-node listeners. Nothing
+ * listens to the whole namespace: a commit touches only its own nodes and `list` queries a page
+ * (list.ts), so no client's cost grows with the namespace.
  *
  * Why listeners: a transaction starts from the local copy, so with a synchronized copy it
  * usually commits in one round trip instead of two; a read is the local copy after a barrier
@@ -10,13 +10,15 @@
  * drops a listener (it ignores unlisten), so one `once('value')` per read would pile up listeners
  * that each re-send their node on every change.
  *
- * Watches ({@link SyncCache.watch}) ride on the same listeners: a watched node is served by the
- * mirror when there is one, else by its per-node listener (pinned, never evicted), so a watch
- * never opens a second listener on a node this client already follows.
+ * Watches ({@link SyncCache.watch}) ride on the same listeners: a watched node's listener is
+ * pinned (never evicted), so a watch never opens a second listener on a node this client follows.
  *
  * Freshness: a listener's first value is answered after the listen request, so it holds every
  * write acknowledged before the listen was sent; a listener that already existed is brought up
  * to date by the barrier. Either way a read sees every write acknowledged before it started.
+ * And since one connection delivers the server's pushes in order, the copies of several nodes
+ * read together are one state of the database (the state when the last listen or the barrier
+ * was answered): that is what read-only commits validate against.
  */
 import type { DataSnapshot, Reference } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
@@ -30,8 +32,8 @@ interface Listener {
   snapshot: DataSnapshot | undefined;
   /** Reads waiting on this listener; a busy listener is never dropped. */
   busy: number;
-  /** Path below the namespace of a per-node listener; `undefined` for the mirror. */
-  relPath: string | undefined;
+  /** Path below the namespace. */
+  relPath: string;
 }
 
 /** The watchers of one node. */
@@ -46,7 +48,6 @@ export class SyncCache {
   readonly #connection: Connection;
   readonly #root: string;
   readonly #tracked = new Map<string, Listener>();
-  #mirror: Listener | undefined;
   readonly #watches = new Map<string, Watch>();
 
   constructor(connection: Connection, rootPath: string) {
@@ -56,15 +57,15 @@ export class SyncCache {
 
   /** Keeps the node at `relPath` (below the namespace) synchronized, without waiting. */
   warm(relPath: string): void {
-    if (!this.#mirror) this.#listen(relPath);
+    this.#listen(relPath);
   }
 
   /**
-   * Keeps the node at `relPath` synchronized and waits until its listener (or the mirror) has
+   * Keeps the node at `relPath` synchronized and waits until its listener has
    * delivered a value: a transaction then starts from data the server pushed, never from "unknown".
    */
   async ready(relPath: string): Promise<void> {
-    const listener = this.#mirror ?? this.#listen(relPath).listener;
+    const listener = this.#listen(relPath).listener;
     if (listener.snapshot) return;
     listener.busy++;
     try {
@@ -76,27 +77,9 @@ export class SyncCache {
 
   /** The values of the nodes at `relPaths` (below the namespace), as the server has them now. */
   async read(relPaths: readonly string[]): Promise<unknown[]> {
-    if (this.#mirror) {
-      const snapshot = await this.#fresh([{ listener: this.#mirror, created: false }]);
-      return relPaths.map((p) => snapshot[0]!.child(p).val());
-    }
     const listens = relPaths.map((p) => this.#listen(p));
     const snapshots = await this.#fresh(listens);
     return snapshots.map((s) => s.val());
-  }
-
-  /** The whole namespace as the server has it now; starts the mirror on first use. */
-  async namespace(): Promise<DataSnapshot> {
-    const created = this.#mirror === undefined;
-    this.#mirror ??= this.#start(this.#root);
-    const [snapshot] = await this.#fresh([{ listener: this.#mirror, created }]);
-    return snapshot!;
-  }
-
-  /** Starts the mirror (if needed) and waits for its first value: transactions on it then start warm. */
-  async mirror(): Promise<void> {
-    this.#mirror ??= this.#start(this.#root);
-    await this.#wait(this.#mirror);
   }
 
   /**
@@ -110,8 +93,8 @@ export class SyncCache {
     if (!watch) {
       watch = { callbacks: new Set(), last: undefined };
       this.#watches.set(relPath, watch);
-      const source = this.#mirror ?? this.#listen(relPath).listener;
-      if (source.snapshot) watch.last = nodeText(source === this.#mirror ? source.snapshot.child(relPath) : source.snapshot);
+      const source = this.#listen(relPath).listener;
+      if (source.snapshot) watch.last = nodeText(source.snapshot);
     }
     // A fresh function per call: the same callback watched twice is stopped once per watch.
     const callback = (): void => onChange();
@@ -129,8 +112,6 @@ export class SyncCache {
     this.#watches.clear();
     for (const listener of this.#tracked.values()) listener.ref.off();
     this.#tracked.clear();
-    this.#mirror?.ref.off();
-    this.#mirror = undefined;
   }
 
   /** Waits for the listeners, adds a barrier unless every one was created by this call. */
@@ -163,7 +144,7 @@ export class SyncCache {
     return { listener, created: true };
   }
 
-  #start(path: string, relPath?: string): Listener {
+  #start(path: string, relPath: string): Listener {
     const ref = this.#connection.ref(path);
     const listener: Listener = { ref, ready: Promise.resolve(), snapshot: undefined, busy: 0, relPath };
     listener.ready = new Promise<void>((resolve, reject) => {
@@ -182,18 +163,10 @@ export class SyncCache {
     return listener;
   }
 
-  /**
-   * Tells the watchers of the nodes in `snapshot` that changed since last seen. A node followed
-   * by both the mirror and its own listener is reported once: both see the same local copy.
-   */
+  /** Tells the watchers of the node in `snapshot` if it changed since last seen. */
   #notify(listener: Listener, snapshot: DataSnapshot): void {
-    if (this.#watches.size === 0) return;
-    if (listener.relPath !== undefined) {
-      const watch = this.#watches.get(listener.relPath);
-      if (watch) this.#changed(watch, snapshot);
-      return;
-    }
-    for (const [relPath, watch] of this.#watches) this.#changed(watch, snapshot.child(relPath));
+    const watch = this.#watches.get(listener.relPath);
+    if (watch) this.#changed(watch, snapshot);
   }
 
   #changed(watch: Watch, node: DataSnapshot): void {

@@ -1,123 +1,229 @@
 /**
- * Multi-key commits and fenced writes: one transaction on a common parent node.
+ * Multi-node atomic steps (multi-key commits, fenced writes) whose cost depends on the nodes they
+ * touch, not on the namespace, and the rule every single-node step follows around them.
  *
- * A commit runs `transaction()` on the namespace's entries node: the update function checks that
- * every key read still has the version the transaction saw (absent or expired = `null`) and
- * applies every write and delete to that one node. The server accepts the new node only if the
- * entries node is still exactly what the function saw (its hash), so validation and writes are
- * one atomic step: serializable, and all-or-nothing even if the client dies mid-commit (the
- * server applies a whole put or none of it). The cost is that the put carries the whole entries
- * node; fine for team-state sizes, and documented in the README.
+ * The Realtime Database's only atomic step is a transaction on ONE node. A commit over several
+ * nodes (its read and written entries; for a fenced write, the entry and the lock node) runs:
  *
- * A fenced write needs the lock and the entry in one atomic step, so it runs on the namespace
- * node, the common parent of both.
+ * 1. **mark**: a transaction on each node, in sorted path order (the first alone, then the rest
+ *    together), that checks it (the version the commit read, the lease the fence names), computes
+ *    the node's final content, and sets the marker `k: { i: id, x: lease end }`. A node that
+ *    already has another commit's marker is not taken: the commit releases what it took, waits
+ *    (or recovers that commit once its lease passed, below) and marks again, within a deadline.
+ * 2. **decide**: a transaction on the intent record `t/<id>` that creates `{ s: 'c', w }` (the
+ *    final content of every node) only if the record is absent. This single-node step is the
+ *    commit point: afterwards the commit happens, whatever crashes.
+ * 3. **apply**: on each node, a transaction that stores the final content only while the node
+ *    still carries this commit's marker (all in parallel).
+ * 4. **forget**: the intent record is removed.
+ *
+ * Every other change of an entry or lock node (write, delete, increment, lock operations, reads
+ * and lists too) first looks for a marker ({@link Nodes.onNode}): a marked node is not changed
+ * (nor read) until the commit ends; once the marker's lease has passed, any client **recovers**
+ * it: a transaction on `t/<id>` turns an absent record into `{ s: 'a' }` (aborted), so the owner
+ * can no longer decide; a committed record is rolled forward (step 3 with the record's content,
+ * then step 4), an aborted one releases the marker it met. The owner that finds its record
+ * aborted releases its markers, removes the record and fails with `ConflictError` (core re-runs
+ * the transaction).
+ *
+ * Why it holds (README "How a multi-key commit works"): while every node of the commit carries
+ * its marker, nothing else changes them, so the checks of step 1 still hold at the commit point;
+ * the decision is one atomic step that either the owner or a recoverer wins; the apply and the
+ * recovery are conditional on the marker, so a late or repeated apply never overwrites a later
+ * change; the versions written were computed under the marker from the node itself, so they
+ * never repeat. None of this depends on clocks: the lease only decides when others stop waiting.
  */
-import {
-  ConflictError,
-  CorruptDataError,
-  assertLeaseHeld,
-  assertVersion,
-  type BackendDeleteOptions,
-  type BackendWriteOptions,
-  type CommitRequest,
-  type LockLease,
-} from '@agent-state/core';
+import { randomBytes } from 'node:crypto';
+import { Backoff, ConflictError, TimeoutError, sleep } from '@agent-state/core';
 import type { Connection } from './connection.js';
-import { asLockNode, baseVersion, leaseOf, liveEntryNode, liveForChange, nextEntryNode, tombOf, type EntryNode } from './nodes.js';
-import { ENTRIES, LOCKS, childName, type NamespacePaths } from './paths.js';
-import { runTransaction } from './run-transaction.js';
+import { MarkedError, splitMarker, unmarked, withMarker, type Marker } from './nodes.js';
+import type { NamespacePaths } from './paths.js';
+import { runTransaction, type StepFn } from './run-transaction.js';
 
-type Children = Record<string, unknown>;
+/** How long a commit's markers hold others off; a dead owner's commit is recovered after it. */
+export const MARKER_LEASE_MS = 2_000;
 
-/** A node's children as a plain object (absent = empty); anything else is damaged data. */
-function childrenOf(raw: unknown, location: string): Children {
-  if (raw === null || raw === undefined) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new CorruptDataError(location, 'expected an object of child nodes');
-  return raw as Children;
+/** One node of a commit: where it is and what the commit checks and stores there. */
+export interface NodeOp<R = unknown> {
+  /** The key or resource, for messages. */
+  key: string;
+  /** Path from the database root. */
+  path: string;
+  /** Where the node is, for `CorruptDataError`. */
+  location: string;
+  /**
+   * Runs under the marker: checks the node (`body` is its content without marker; throwing
+   * refuses the commit) and gives its final content (`undefined`: the node stays as it is).
+   */
+  plan(body: unknown, now: number): { final: unknown; result: R };
 }
 
-/**
- * Throws `ConflictError` unless every read still has the version it saw. `nodeOf` gives the stored
- * entry node of a key, all from one state of the database.
- */
-export function checkReads(connection: Connection, reads: CommitRequest['reads'], nodeOf: (name: string) => unknown, now: number): void {
-  for (const read of reads) {
-    const name = childName(read.key);
-    const live = liveEntryNode(nodeOf(name), `${connection.target}/${ENTRIES}/${name}`, now);
-    if ((live?.v ?? null) !== read.version) {
-      throw new ConflictError(read.key, read.version ?? 'absent', live?.v ?? 'absent', 'changed since the transaction read it');
+interface Intent {
+  /** `c` committed, `a` aborted. */
+  s: 'c' | 'a';
+  /** When it was decided (server time). */
+  d: number;
+  /** JSON text of the final content per node, `[path, node | null][]`; only on a committed record. */
+  w?: string;
+}
+
+/** A fresh intent id: a legal child name that never parses as an integer. */
+function newId(): string {
+  return `c${randomBytes(9).toString('base64url')}`;
+}
+
+/** The entry and lock nodes of one namespace, with the marker rule applied to every step. */
+export class Nodes {
+  readonly #connection: Connection;
+  readonly #paths: NamespacePaths;
+
+  constructor(connection: Connection, paths: NamespacePaths) {
+    this.#connection = connection;
+    this.#paths = paths;
+  }
+
+  /** How long a caller waits on other commits' markers in all before giving up. */
+  get waitMs(): number {
+    return Math.max(this.#connection.timeoutMs, 2 * MARKER_LEASE_MS);
+  }
+
+  /**
+   * A transaction on one entry or lock node that `fn` makes; `fn` must call {@link unmarked} on
+   * what it gets (it throws `MarkedError` on another commit's marker). A marked node is waited
+   * for, or its commit recovered, then `fn` runs again; `TimeoutError` after the wait bound.
+   */
+  async onNode<R>(path: string, fn: StepFn<R>): Promise<R> {
+    const started = performance.now();
+    const backoff = new Backoff(1, 50);
+    for (;;) {
+      try {
+        return await runTransaction(this.#connection, path, fn);
+      } catch (error) {
+        if (!(error instanceof MarkedError)) throw error;
+        if (performance.now() - started >= this.waitMs) throw new TimeoutError(`change of ${path} (held by commit ${error.marker.i})`, this.waitMs);
+        await this.settle(error, backoff);
+      }
     }
   }
-}
 
-/** Applies a transaction's writes if all its reads still hold; else `ConflictError`, nothing written. */
-export function commit(connection: Connection, paths: NamespacePaths, request: CommitRequest, floor: () => number): Promise<void> {
-  const where = (key: string): string => `${connection.target}/${ENTRIES}/${childName(key)}`;
-  return runTransaction(connection, paths.entries, (raw, now) => {
-    const entries = { ...childrenOf(raw, `${connection.target}/${ENTRIES}`) };
-    checkReads(connection, request.reads, (name) => entries[name], now);
-    for (const write of request.writes) {
-      const name = childName(write.key);
-      const stored = entries[name];
-      const live = liveForChange(stored, where(write.key), now);
-      // A delete leaves a tombstone with the last version (format.ts).
-      if (write.kind === 'delete') {
-        if (live) entries[name] = tombOf(live.v, now);
-      } else entries[name] = nextEntryNode(baseVersion(stored, live, floor()), write.json, now, write.ttlMs);
+  /**
+   * What a client does about another commit's marker on `error.path`: waits a little while its
+   * lease runs, else recovers the commit (rolls it forward or aborts it).
+   */
+  async settle(error: MarkedError, backoff: Backoff): Promise<void> {
+    if (this.#connection.now() < error.marker.x) {
+      await sleep(backoff.next());
+      return;
     }
-    return { next: entries, result: undefined };
-  });
-}
+    await this.#recover(error.path, error.marker);
+  }
 
-/** Checks the fence and the version, then applies `change` to the entry, in one step on the namespace node. */
-function fenced<R>(
-  connection: Connection,
-  paths: NamespacePaths,
-  key: string,
-  fence: LockLease,
-  change: (live: EntryNode | null, stored: unknown, now: number) => { node: unknown; result: R },
-): Promise<R> {
-  const target = connection.target;
-  return runTransaction(connection, paths.root, (raw, now) => {
-    const ns = { ...childrenOf(raw, target) };
-    const locks = childrenOf(ns[LOCKS], `${target}/${LOCKS}`);
-    const lockName = childName(fence.resource);
-    assertLeaseHeld(fence, leaseOf(fence.resource, asLockNode(locks[lockName], `${target}/${LOCKS}/${lockName}`)), now);
-    const entries = { ...childrenOf(ns[ENTRIES], `${target}/${ENTRIES}`) };
-    const name = childName(key);
-    const stored = entries[name];
-    const { node, result } = change(liveForChange(stored, `${target}/${ENTRIES}/${name}`, now), stored, now);
-    if (node !== undefined) entries[name] = node;
-    ns[ENTRIES] = entries;
-    return { next: ns, result };
-  });
-}
+  /**
+   * Runs the commit protocol over `ops` (module comment); resolves with each op's plan result.
+   * A single op is one plain transaction on its node. `ConflictError` when a check refuses,
+   * when a recoverer aborted it meanwhile, or when markers of others held it off too long.
+   */
+  async commit(ops: readonly NodeOp[]): Promise<unknown[]> {
+    if (ops.length === 1) {
+      const op = ops[0]!;
+      const result = await this.onNode(op.path, (raw, now) => {
+        const planned = op.plan(unmarked(raw, op.path, op.location), now);
+        return planned.final === undefined ? { keep: true, result: planned.result } : { next: planned.final, result: planned.result };
+      });
+      return [result];
+    }
+    const sorted = [...ops].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const id = newId();
+    const finals = await this.#markAll(id, sorted);
+    const decided = await runTransaction<Intent>(this.#connection, this.#paths.intent(id), (raw, now) => {
+      if (raw !== null && raw !== undefined) return { keep: true, result: raw as Intent };
+      const intent: Intent = { s: 'c', d: now, w: JSON.stringify(sorted.map((op, i) => [op.path, finals[i]!.final ?? null])) };
+      return { next: intent, result: intent };
+    });
+    if (decided.s !== 'c') {
+      // A recoverer aborted it (our leases had passed): nothing was applied anywhere.
+      await Promise.all(sorted.map((op) => this.#release(op.path, id)));
+      await this.#forget(id);
+      throw new ConflictError(sorted[0]!.key, 'absent', 'absent', 'the commit was recovered by another client before it could decide; retry');
+    }
+    await this.#applyAll(id, sorted.map((op, i) => [op.path, finals[i]!.final ?? null] as const));
+    await this.#forget(id);
+    // Results in the caller's order.
+    return ops.map((op) => finals[sorted.indexOf(op)]!.result);
+  }
 
-/** A write that only happens while `options.fence` is the live lease of its resource. */
-export function fencedWrite(
-  connection: Connection,
-  paths: NamespacePaths,
-  key: string,
-  options: BackendWriteOptions & { fence: LockLease },
-  floor: () => number,
-): Promise<EntryNode> {
-  return fenced(connection, paths, key, options.fence, (live, stored, now) => {
-    assertVersion(key, options.ifVersion, live?.v ?? null);
-    const node = nextEntryNode(baseVersion(stored, live, floor()), options.json, now, options.ttlMs);
-    return { node, result: node };
-  });
-}
+  /** Step 1: marks every node (sorted; the first alone), retrying around others' markers. */
+  async #markAll(id: string, sorted: readonly NodeOp[]): Promise<{ final: unknown; result: unknown }[]> {
+    const started = performance.now();
+    const backoff = new Backoff(1, 50);
+    for (;;) {
+      const taken: string[] = [];
+      const mark = async (op: NodeOp): Promise<{ final: unknown; result: unknown }> => {
+        const planned = await runTransaction(this.#connection, op.path, (raw, now) => {
+          const body = unmarked(raw, op.path, op.location, id);
+          const plan = op.plan(body, now);
+          const marker: Marker = { i: id, x: now + MARKER_LEASE_MS };
+          return { next: withMarker(body, marker), result: plan };
+        });
+        taken.push(op.path);
+        return planned;
+      };
+      try {
+        const first = await mark(sorted[0]!);
+        const rest = await Promise.allSettled(sorted.slice(1).map(mark));
+        const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        return [first, ...rest.map((r) => (r as PromiseFulfilledResult<{ final: unknown; result: unknown }>).value)];
+      } catch (error) {
+        await Promise.all(taken.map((path) => this.#release(path, id)));
+        if (!(error instanceof MarkedError)) throw error;
+        if (performance.now() - started >= this.waitMs) {
+          const key = sorted.find((op) => op.path === error.path)?.key ?? error.path;
+          throw new ConflictError(key, 'absent', 'absent', `held by commit ${error.marker.i} for ${this.waitMs} ms; retry`);
+        }
+        await this.settle(error, backoff);
+      }
+    }
+  }
 
-/** A delete that only happens while `options.fence` is the live lease of its resource. */
-export function fencedDelete(
-  connection: Connection,
-  paths: NamespacePaths,
-  key: string,
-  options: BackendDeleteOptions & { fence: LockLease },
-): Promise<boolean> {
-  return fenced(connection, paths, key, options.fence, (live, _stored, now) => {
-    assertVersion(key, options.ifVersion, live?.v ?? null);
-    // Nothing to delete leaves the node as it is; a delete leaves a tombstone (format.ts).
-    return { node: live ? tombOf(live.v, now) : undefined, result: live !== null };
-  });
+  /** Step 3: stores each final content where the node still carries the commit's marker. */
+  async #applyAll(id: string, finals: readonly (readonly [string, unknown])[]): Promise<void> {
+    await Promise.all(
+      finals.map(([path, final]) =>
+        runTransaction(this.#connection, path, (raw) => {
+          const { body, marker } = splitMarker(raw, path);
+          if (marker?.i !== id) return { keep: true, result: undefined };
+          return { next: final ?? body, result: undefined };
+        }),
+      ),
+    );
+  }
+
+  /** Removes the commit's marker from `path` if it is still there; the content stays. */
+  async #release(path: string, id: string): Promise<void> {
+    await runTransaction(this.#connection, path, (raw) => {
+      const { body, marker } = splitMarker(raw, path);
+      return marker?.i === id ? { next: body, result: undefined } : { keep: true, result: undefined };
+    });
+  }
+
+  async #forget(id: string): Promise<void> {
+    await this.#connection.bounded(this.#connection.ref(this.#paths.intent(id)).remove(), 'commit');
+  }
+
+  /** A marker whose lease passed: decide its commit for it (abort if undecided), then finish it. */
+  async #recover(path: string, marker: Marker): Promise<void> {
+    const intent = await runTransaction<Intent | null>(this.#connection, this.#paths.intent(marker.i), (raw, now) => {
+      if (raw === null || raw === undefined) return { next: { s: 'a', d: now } satisfies Intent, result: null };
+      return { keep: true, result: raw as Intent };
+    });
+    if (intent?.s === 'c' && typeof intent.w === 'string') {
+      await this.#applyAll(marker.i, JSON.parse(intent.w) as [string, unknown][]);
+      await this.#forget(marker.i);
+    } else {
+      // Aborted (now or before): the marker goes, the node keeps its content. The record stays,
+      // so the owner, if it still runs, cannot decide (it removes the record when it sees it).
+      await this.#release(path, marker.i);
+    }
+  }
 }

@@ -11,7 +11,7 @@ import type { JsonValue } from '@agent-state/core';
 import type { DataSnapshot } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
 import { tombOf } from './nodes.js';
-import { ENTRIES, childName, keyOfChild, pad, type NativePaths } from './paths.js';
+import { LEGACY_ENTRIES, childName, keyOfChild, pad, type NativePaths } from './paths.js';
 
 interface FirstWaveJob {
   payload: JsonValue;
@@ -35,7 +35,7 @@ interface Stored {
 export async function movePortableCoordination(connection: Connection, root: string, native: NativePaths, namespace: DataSnapshot): Promise<number> {
   const now = connection.now();
   const found: Stored[] = [];
-  namespace.child(ENTRIES).forEach((child) => {
+  namespace.child(LEGACY_ENTRIES).forEach((child) => {
     const key = child.key === null ? undefined : keyOfChild(child.key);
     const node = child.val() as { j?: unknown; v?: unknown; u?: unknown; x?: unknown } | null;
     if (key === undefined || !/^@(q|ch|mail)\//.test(key) || !node || typeof node.j !== 'string' || typeof node.v !== 'number') return;
@@ -46,7 +46,7 @@ export async function movePortableCoordination(connection: Connection, root: str
       // Damaged entries stay where they are: reads report them, repair removes them.
     }
   });
-  const gone = (e: Stored) => [`${root}/${ENTRIES}/${e.name}`, tombOf(e.v, now)] as const;
+  const gone = (e: Stored) => [`${root}/${LEGACY_ENTRIES}/${e.name}`, tombOf(e.v, now)] as const;
   let moved = 0;
   // Queues: the counter and each job, one update each.
   for (const e of found.filter((x) => x.key.startsWith('@q/'))) {

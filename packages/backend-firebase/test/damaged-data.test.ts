@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, InvalidConfigError, openState, type CommunicationConfigInput, type StateClient } from '@agent-state/core';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase } from 'firebase-admin/database';
-import { childName, escapeName } from '../src/paths.js';
+import { NamespacePaths, childName, escapeName } from '../src/paths.js';
 import { emulatorHost, freshConfig, removeNamespace } from './fixtures.js';
 
 const app = initializeApp({ databaseURL: `http://${emulatorHost()}?ns=agent-state-test` }, `damaged-test-${process.pid}`);
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 afterAll(() => deleteApp(app));
 
-const entryRef = (config: CommunicationConfigInput, key: string) => db.ref(`${escapeName(config.namespace!)}/e/${childName(key)}`);
+const entryRef = (config: CommunicationConfigInput, key: string) => db.ref(new NamespacePaths(config.namespace!).entry(key));
 
 describe('firebase damaged data', () => {
   it('an entry with damaged JSON text refuses write, delete, increment, update and commit, and keeps its bytes', async () => {
@@ -67,11 +67,11 @@ describe('firebase damaged data', () => {
     await db.ref(`${root}/e/${childName('old/a')}`).set({ j: '1', v: 12, u: Date.now() });
     await db.ref(`${root}/e/${childName('old/b')}`).set({ j: '2', v: 3, u: Date.now() });
     const state = await open(config);
-    expect((await db.ref(`${root}/m`).once('value')).val()).toEqual({ fmt: 2, f: 12 });
+    expect((await db.ref(`${root}/m`).once('value')).val()).toEqual({ fmt: 3, f: 12 });
     expect((await state.write('new/key', 'x')).version).toBe(13);
     expect((await state.read('old/a'))?.version).toBe(12);
     const second = await open(config);
-    expect((await db.ref(`${root}/m`).once('value')).val()).toEqual({ fmt: 2, f: 12 });
+    expect((await db.ref(`${root}/m`).once('value')).val()).toEqual({ fmt: 3, f: 12 });
     expect((await second.read('old/b'))?.value).toBe(2);
   });
 
@@ -105,12 +105,34 @@ describe('firebase damaged data', () => {
     expect((await state.write('@q/tasks/seq', 0)).version).toBe(4);
   });
 
+  it('a format-2 store is upgraded in place: entries move to order-keeping names, keep their versions and list in key order', async () => {
+    const config = freshConfig();
+    const root = escapeName(config.namespace!);
+    const now = Date.now();
+    await db.ref(`${root}/m`).set({ fmt: 2, f: 4 });
+    const legacy = { 'b.x': 1, 'a/b': 2, 'a-b': 3, 'a+b': 4, 'a,b': 5 } as Record<string, number>;
+    for (const [key, n] of Object.entries(legacy)) await db.ref(`${root}/e/${childName(key)}`).set({ j: JSON.stringify(n), v: n + 10, u: now });
+    await db.ref(`${root}/e/${childName('gone/key')}`).set({ v: 30, d: now });
+    const state = await open(config);
+    expect((await db.ref(`${root}/m`).once('value')).val()).toEqual({ fmt: 3, f: 4 });
+    expect((await db.ref(`${root}/e`).once('value')).val()).toBeNull();
+    for (const [key, n] of Object.entries(legacy)) expect(await state.read(key)).toMatchObject({ value: n, version: n + 10 });
+    const listed: string[] = [];
+    for await (const e of state.list({ prefix: '' })) listed.push(e.key);
+    expect(listed).toEqual(Object.keys(legacy).sort());
+    // The tombstone moved too: the key's next incarnation starts above its last version.
+    expect((await state.write('gone/key', 1)).version).toBe(31);
+    // A second client (or a re-run after a crash) finds nothing left to move and changes nothing.
+    const second = await open(config);
+    expect((await second.read('a-b'))?.version).toBe(13);
+  });
+
   it('a store of a newer format is refused with InvalidConfigError naming both formats', async () => {
     const config = freshConfig();
     await db.ref(`${escapeName(config.namespace!)}/m`).set({ fmt: 99, f: 0 });
     const error = await open(config).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidConfigError);
-    expect(String(error)).toMatch(/99.*2|format 99/);
+    expect(String(error)).toMatch(/99.*3|format 99/);
     await removeNamespace(config.namespace);
   });
 });

@@ -48,7 +48,8 @@ export async function storageCount(namespace: string | undefined): Promise<numbe
       ((await db.ref(path).once('value')).val() ?? {}) as Record<string, Record<string, unknown>>;
     const size = (node: unknown): number => (node && typeof node === 'object' ? Object.keys(node).length : 0);
     const ns = await value(root!);
-    let total = size(ns.e) + size(ns.l);
+    // Entries (k/), lock nodes (l/) and intent records of commits that have not finished (t/).
+    let total = size(ns.k) + size(ns.l) + size(ns.t);
     for (const queue of Object.values(await value(queues!))) total += size(queue.j) + size(queue.r) + size(queue.d) + size(queue.f);
     for (const log of Object.values(await value(logs!))) total += size(log.r) + size((log.n as { b?: unknown } | undefined)?.b);
     return total;

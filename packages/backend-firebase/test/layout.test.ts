@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, openState, type CommunicationConfigInput, type StateClient } from '@agent-state/core';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase } from 'firebase-admin/database';
-import { childName, escapeName } from '../src/paths.js';
+import { NamespacePaths, childName, escapeName } from '../src/paths.js';
 import { emulatorHost, freshConfig, removeNamespace } from './fixtures.js';
 
 const app = initializeApp({ databaseURL: `http://${emulatorHost()}?ns=agent-state-test` }, `layout-test-${process.pid}`);
@@ -42,7 +42,7 @@ describe('firebase layout', () => {
     const sb = await open(b);
     await sa.write('shared/name', 'from a');
     expect(await sb.read('shared/name')).toBeNull();
-    const raw = (await db.ref(`${escapeName(a.namespace!)}/e/${childName('shared/name')}`).once('value')).val() as { j: string; v: number };
+    const raw = (await db.ref(new NamespacePaths(a.namespace!).entry('shared/name')).once('value')).val() as { j: string; v: number };
     expect(JSON.parse(raw.j)).toBe('from a');
     expect(raw.v).toBe(1);
   });
@@ -50,7 +50,7 @@ describe('firebase layout', () => {
   it('a damaged entry node is a CorruptDataError on read, list and write, and is never overwritten', async () => {
     const config = freshConfig();
     const state = await open(config);
-    const path = `${escapeName(config.namespace!)}/e/${childName('bad/key')}`;
+    const path = new NamespacePaths(config.namespace!).entry('bad/key');
     await db.ref(path).set({ something: 'else' });
     await expect(state.read('bad/key')).rejects.toBeInstanceOf(CorruptDataError);
     await expect(state.write('bad/key', 1)).rejects.toBeInstanceOf(CorruptDataError);
@@ -71,7 +71,7 @@ describe('firebase layout', () => {
     const listed: string[] = [];
     for await (const entry of state.list({ prefix: 'ttl/' })) listed.push(entry.key);
     expect(listed).toEqual(['ttl/long']);
-    const raw = await db.ref(`${escapeName(config.namespace!)}/e/${childName('ttl/short')}`).once('value');
+    const raw = await db.ref(new NamespacePaths(config.namespace!).entry('ttl/short')).once('value');
     expect(raw.val()).toMatchObject({ v: 1 });
     expect(Object.keys(raw.val() as object).sort()).toEqual(['d', 'v']);
     expect((await state.write('ttl/short', 3)).version).toBe(2);

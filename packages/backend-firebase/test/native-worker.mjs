@@ -7,6 +7,28 @@ const emit = (type, data = {}) => process.stdout.write(`${JSON.stringify({ type,
 const sleepUntil = (at) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 
 const tasks = {
+  /** `n` increments of one key, retried by nothing but the backend; reports the results. */
+  async increment(backend) {
+    await backend.read(args.key); // warm the listener before the start line
+    emit('ready');
+    await sleepUntil(args.startAt);
+    const results = [];
+    for (let i = 0; i < args.n; i++) results.push(await backend.increment(args.key, 1));
+    emit('done', { results });
+  },
+  /** Transfers between two keys until killed (the SIGKILL test of the commit protocol). */
+  async transfer(backend, state) {
+    emit('ready');
+    for (let i = 0; ; i++) {
+      await state.transaction(async (tx) => {
+        const a = (await tx.read(args.a))?.value ?? 0;
+        const b = (await tx.read(args.b))?.value ?? 0;
+        tx.write(args.a, a - 1);
+        tx.write(args.b, b + 1);
+      });
+      if (i === 5) emit('running');
+    }
+  },
   /** Waits for the start time, then one claim; reports the id or null. */
   async claim(backend) {
     await backend.queues.counts(args.queue); // warm the listener before the start line
@@ -44,7 +66,7 @@ const tasks = {
 
 const state = await openState({ config, env: {} });
 try {
-  await tasks[task](state.backend);
+  await tasks[task](state.backend, state);
 } finally {
   await state.close();
 }

@@ -57,6 +57,11 @@ export class NativeStore {
     };
   }
 
+  /** Kills every worker of this store with SIGKILL (no cleanup runs in them). */
+  killAll(): void {
+    for (const child of this.#children) child.kill('SIGKILL');
+  }
+
   async dispose(): Promise<void> {
     for (const child of this.#children) child.kill('SIGKILL');
     await Promise.all(this.#clients.map((c) => c.close()));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { entryName, keyOfEntryName } from '../src/codec.js';
 import { childName, escapeName, keyOfChild, unescapeName } from '../src/paths.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:@+=,/';
@@ -26,5 +27,27 @@ describe('key to database path mapping', () => {
 
   it('ignores child names that are not ours', () => {
     expect(keyOfChild('plain')).toBeUndefined();
+  });
+});
+
+describe('entry names (codec.ts)', () => {
+  const keys = ['0', '1', '10', '2', 'a', 'a+b', 'a,b', 'a-b', 'a.b', 'a/b', 'a0', 'a:b', 'a=b', 'a@b', 'aA', 'a_b', 'ab', 'a', 'a/', '@q', ALPHABET, '+', ',', '-', '.', '/'];
+
+  it('keep the code-unit order of the keys, prefixes included', () => {
+    const byKey = [...new Set(keys)].sort();
+    const byName = [...new Set(keys)].sort((x, y) => (entryName(x) < entryName(y) ? -1 : entryName(x) > entryName(y) ? 1 : 0));
+    expect(byName).toEqual(byKey);
+  });
+
+  it('are reversible, legal, one character per key character and never integers', () => {
+    for (const key of keys) {
+      const name = entryName(key);
+      expect(keyOfEntryName(name)).toBe(key);
+      // eslint-disable-next-line no-control-regex -- the characters a Realtime Database name may not hold
+      expect(name).not.toMatch(/[.#$[\]/\u0000-\u001f\u007f]/);
+      expect(name.length).toBe(key.length + 1);
+      expect(name).not.toMatch(/^-?\d+$/);
+    }
+    expect(keyOfEntryName('plain')).toBeUndefined();
   });
 });
