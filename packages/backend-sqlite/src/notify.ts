@@ -17,7 +17,7 @@
  * watch the OS dropped.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, utimesSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, mkdirSync, openSync, utimes, watch, type FSWatcher } from 'node:fs';
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
 import type { Scope } from './scope.js';
 import type { WalWatcher } from './watch.js';
@@ -72,24 +72,25 @@ export function bellName(namespace: string, kind: 'queue' | 'log', name: string)
 }
 
 /**
- * Rings a topic's bell for the other processes: bumps the file's times (an inotify IN_ATTRIB),
- * creating it (and its directory, 0700) the first time. Best effort: a bell that cannot be rung
- * leaves the waiters to their fallback re-check.
+ * Rings a topic's bell for the other processes: bumps the file's times (an inotify IN_ATTRIB seen
+ * by every watcher of the directory). Only listeners make bells (see {@link makeBell}), so a
+ * topic nobody waits on costs one failed call and leaves no file. Asynchronous (on libuv's
+ * thread pool) so that the enqueue or append that rings pays neither the syscall nor, when there
+ * is no bell, a thrown error; a bell that cannot be rung leaves the waiters to their re-check.
  */
 function ring(dir: string, bell: string): void {
-  const path = `${dir}/${bell}`;
   const now = new Date();
-  try {
-    utimesSync(path, now, now);
-    return;
-  } catch {
-    // missing: made below
-  }
+  utimes(`${dir}/${bell}`, now, now, () => undefined);
+}
+
+/** Makes a listener's bell file (and the directory, 0700); false when that fails. */
+function makeBell(dir: string, bell: string): boolean {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    closeSync(openSync(path, 'a', 0o600));
+    closeSync(openSync(`${dir}/${bell}`, 'a', 0o600));
+    return true;
   } catch {
-    // no bell: the fallback re-check still runs
+    return false;
   }
 }
 
@@ -128,9 +129,12 @@ export class SqliteNotify implements NativeNotify {
       state = { topic, callbacks: new Set(), last: undefined, dueTimer: undefined, dueAt: Infinity, bell: undefined };
       this.#topics.set(key, state);
       const namespace = this.scope()?.namespace;
-      if (namespace !== undefined) {
+      const dir = bellDirOf(this.databasePath);
+      if (namespace !== undefined && dir !== undefined) {
         state.bell = bellName(namespace, topic.kind, topic.name);
         this.#byBell.set(state.bell, key);
+        // Made before the caller's next look (core checks again after listen), so no ring is missed.
+        makeBell(dir, state.bell);
       }
       this.#read(state);
     }
@@ -179,8 +183,10 @@ export class SqliteNotify implements NativeNotify {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       // persistent: false, so a waiter alone never keeps the process alive.
-      const bells = watch(dir, { persistent: false }, (_event, filename) => {
+      const bells = watch(dir, { persistent: false }, (event, filename) => {
         if (filename === null || filename === undefined) return this.#check();
+        // A ring is a 'change' (times bumped); 'rename' is a bell being made or removed.
+        if (event !== 'change') return;
         const key = this.#byBell.get(String(filename));
         if (key !== undefined) this.#wakeLocal(key);
       });

@@ -35,7 +35,10 @@ export interface QueueStatements {
   wake: Database.Statement<unknown[], number>;
   /** (namespace, queue, seq, state, priority, dueAt, enqueuedAt, payload). */
   insert: Database.Statement<unknown[]>;
-  /** (namespace, queue, namespace, queue, now) → 1 when a claim may find something (a read, no write lock). */
+  /**
+   * (namespace, queue, namespace, queue, now) → what a claim may find (a read, no write lock):
+   * 0 nothing, +1 a waiting job, +2 a timed job that came due.
+   */
   anyClaimable: Database.Statement<unknown[], number>;
   /** (namespace, queue, namespace, queue, now, limit): due timed jobs back to waiting. */
   returnDue: Database.Statement<unknown[]>;
@@ -90,7 +93,7 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
     ),
     anyClaimable: one(
       `SELECT EXISTS (SELECT 1 FROM queue_jobs WHERE namespace = ? AND queue = ? AND state = 0)
-           OR EXISTS (SELECT 1 FROM queue_jobs WHERE namespace = ? AND queue = ? AND state IN (1, 2) AND due_at <= ?)`,
+           + 2 * EXISTS (SELECT 1 FROM queue_jobs INDEXED BY queue_timed WHERE namespace = ? AND queue = ? AND state IN (1, 2) AND due_at <= ?)`,
     ),
     returnDue: db.prepare(
       `UPDATE queue_jobs SET state = 0, due_at = NULL
@@ -167,8 +170,11 @@ export class SqliteQueues implements NativeQueues {
     return this.run((s) => {
       const now = Date.now();
       // Nothing waiting and nothing due: answer without taking the write lock (idle waiters).
-      if (s.qs.anyClaimable.get(s.namespace, queue, s.namespace, queue, now) !== 1) return null;
-      return s.immediate(() => claimIn(s, queue, options, Date.now()));
+      const found = s.qs.anyClaimable.get(s.namespace, queue, s.namespace, queue, now) ?? 0;
+      if (found === 0) return null;
+      // Nothing due a moment ago: the claim skips returning timed jobs (one statement fewer in the
+      // write lock); one coming due meanwhile is returned by the next claim, woken by its timer.
+      return s.immediate(() => claimIn(s, queue, options, Date.now(), (found & 2) !== 0));
     });
   }
 
@@ -258,9 +264,9 @@ export class SqliteQueues implements NativeQueues {
 }
 
 /** The claim itself, inside the write transaction. */
-function claimIn(s: Scope, queue: string, options: { leaseMs: number; maxAttempts?: number }, now: number): ClaimedJob | null {
+function claimIn(s: Scope, queue: string, options: { leaseMs: number; maxAttempts?: number }, now: number, due = true): ClaimedJob | null {
   const q = s.qs;
-  q.returnDue.run(s.namespace, queue, s.namespace, queue, now, RETURN_LIMIT);
+  if (due) q.returnDue.run(s.namespace, queue, s.namespace, queue, now, RETURN_LIMIT);
   for (;;) {
     const best = q.best.get(s.namespace, queue);
     if (best === undefined) return null;
