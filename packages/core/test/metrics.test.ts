@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidValueError } from '../src/errors.js';
 import { audit, auditLock, AUDIT_LOG } from '../src/metrics/audit.js';
-import { metricsOf } from '../src/metrics/metrics.js';
+import { TIME_ONE_CALL_IN, metricsOf } from '../src/metrics/metrics.js';
 import { openState, type OpenStateOptions } from '../src/open-state.js';
 import type { StateClient } from '../src/client.js';
 
@@ -31,6 +31,26 @@ describe('metrics at the backend boundary', () => {
     expect(write.buckets.reduce((a, b) => a + b, 0)).toBe(2);
     expect(write.p99Ms).not.toBeNull();
     expect(snap.ops.find((o) => o.op === 'read')!.calls).toBe(1);
+  });
+
+  it('counts every call and error exactly while timing only a sample: the histogram still adds up to the calls', async () => {
+    const state = await client();
+    await state.write('tasks/n', 0);
+    for (let i = 0; i < 1_000; i++) await state.read('tasks/n');
+    for (let i = 0; i < 100; i++) await expect(state.write('tasks/n', i, { ifVersion: 99 })).rejects.toMatchObject({ code: 'CONFLICT' });
+    const snap = metricsOf(state)!.snapshot();
+    const read = snap.ops.find((o) => o.op === 'read')!;
+    expect(read.calls).toBe(1_000);
+    expect(read.errors).toBe(0);
+    const timed = read.buckets.reduce((a, b) => a + b, 0);
+    // Untimed calls are stood for by the sampled ones: at most one sampling interval behind.
+    expect(timed).toBeLessThanOrEqual(1_000);
+    expect(timed).toBeGreaterThan(1_000 - TIME_ONE_CALL_IN);
+    expect(read.p50Ms).not.toBeNull();
+    const write = snap.ops.find((o) => o.op === 'write')!;
+    expect(write.calls).toBe(101);
+    expect(write.errors).toBe(100);
+    expect(write.errorsByCode).toEqual({ CONFLICT: 100 });
   });
 
   it('counts lock acquisitions, contended attempts and releases per prefix, and lists held leases', async () => {

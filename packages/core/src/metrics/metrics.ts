@@ -39,7 +39,8 @@ export class OpStats {
    */
   readonly buckets = new Float64Array(LATENCY_BUCKETS_MS.length + 1);
   #warm = TIMED_FIRST_CALLS;
-  #untilTimed = 0;
+  /** Calls left until the next timed one, which stands for itself and the untimed ones before it. */
+  #untilTimed = TIME_ONE_CALL_IN;
   /** The weight of the calls timed so far (what the buckets add up to). */
   #timedWeight = 0;
 
