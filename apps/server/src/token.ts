@@ -42,12 +42,15 @@ export function resolveToken(env: NodeJS.ProcessEnv, file: string): { token: str
   }
 }
 
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+/** The expected token's digest, kept: one hash per request instead of two (the profile showed them). */
+let expectedDigest: { token: string; digest: Buffer } | undefined;
+
 /** Constant-time check of a presented token (hashes first, so lengths never leak either). */
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
   if (presented === undefined) return false;
-  const a = createHash('sha256').update(expected).digest();
-  const b = createHash('sha256').update(presented).digest();
-  return timingSafeEqual(a, b);
+  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: sha256(expected) };
+  return timingSafeEqual(expectedDigest.digest, sha256(presented));
 }
 
 /** The token of an `Authorization: Bearer …` header. */
