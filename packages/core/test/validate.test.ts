@@ -57,12 +57,14 @@ describe('values', () => {
   it('refuses what JSON cannot round-trip whether the cheap check or the naming walk finds it', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
+    const sparse: unknown[] = [1];
+    sparse[2] = 3;
     let deep: unknown = 1;
     for (let i = 0; i < 200; i++) deep = [deep];
     expect(serializeValue(deep, 10_000)).toBe(JSON.stringify(deep));
     for (const [value, reason] of [
       [cyclic, /value\.self: expected a value without cycles/],
-      [[1, , 3], /value\[1\]: expected no holes/],
+      [sparse, /value\[1\]: expected no holes/],
       [{ a: undefined }, /value\.a: expected a JSON value/],
       [{ [Symbol('s')]: 1 }, /expected no symbol keys/],
       [{ n: Infinity }, /value\.n: expected a finite number/],
