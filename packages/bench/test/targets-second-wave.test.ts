@@ -104,9 +104,27 @@ describe('the targets of issues 13 and 15, judged from a synthetic run', () => {
 
   it('every target names a tracker issue of the second wave or the first, and units fit the kind', () => {
     const issues = new Set(TARGETS.map((t) => t.issue));
-    for (const issue of issues) expect([3, 4, 6, 13, 15, 17]).toContain(issue);
+    for (const issue of issues) expect([3, 4, 6, 13, 15, 16, 17, 19]).toContain(issue);
     for (const t of judged) expect(t.unit).toBeDefined();
     const ids = TARGETS.map((t: TargetSpec) => `${t.backend}/${t.name}`);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("issue 16's server targets judge the named subject: ours-http ÷ http-bare, and ours-http's own p99", () => {
+    const server: CaseResult[] = [
+      row('redis', 'http-read', 'ours', 20_000),
+      row('redis', 'http-read', 'ours-http', 8_000, { latency: { ...series(1.5), p50: 1 } }),
+      row('redis', 'http-read', 'http-bare', 10_000),
+      row('redis', 'http-write', 'ours-http', 7_000, { latency: { ...series(2.5), p50: 1 } }),
+      row('redis', 'http-write', 'http-bare', 10_000),
+      row('redis', 'wake-claim', 'ours-http', 100, { latency: series(1.9) }),
+    ];
+    const by = new Map(judgeTargets(server, ['redis']).filter((t) => t.issue === 16).map((t) => [t.name, t]));
+    expect(by.get('HTTP read vs a bare Fastify route')).toMatchObject({ measured: 0.8, verdict: 'met', rule: 'http-read: ours-http/http-bare ≥ 0.8' });
+    expect(by.get('HTTP write vs a bare Fastify route')).toMatchObject({ measured: 0.7, verdict: 'not met' });
+    expect(by.get('HTTP read p99')).toMatchObject({ measured: 1.5, verdict: 'met', rule: 'http-read: ours-http p99 < 2 ms' });
+    expect(by.get('HTTP write p99')).toMatchObject({ measured: 2.5, verdict: 'not met' });
+    expect(by.get('blocked claim woken p99')).toMatchObject({ measured: 1.9, verdict: 'met' });
+    expect(by.get('SSE subscriber woken p99')).toMatchObject({ verdict: 'not measured' });
   });
 });
