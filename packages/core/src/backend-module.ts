@@ -156,6 +156,8 @@ export function findBackendModule(name: string, baseDir: string, source: string)
   if (known) return known;
   const found = locate(name, baseDir);
   if (!found) throw notInstalled(name, source);
+  const cached = required.get(found.path);
+  if (cached) return cached;
   const require = createRequire(import.meta.url);
   let ns: unknown;
   try {
@@ -163,8 +165,18 @@ export function findBackendModule(name: string, baseDir: string, source: string)
   } catch (error) {
     throw new InvalidConfigError(source, 'communication.backend', `cannot load ${found.pkg}: ${(error as Error).message} (open it with openState() or loadBackendModule(), which import it)`, { cause: error });
   }
-  return remember(name, moduleOf(ns, found.pkg, source));
+  const module = moduleOf(ns, found.pkg, source);
+  required.set(found.path, module);
+  return module;
 }
+
+/**
+ * Modules `require()`d for `loadConfig()`. Kept apart from the registry, which only `import()`
+ * and `registerBackend` fill: under Node both give the same module instance, but a test runner
+ * with its own module graph (vitest) would otherwise hand `openState()` a second copy of the
+ * backend and of core, whose error classes the caller's `instanceof` does not know.
+ */
+const required = new Map<string, BackendModule<never>>();
 
 /**
  * Finds the module of `name` with `import()`: registered, or imported from the installed package
