@@ -58,9 +58,9 @@ export async function withState<T>(ctx: CommandContext, fn: (state: StateClient)
 }
 
 /**
- * Opens the client with the backend imported here, by a literal name, rather than by core's
- * `import(name)`: the bundler (scripts/bundle.mjs) then puts each backend in its own chunk that
- * shares the CLI's one copy of core, and only the configured backend is loaded.
+ * Opens the client with the configured first-party backend imported here, by a literal name,
+ * rather than by core's `import(name)`: the bundler (scripts/bundle.mjs) then puts each backend in
+ * its own chunk that shares the CLI's one copy of core, and only the configured backend is loaded.
  */
 export async function openState(ctx: CommandContext): Promise<StateClient> {
   const { openState: open } = await import('@agent-state/core');
@@ -68,19 +68,23 @@ export async function openState(ctx: CommandContext): Promise<StateClient> {
 }
 
 /**
- * What `openState()` receives for this context: where project.yml is, and the configured
- * first-party backend created from the CLI's own chunk (see {@link openState}). `serve` and
- * `mcp` hand the same to the server.
+ * What `openState()` receives for this context: where project.yml is. The configured backend's
+ * module, when it is one the CLI bundles, is registered with core first (so core checks the
+ * settings with it and creates the backend from the CLI's chunk); any other name, a package
+ * named in full included, goes through core's loader (a dynamic `import()` of the installed
+ * package). `serve` and `mcp` hand the same to the server.
  */
 export async function openStateOptions(ctx: CommandContext): Promise<OpenStateOptions> {
-  const { loadConfig } = await import('@agent-state/core');
+  const { configuredBackend, registerBackend } = await import('@agent-state/core');
   const where = { cwd: ctx.cwd, env: ctx.env, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
-  const config = loadConfig(where);
-  const load = BACKENDS[config.backend as keyof typeof BACKENDS] as (() => Promise<BackendModule>) | undefined;
-  if (load === undefined) return where;
-  // openState() validates the config again (measured: under 1 ms once yaml and zod are loaded).
-  return { ...where, backend: (await load()).createBackend(config) };
+  const { backend } = configuredBackend(where);
+  const short = backend.startsWith(FIRST_PARTY_SCOPE) ? backend.slice(FIRST_PARTY_SCOPE.length) : backend;
+  const load = BACKENDS[short as keyof typeof BACKENDS] as (() => Promise<{ backendModule: BackendModule<never> }>) | undefined;
+  if (load !== undefined) registerBackend((await load()).backendModule, `${FIRST_PARTY_SCOPE}${short}`);
+  return where;
 }
+
+const FIRST_PARTY_SCOPE = '@agent-state/backend-';
 
 /** The first-party backends the CLI ships with (any other name goes through core's loader). */
 const BACKENDS = {
@@ -89,4 +93,4 @@ const BACKENDS = {
   redis: () => import('@agent-state/backend-redis'),
   firebase: () => import('@agent-state/backend-firebase'),
   postgres: () => import('@agent-state/backend-postgres'),
-} satisfies Record<string, () => Promise<BackendModule>>;
+} satisfies Record<string, () => Promise<{ backendModule: BackendModule<never> }>>;
