@@ -1,5 +1,5 @@
 import {
-  BACKEND_NAMES,
+  InvalidConfigError,
   loadConfig,
   openState,
   type CommunicationConfigInput,
@@ -10,7 +10,10 @@ import { MigrateError } from '../errors.js';
 
 /** How the command line names one side of a migration. */
 export interface EndpointSpec {
-  /** A backend name (`file`, `sqlite`, `redis`, `firebase`); its settings come from the config file. */
+  /**
+   * A backend name (`file`, `sqlite`, `redis`, `firebase`, `postgres`, or any installed backend
+   * package named in full); its settings come from the config file.
+   */
   backend?: string;
   /** Another YAML file to take the `communication` block from (default: project.yml found from cwd). */
   configFile?: string;
@@ -39,18 +42,28 @@ export interface EndpointId {
 
 /** Resolves a side from project.yml (or another YAML file), overriding the backend and namespace. */
 export function resolveEndpoint(spec: EndpointSpec, cwd: string, env: NodeJS.ProcessEnv = process.env): Endpoint {
-  if (spec.backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(spec.backend)) {
-    const known = BACKEND_NAMES.filter((b) => b !== 'memory').join(', ');
-    throw new MigrateError('CONFIG', `unknown backend ${JSON.stringify(spec.backend)} (expected one of ${known})`);
-  }
   // COMMUNICATION_BACKEND is core's own override: going through it validates the settings the
-  // chosen backend needs (e.g. firebase's project_id) exactly as opening the project would.
+  // chosen backend needs (e.g. firebase's project_id) exactly as opening the project would, with
+  // the backend's own module (core finds it: a first-party name or any installed package).
   const overridden = { ...env, ...(spec.backend !== undefined && { COMMUNICATION_BACKEND: spec.backend }) };
-  const resolved: ResolvedConfig = loadConfig({
-    cwd,
-    env: overridden,
-    ...(spec.configFile !== undefined && { configFile: spec.configFile }),
-  });
+  let resolved: ResolvedConfig;
+  try {
+    resolved = loadConfig({
+      cwd,
+      env: overridden,
+      ...(spec.configFile !== undefined && { configFile: spec.configFile }),
+    });
+  } catch (error) {
+    const aboutBackend = error instanceof InvalidConfigError && (error.path === 'communication.backend' || error.path === 'COMMUNICATION_BACKEND');
+    if (spec.backend !== undefined && aboutBackend) {
+      throw new MigrateError(
+        'CONFIG',
+        `unknown backend ${JSON.stringify(spec.backend)} (expected one of ${FIRST_PARTY.join(', ')}), or an installed backend package named in full: ${error.problem}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
   const namespace = spec.namespace ?? resolved.namespace;
   const label = spec.configFile !== undefined ? baseLabel(spec.configFile, spec.backend) : resolved.backend;
   return {
@@ -61,6 +74,9 @@ export function resolveEndpoint(spec: EndpointSpec, cwd: string, env: NodeJS.Pro
     config: { backend: resolved.backend, namespace, settings: { ...resolved.settings } } as CommunicationConfigInput,
   };
 }
+
+/** The first-party backends, for messages (core finds any other installed backend package too). */
+const FIRST_PARTY = ['file', 'sqlite', 'redis', 'firebase', 'postgres'];
 
 /** Opens a state client on an endpoint; an unreachable store fails within its connect timeout. */
 export async function openEndpoint(endpoint: Endpoint, cwd: string): Promise<StateClient> {
