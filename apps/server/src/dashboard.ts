@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { auditActor, auditLock, audit, families, InvalidValueError, metricsOf, assertSegment, assertKey, type StateClient } from '@agent-state/core';
+import { backendOf } from '@agent-state/core/backend';
 import { HttpError } from './errors.js';
 import { SnapshotTaker, type Snapshot } from './snapshot.js';
 
@@ -151,7 +152,8 @@ export function registerDashboard(fastify: FastifyInstance, state: StateClient, 
     const { resource, token } = req.body as { resource: string; token: number };
     assertKey(resource, 'resource');
     // Any holder's lease when the backend lists them (the page shows them all), else this server's.
-    const listLocks = state.backend.listLocks?.bind(state.backend);
+    const backend = backendOf(state);
+    const listLocks = backend.listLocks?.bind(backend);
     const held = listLocks ? (await listLocks()).find((l) => l.resource === resource) : metricsOf(state)?.held.get(resource);
     if (!held || held.token !== token) {
       if (held) throw new InvalidValueError('token', token, `the lease on ${resource} has token ${held.token} now`);

@@ -5,6 +5,7 @@
  * mailbox traffic, log tails and op rates with p99. Read-only: only list/read/count calls.
  */
 import { families, metricsOf, type MetricsSnapshot, type StateClient } from '@agent-state/core';
+import { backendOf } from '@agent-state/core/backend';
 
 export interface DeadLetterView {
   id: string;
@@ -89,7 +90,8 @@ export class SnapshotTaker {
     const now = Date.now();
     const f = families(state);
     const metrics: MetricsSnapshot | undefined = metricsOf(state)?.snapshot();
-    const listLocks = state.backend.listLocks?.bind(state.backend);
+    const backend = backendOf(state);
+    const listLocks = backend.listLocks?.bind(backend);
     const [agents, queueNames, mailNames, logNames, stored] = await Promise.all([
       state.agents.list(),
       f.queues.names(),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LogRecord, NativeLogs, NativeQueues, QueueJobRecord, StateClient } from '@agent-state/core';
+import { backendOf } from '@agent-state/core/backend';
 import { canonicalJson } from './entries.js';
 import type { Scanner } from './scan.js';
 
@@ -20,8 +21,8 @@ export interface NativeFamilies {
 /** The native families a client's backend declares. */
 export function nativeFamiliesOf(state: StateClient): NativeFamilies {
   // The migration tool is a tool for the whole store: it reads the backend's native surface
-  // the way it reads its pages (`source.ts`).
-  const backend = state.backend;
+  // the way it reads its pages (`source.ts`), through core's documented subpath for tools.
+  const backend = backendOf(state);
   const declared = backend.capabilities.coordination ?? {};
   return {
     ...(declared.queues && backend.queues && { queues: backend.queues }),

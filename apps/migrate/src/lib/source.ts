@@ -1,4 +1,5 @@
 import type { Entry, StateClient } from '@agent-state/core';
+import { backendOf } from '@agent-state/core/backend';
 import { isMigrationKey } from './entries.js';
 
 const FIRST_PAGE = 256;
@@ -21,7 +22,7 @@ export async function* listNamespace(state: StateClient, after?: string): AsyncG
   let cursor = after;
   for (;;) {
     state.guard('list');
-    const page = await state.backend.list({ limit, ...(cursor !== undefined && { after: cursor }) });
+    const page = await backendOf(state).list({ limit, ...(cursor !== undefined && { after: cursor }) });
     let bytes = 0;
     for (const entry of page) {
       bytes += typeof entry.value === 'string' ? entry.value.length : JSON.stringify(entry.value).length;
