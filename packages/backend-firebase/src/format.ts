@@ -104,8 +104,7 @@ export class Meta {
       );
     }
     if (!found || found.fmt < STORE_FORMAT) {
-      const namespace = await connection.bounded(connection.ref(root).once('value'), 'open');
-      await meta.#upgrade(namespace, found?.fmt ?? 1);
+      await meta.#upgrade(await meta.#legacyEntries(), found?.fmt ?? 1);
     }
     return meta;
   }
@@ -130,10 +129,19 @@ export class Meta {
     this.#ref.off();
   }
 
-  async #upgrade(namespace: DataSnapshot, from: number): Promise<void> {
+  /**
+   * The old entries node, the only one an upgrade reads. Never the namespace node: on
+   * `firebase-server`, which ignores unlisten, a listen on it would stay and push the whole
+   * namespace to this client on every later write.
+   */
+  async #legacyEntries(): Promise<DataSnapshot> {
+    return this.#connection.bounded(this.#connection.ref(`${this.#root}/${LEGACY_ENTRIES}`).once('value'), 'open');
+  }
+
+  async #upgrade(legacy: DataSnapshot, from: number): Promise<void> {
     let max = 0;
     let count = 0;
-    namespace.child(LEGACY_ENTRIES).forEach((child) => {
+    legacy.forEach((child) => {
       const v: unknown = child.child('v').val();
       if (typeof v === 'number' && Number.isInteger(v)) max = Math.max(max, v);
       count++;
@@ -143,10 +151,10 @@ export class Meta {
     if (count > 0 && from < 2) await this.raise(max);
     let moved = 0;
     if (count > 0 && from < 2) {
-      moved = await movePortableCoordination(this.#connection, this.#root, nativePaths(this.#root), namespace);
-      namespace = await this.#connection.bounded(this.#connection.ref(this.#root).once('value'), 'open');
+      moved = await movePortableCoordination(this.#connection, this.#root, nativePaths(this.#root), legacy);
+      legacy = await this.#legacyEntries();
     }
-    const renamed = await this.#moveEntries(namespace);
+    const renamed = await this.#moveEntries(legacy);
     const upgraded = await runTransaction(this.#connection, this.#path, (raw) => {
       const m = asMeta(raw);
       if (m && m.fmt >= STORE_FORMAT) return { keep: true, result: false };
@@ -162,9 +170,9 @@ export class Meta {
   }
 
   /** Moves every node of `e/` to its order-keeping name under `k/` (see the module comment). */
-  async #moveEntries(namespace: DataSnapshot): Promise<number> {
+  async #moveEntries(entries: DataSnapshot): Promise<number> {
     const legacy: { name: string; value: unknown }[] = [];
-    namespace.child(LEGACY_ENTRIES).forEach((child) => {
+    entries.forEach((child) => {
       legacy.push({ name: child.key!, value: child.exportVal() as unknown });
     });
     for (let i = 0; i < legacy.length; i += MOVE_BATCH) {

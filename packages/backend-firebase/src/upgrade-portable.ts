@@ -31,11 +31,11 @@ interface Stored {
   u: number;
 }
 
-/** Moves every first-wave queue, channel and mailbox; returns how many items moved. */
-export async function movePortableCoordination(connection: Connection, root: string, native: NativePaths, namespace: DataSnapshot): Promise<number> {
+/** Moves every first-wave queue, channel and mailbox (from `entries`, the old entries node); returns how many items moved. */
+export async function movePortableCoordination(connection: Connection, root: string, native: NativePaths, entries: DataSnapshot): Promise<number> {
   const now = connection.now();
   const found: Stored[] = [];
-  namespace.child(LEGACY_ENTRIES).forEach((child) => {
+  entries.forEach((child) => {
     const key = child.key === null ? undefined : keyOfChild(child.key);
     const node = child.val() as { j?: unknown; v?: unknown; u?: unknown; x?: unknown } | null;
     if (key === undefined || !/^@(q|ch|mail)\//.test(key) || !node || typeof node.j !== 'string' || typeof node.v !== 'number') return;
