@@ -49,14 +49,17 @@ const heartbeat = setInterval(() => {
 /**
  * Runs `step`, again after a pause while the store answers BACKEND_UNAVAILABLE (a SQLite database
  * locked past its busy timeout by a hundred agents starting at once, a Redis reconnect), for up to
- * a minute; then the error stands. Every other error is thrown at once.
+ * a minute after the first failure; then the error stands. Every other error is thrown at once.
  */
 async function retrying(what, step) {
-  const deadline = performance.now() + 60_000;
+  // The minute runs from the first failure: a step that legitimately waited long (a dequeue or
+  // receive with waitMs, a lock wait) and then met a busy store still gets its retries.
+  let deadline;
   for (let pause = 50; ; pause = Math.min(1_000, pause * 2)) {
     try {
       return await step();
     } catch (error) {
+      deadline ??= performance.now() + 60_000;
       if (error?.code !== 'BACKEND_UNAVAILABLE' || stop.signal.aborted || performance.now() > deadline) throw error;
       process.stderr.write(`${agentId}: ${what}: ${error.message.split('\n')[0]}; retrying in ${pause} ms\n`);
       await sleep(pause);
