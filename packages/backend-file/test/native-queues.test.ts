@@ -208,7 +208,8 @@ describe('native queues', () => {
     const r = await runNode(`${openScript(dir)}
       for (let i = 1; i <= ${jobs}; i++) {
         await backend.queues.enqueue('wake', { json: String(i), priority: 0 });
-        const deadline = Date.now() + 5_000;
+        // Without a wake after the move nothing ever claims it; 20 s is room for a loaded machine.
+        const deadline = Date.now() + 20_000;
         for (;;) {
           const c = await backend.queues.counts('wake');
           if (c.waiting === 0 && c.inFlight === 0) break;
@@ -216,7 +217,7 @@ describe('native queues', () => {
           await new Promise((r) => setTimeout(r, 1));
         }
       }
-      await state.close();`, 120_000);
+      await state.close();`, 300_000);
     expect(errors).toEqual([]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -224,7 +225,7 @@ describe('native queues', () => {
     expect(wakes).toBeGreaterThanOrEqual(jobs);
     await stop();
     await state.close();
-  });
+  }, 300_000);
 
   it('a listener that comes before the queue exists is woken by another process enqueueing its first job', async () => {
     const dir = tempDir();
