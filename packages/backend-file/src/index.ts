@@ -1,5 +1,4 @@
 export { FileBackend, createFileBackend } from './file-backend.js';
-export { createBackend } from './create-backend.js';
-export { backendModule, backendModule as default } from './module.js';
+export { backendModule, backendModule as default, createBackend } from './module.js';
 export { DEFAULT_BACKUP_COUNT, DEFAULT_DIRECTORY_NAME, DEFAULT_DURABILITY } from './options.js';
 export type { Durability, FileBackendOptions, FileSettings } from './options.js';
