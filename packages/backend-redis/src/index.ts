@@ -4,7 +4,6 @@
 export { createRedisBackend } from './redis-backend.js';
 export type { RedisBackend } from './redis-backend.js';
 export type { RedisBackendOptions, RedisSettings } from './options.js';
-export { createBackend } from './create-backend.js';
-export { backendModule, backendModule as default } from './module.js';
+export { backendModule, backendModule as default, createBackend } from './module.js';
 export { storageCount } from './storage-count.js';
 export type { StorageCountOptions } from './storage-count.js';

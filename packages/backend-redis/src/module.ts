@@ -1,4 +1,5 @@
 /** The Redis backend's module: what `project.yml` (`backend: redis`) opens, and its settings. */
+import type { ResolvedConfig } from '@agent-state/core';
 import { defineBackend } from '@agent-state/core/backend';
 import { backendSettings } from './settings.js';
 import { optionsFromConfig, type RedisSettings } from './options.js';
@@ -12,3 +13,11 @@ export const backendModule = defineBackend<RedisSettings>({
   ...backendSettings,
   create: (settings, context) => new RedisBackend(optionsFromConfig(settings, context)),
 });
+
+/**
+ * The older entry point, kept for callers of the first wave: a resolved configuration in (its
+ * settings already checked by {@link backendModule}'s schema), a backend out.
+ */
+export function createBackend(config: ResolvedConfig): RedisBackend {
+  return backendModule.create(config.settings as RedisSettings, config) as RedisBackend;
+}
