@@ -171,7 +171,7 @@ export class FileBackend implements CommunicationBackend {
     return docs.map((doc, i) => toEntry(keys[i]!, doc, now));
   }
 
-  async write(key: string, _value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
+  async write(key: string, value: JsonValue, options: BackendWriteOptions): Promise<Entry> {
     const store = this.#s();
     this.#tick();
     return this.#underKey(key, options.fence, (files) => {
@@ -182,7 +182,9 @@ export class FileBackend implements CommunicationBackend {
       const version = live ? live.version + 1 : freshVersion(store, previous?.version);
       const expiresAt = options.ttlMs === undefined ? null : now + options.ttlMs;
       store.putDoc(files, encodeDoc(key, options.json, version, now, expiresAt), previous);
-      return makeEntry(key, JSON.parse(options.json) as JsonValue, version, now, expiresAt);
+      // `value` itself, as the other backends return it: core checked it is plain JSON and
+      // serialized it to `options.json`; parsing the text back would cost every write a parse.
+      return makeEntry(key, value, version, now, expiresAt);
     });
   }
 
