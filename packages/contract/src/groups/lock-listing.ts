@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LockLease } from '@agent-state/core';
+import { backendOf } from '@agent-state/core/backend';
 import { fixtureTest, type ContractTarget, type TestApi } from '../harness.js';
 
 /**
@@ -12,9 +13,10 @@ export function lockListingGroup(t: TestApi, target: ContractTarget): void {
   t.describe('lock listing', () => {
     fixtureTest(t, target, 'listLocks lists every live lease of every holder, sorted, and drops released and expired ones', async (f) => {
       const [a, b] = [await f.open(), await f.open()];
-      const list = b.backend.listLocks?.bind(b.backend);
+      const backend = backendOf(b);
+      const list = backend.listLocks?.bind(backend);
       if (!list) {
-        assert.equal(typeof b.backend.listLocks, 'undefined', 'listLocks is a function or absent');
+        assert.equal(typeof backend.listLocks, 'undefined', 'listLocks is a function or absent');
         return;
       }
       assert.deepEqual(await list(), [], 'a fresh store holds no lease');
