@@ -198,12 +198,13 @@ function remember(name: string, module: BackendModule<never>): BackendModule<nev
 }
 
 /**
- * The backend module a package's namespace exports: `backendModule`, the default export, or (the
- * older shape) a bare `createBackend(config)`, wrapped with no settings of its own.
+ * The backend module a package's namespace exports: `backendModule`, the default export, the
+ * namespace itself (`name`, `settings`, `create` as named exports), or (older shapes) a bare
+ * `createBackend(config)` or `create(settings, config)`, wrapped with no settings of their own.
  */
 export function moduleOf(ns: unknown, pkg: string, source: string): BackendModule<never> {
   const exports = (ns ?? {}) as Record<string, unknown>;
-  for (const candidate of [exports['backendModule'], exports['default']]) {
+  for (const candidate of [exports['backendModule'], exports['default'], exports]) {
     if (isModule(candidate)) return candidate;
   }
   const legacy = exports['createBackend'];
@@ -212,6 +213,14 @@ export function moduleOf(ns: unknown, pkg: string, source: string): BackendModul
       name: pkg,
       settings: (z) => z.object({}),
       create: (_settings, context) => (legacy as (c: ResolvedConfig) => CommunicationBackend)(context),
+    }) as BackendModule<never>;
+  }
+  const bare = exports['create'];
+  if (typeof bare === 'function') {
+    return defineBackend<Record<string, unknown>>({
+      name: pkg,
+      settings: (z) => z.object({}),
+      create: (settings, context) => (bare as (s: unknown, c: ResolvedConfig) => CommunicationBackend)(settings, context),
     }) as BackendModule<never>;
   }
   throw new InvalidConfigError(source, 'communication.backend', `${pkg} exports no backend module (expected \`backendModule\` or a default export { name, settings, create })`);
