@@ -21,7 +21,8 @@ Runs the agent-state contract suite against a backend and prints a conformance t
 
   --backend <module>   memory, file, sqlite, redis, postgres, firebase (first-party, through
                        core's loader), or a backend module: a path (./my-backend.js) or a
-                       package name, exporting createBackend(config) or create(settings, config)
+                       package name, exporting a backend module { name, settings, create }
+                       (backendModule or default) or createBackend(config)
   --config <file|text> YAML or JSON: a communication block ({ settings: { … } }) or a project.yml
                        with one; its settings go into every test's store (redis_url,
                        postgres_url, emulator_host, …); \${VAR} reads the environment
@@ -40,8 +41,13 @@ emulator: --config '{"settings":{"emulator_host":"127.0.0.1:9000"}}'.
 
 class UsageError extends Error {}
 
-/** Reads `--config`: a file path or inline YAML/JSON; returns its settings with `${VAR}` filled in. */
-export function readSettings(value: string | undefined, env: NodeJS.ProcessEnv = process.env): Settings {
+/**
+ * Reads `--config`: a file path or inline YAML/JSON; returns its settings with `${VAR}` filled in.
+ * For a first-party backend (`check`) they are checked now by core and the installed backends'
+ * settings schemas (each target adds what it needs, e.g. firebase's project id); a backend module's
+ * settings are checked by its own schema when it is loaded (still before any I/O).
+ */
+export function readSettings(value: string | undefined, env: NodeJS.ProcessEnv = process.env, check = true): Settings {
   if (value === undefined) return {};
   const text = existsSync(value) ? readFileSync(value, 'utf8') : value;
   let doc: unknown;
@@ -66,8 +72,8 @@ export function readSettings(value: string | undefined, env: NodeJS.ProcessEnv =
         : v,
     ]),
   );
-  // Validated by core's schema now, before any I/O, so a typo names the field.
-  loadConfig({ config: { settings: filled as Settings }, env: {} });
+  // Validated now, before any I/O, so a typo names the field.
+  if (check) loadConfig({ config: { settings: filled as Settings }, env: {} });
   return filled as Settings;
 }
 
@@ -130,8 +136,8 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       testTimeoutMs = Number(values.timeout);
       if (!Number.isInteger(testTimeoutMs) || testTimeoutMs <= 0) throw new UsageError(`--timeout ${values.timeout}: expected a positive whole number of ms`);
     }
-    const settings = readSettings(values.config);
     const firstParty = firstPartyName(values.backend);
+    const settings = readSettings(values.config, process.env, firstParty !== undefined);
     if (firstParty) {
       built = await firstPartyTarget(firstParty, { settings });
     } else {

@@ -2,7 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
 import { loadConfig, openState, usePortableCoordination } from '@agent-state/core';
+import { moduleOf, registerBackend } from '@agent-state/core/backend';
 import type { CommunicationBackend, CommunicationConfigInput, StateClient } from '@agent-state/core';
 
 /** The slice of a test runner the suite needs (vitest, jest and node:test all fit). */
@@ -44,8 +46,9 @@ export interface ContractTarget {
   portable?: boolean;
   /**
    * A backend module to open the store with instead of the one `config().backend` names: an
-   * absolute path or a package name whose module exports `createBackend(config)` (or
-   * `create(settings, config)`). Worker processes import it too, so it must be importable from
+   * absolute path or a package name exporting a backend module `{ name, settings, create }` (as
+   * `backendModule` or its default export) or the older `createBackend(config)`. Worker processes
+   * import it too, so it must be importable from
    * any directory (use an absolute path for a file).
    */
   backendModule?: string;
@@ -90,16 +93,19 @@ export async function openStore(
   return client;
 }
 
-/** Imports a backend module and creates a backend for `config` (not initialised). */
+/**
+ * Imports a backend module and creates a backend for `config` (not initialised). The module is
+ * taken the way core takes a package's (`backendModule`, the default export, or a bare
+ * `createBackend(config)`), registered with core under an alias of the specifier, and `config` is
+ * checked by core with the module's own settings schema before `create` runs.
+ */
 export async function createFromModule(specifier: string, config: CommunicationConfigInput): Promise<CommunicationBackend> {
-  const imported = (await import(specifier)) as Record<string, unknown> & { default?: Record<string, unknown> };
-  const resolved = loadConfig({ config, env: {} });
-  for (const mod of [imported, imported.default]) {
-    if (!mod || typeof mod !== 'object') continue;
-    if (typeof mod.createBackend === 'function') return (mod.createBackend as (c: typeof resolved) => CommunicationBackend)(resolved);
-    if (typeof mod.create === 'function') return (mod.create as (s: unknown, c: typeof resolved) => CommunicationBackend)(resolved.settings, resolved);
-  }
-  throw new Error(`backend module ${specifier} exports neither createBackend(config) nor create(settings, context)`);
+  const imported: unknown = await import(specifier);
+  const module = moduleOf(imported, specifier, 'config');
+  const alias = `contract-${createHash('sha256').update(specifier).digest('hex').slice(0, 12)}`;
+  registerBackend(module, alias);
+  const resolved = loadConfig({ config: { ...config, backend: alias }, env: {} });
+  return module.create(resolved.settings as never, resolved);
 }
 
 /**
