@@ -22,9 +22,24 @@ describe('bench server cases', () => {
   it('runs every workload through agent-state serve, the bare route and the library on one SQLite store, then stops the children', { timeout: 90_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), 'agent-state-server-bench-'));
     const store: BenchStoreRef = { backend: 'sqlite', root, namespace: 'bench-test' };
-    const http = await httpSubject.open(store);
-    const bare = await bareHttpSubject.open(store);
-    const library = await openState({ config: benchConfigFor(store), env: {} });
+    // Each child is stopped in the finally, whichever open failed.
+    let http: Awaited<ReturnType<typeof httpSubject.open>> | undefined;
+    let bare: Awaited<ReturnType<typeof bareHttpSubject.open>> | undefined;
+    let library: Awaited<ReturnType<typeof openState>> | undefined;
+    try {
+      http = await httpSubject.open(store);
+      bare = await bareHttpSubject.open(store);
+      library = await openState({ config: benchConfigFor(store), env: {} });
+      await exercise(http, bare, library);
+    } finally {
+      await library?.close();
+      await http?.close();
+      await bare?.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  async function exercise(http: Awaited<ReturnType<typeof httpSubject.open>>, bare: Awaited<ReturnType<typeof bareHttpSubject.open>>, library: Awaited<ReturnType<typeof openState>>): Promise<void> {
     const inProcess = {
       state: library,
       read: async (key: string) => (await library.read(key))?.value,
@@ -35,7 +50,7 @@ describe('bench server cases', () => {
         await job!.ack();
       },
     };
-    try {
+    {
       expect(await http.read('k/1')).toBeUndefined();
       await http.write('k/1', { v: 1 });
       expect(await http.read('k/1')).toEqual({ v: 1 });
@@ -71,13 +86,8 @@ describe('bench server cases', () => {
       for (let n = 0; n < 3; n++) {
         expect(await library.queue(`bench-wake-http-42-${n}`).counts()).toMatchObject({ waiting: 0, inFlight: 0 });
       }
-    } finally {
-      await library.close();
-      await http.close();
-      await bare.close();
-      rmSync(root, { recursive: true, force: true });
     }
-  });
+  }
 
   it('fails with a clear error when the server child cannot start', async () => {
     const root = mkdtempSync(join(tmpdir(), 'agent-state-server-bench-'));
