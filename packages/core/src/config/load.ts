@@ -77,8 +77,9 @@ export function findConfigFile(cwd: string): string | undefined {
  * Loads, substitutes, validates and resolves the configuration. The settings are checked by
  * core (its common ones) and by the configured backend's module, found synchronously: registered
  * (see `registerBackend`), or required from its installed package. Keys of another backend are
- * checked by its module when that module is known in this process, and otherwise accepted when they
- * are first-party setting names (a seed `project.yml` mixes every backend's keys).
+ * checked by its module when that module is loaded in this process or is an installed first-party
+ * package with a `./settings` export, and otherwise accepted when they are first-party setting
+ * names (a seed `project.yml` mixes every backend's keys). Any other key is an error.
  *
  * @throws InvalidConfigError naming the file, the field and the value, before any I/O.
  */
