@@ -160,10 +160,17 @@ export class StateClient implements AsyncDisposable {
    * @throws BackendUnavailableError
    * @throws StateClosedError
    */
-  async read<T extends JsonValue = JsonValue>(key: string): Promise<Entry<T> | null> {
-    this.guard('read');
-    assertKey(key);
-    return (await this.backend.read(key)) as Entry<T> | null;
+  read<T extends JsonValue = JsonValue>(key: string): Promise<Entry<T> | null> {
+    // Not an async function: the backend's own promise is returned (no extra frame and hop on
+    // the hottest call); every failure, a synchronous one included, is still a rejection.
+    try {
+      this.guard('read');
+      assertKey(key);
+      // Promise.resolve returns a native promise as it is, and makes anything else one.
+      return Promise.resolve(this.backend.read(key)) as Promise<Entry<T> | null>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /**
@@ -193,21 +200,26 @@ export class StateClient implements AsyncDisposable {
    * @throws BackendUnavailableError
    * @throws StateClosedError
    */
-  async write<T extends JsonValue>(key: string, value: T, options?: WriteOptions): Promise<Entry<T>> {
-    this.guard('write');
-    assertKey(key);
-    const json = serializeValue(value, this.config.maxValueBytes);
-    // A plain write (no options) builds one small object; no option checks to run.
-    if (options === undefined) return (await this.backend.write(key, value, { json })) as Entry<T>;
-    assertOptions(options, 'options', WRITE_OPTIONS);
-    assertExpectedVersion(options.ifVersion);
-    assertPositive(options.ttlMs, 'options.ttlMs');
-    const fence = this.#fence(options.fence);
-    const request: BackendWriteOptions = { json };
-    if (options.ifVersion !== undefined) request.ifVersion = options.ifVersion;
-    if (options.ttlMs !== undefined) request.ttlMs = options.ttlMs;
-    if (fence) request.fence = fence;
-    return (await this.backend.write(key, value, request)) as Entry<T>;
+  write<T extends JsonValue>(key: string, value: T, options?: WriteOptions): Promise<Entry<T>> {
+    // Not an async function, like read(): every failure is still a rejection.
+    try {
+      this.guard('write');
+      assertKey(key);
+      const json = serializeValue(value, this.config.maxValueBytes);
+      // A plain write (no options) builds one small object; no option checks to run.
+      if (options === undefined) return Promise.resolve(this.backend.write(key, value, { json })) as Promise<Entry<T>>;
+      assertOptions(options, 'options', WRITE_OPTIONS);
+      assertExpectedVersion(options.ifVersion);
+      assertPositive(options.ttlMs, 'options.ttlMs');
+      const fence = this.#fence(options.fence);
+      const request: BackendWriteOptions = { json };
+      if (options.ifVersion !== undefined) request.ifVersion = options.ifVersion;
+      if (options.ttlMs !== undefined) request.ttlMs = options.ttlMs;
+      if (fence) request.fence = fence;
+      return Promise.resolve(this.backend.write(key, value, request)) as Promise<Entry<T>>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /**
