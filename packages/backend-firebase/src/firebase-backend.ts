@@ -281,6 +281,10 @@ export class FirebaseBackend implements CommunicationBackend {
     return locks.releaseLock(this.#n(), this.#c(), this.#p(), lease);
   }
 
+  async listLocks(): Promise<LockLease[]> {
+    return locks.listLocks(this.#c(), this.#p());
+  }
+
   async commit(request: CommitRequest): Promise<void> {
     const connection = this.#c();
     if (request.writes.length === 0) {

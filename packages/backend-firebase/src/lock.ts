@@ -6,10 +6,10 @@
  * fenced write's commit holds the lock node's marker (transaction.ts), the lease does not change:
  * these steps wait for the commit, so a fenced write is never overtaken by a new holder.
  */
-import { assertLeaseHeld, leaseIsLive, type LockLease } from '@agent-state/core';
+import { assertLeaseHeld, leaseIsLive, type AcquiredLease, type LockLease } from '@agent-state/core';
 import type { Connection } from './connection.js';
-import { asLockNode, leaseOf, unmarked, type LockNode } from './nodes.js';
-import type { NamespacePaths } from './paths.js';
+import { asLockNode, leaseOf, splitMarker, unmarked, type LockNode } from './nodes.js';
+import { keyOfChild, type NamespacePaths } from './paths.js';
 import type { Nodes } from './transaction.js';
 
 /** One attempt to take `resource`: a new lease, or `null` while a live one exists. */
@@ -19,15 +19,43 @@ export function tryLock(
   paths: NamespacePaths,
   resource: string,
   options: { ttlMs: number; owner: string },
-): Promise<LockLease | null> {
+): Promise<AcquiredLease | null> {
   const path = paths.lock(resource);
-  return nodes.onNode<LockLease | null>(path, (raw, now) => {
+  return nodes.onNode<AcquiredLease | null>(path, (raw, now) => {
     const location = `${connection.target}/${path}`;
     const node = asLockNode(unmarked(raw, path, location), location);
-    if (leaseIsLive(leaseOf(resource, node), now)) return { keep: true, result: null };
+    const current = leaseOf(resource, node);
+    if (leaseIsLive(current, now)) return { keep: true, result: null };
     const next: LockNode = { c: (node?.c ?? 0) + 1, o: options.owner, x: now + options.ttlMs };
-    return { next, result: { resource, owner: options.owner, token: next.c, expiresAt: next.x! } };
+    const lease: AcquiredLease = { resource, owner: options.owner, token: next.c, expiresAt: next.x! };
+    // The node still named a holder (a release clears it): its lease ran out. A takeover, audited by core.
+    if (current && current.owner !== options.owner) lease.replaced = current;
+    return { next, result: lease };
   });
+}
+
+/**
+ * Every live lease of the namespace (estimated server time): one read of the locks node. A node
+ * held by a commit's marker is read through it (the lease does not change while it is held).
+ * Damaged nodes are skipped: the listing is for dashboards; `tryLock` reports them.
+ */
+export async function listLocks(connection: Connection, paths: NamespacePaths): Promise<LockLease[]> {
+  const snapshot = await connection.bounded(connection.ref(paths.locks).once('value'), 'listLocks');
+  const all = (snapshot.val() ?? {}) as Record<string, unknown>;
+  const now = connection.now();
+  const leases: LockLease[] = [];
+  for (const [name, raw] of Object.entries(all)) {
+    const resource = keyOfChild(name);
+    if (resource === undefined) continue;
+    const location = `${connection.target}/${paths.locks}/${name}`;
+    try {
+      const lease = leaseOf(resource, asLockNode(splitMarker(raw, location).body, location));
+      if (lease && leaseIsLive(lease, now)) leases.push(lease);
+    } catch {
+      // A damaged node: not listed.
+    }
+  }
+  return leases.sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
 }
 
 /** Moves the lease end to now + ttlMs; `LockLostError` unless `lease` is the live lease. */
