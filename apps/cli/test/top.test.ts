@@ -34,6 +34,28 @@ describe('agent-state top', () => {
     expect(r.stdout).toContain('compiled');
   });
 
+  it('--once lists every lease held in the store, one held by another client included, and none once released', async () => {
+    project = makeProject('sqlite');
+    const holder = await openState({ cwd: project.dir, env: {} });
+    try {
+      const lease = await holder.lock('deploy/prod', { ttlMs: 60_000 });
+      const r = await project.cli(['top', '--once']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/LOCKS HELD \(1\)\s+every holder/);
+      expect(r.stdout).toMatch(new RegExp(`deploy/prod\\s+${lease.owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+${lease.token}\\s+\\d`));
+      expect(r.stdout).not.toContain('through this process');
+      await lease.release();
+      const after = await project.cli(['top', '--once']);
+      expect(after.code).toBe(0);
+      expect(after.stdout).toMatch(/LOCKS HELD \(0\)\s+every holder/);
+      expect(after.stdout).toContain('none held');
+      expect(after.stdout).not.toContain('deploy/prod');
+    } finally {
+      await holder.close();
+    }
+  });
+
   it('refreshing: ends on q (and at the end of stdin), exit 0', async () => {
     project = makeProject('file');
     await seed(project.dir);

@@ -1,7 +1,8 @@
 /**
  * `agent-state top`: the dashboard's picture in the terminal, refreshing like `top` (q or Ctrl-C
  * quits), or once with `--once`. Opens the store itself, or with `--url` reads a running
- * server's `/dashboard/snapshot` (which knows the leases held through that server).
+ * server's `/dashboard/snapshot`. Either way the locks panel lists every lease held in the store
+ * (`backend.listLocks()`, as the dashboard), or only this process's where a backend cannot list them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

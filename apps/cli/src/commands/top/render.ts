@@ -62,8 +62,10 @@ export function render(s: Snapshot, options: { color: boolean; width?: number })
     );
   const dead = s.queues.flatMap((q) => q.deadLetters.map((d) => [q.name, d.id, String(d.attempts), short(d.payload, 50)]));
   if (dead.length > 0) out.push('', title(`DEAD LETTERS (${dead.length})`), ...table(['queue', 'job', 'attempts', 'payload'], dead).map((l) => `  ${l}`));
-  out.push('', title(`LOCKS HELD (${s.locks.length})`));
-  if (s.locks.length === 0) out.push(dim('  none held through this process'));
+  // Every holder's leases when the backend lists them (lockSource 'store'), else only this process's.
+  const everyHolder = s.lockSource === 'store';
+  out.push('', `${title(`LOCKS HELD (${s.locks.length})`)}  ${dim(everyHolder ? 'every holder' : 'through this process only: the backend cannot list its leases')}`);
+  if (s.locks.length === 0) out.push(dim(everyHolder ? '  none held' : '  none held through this process'));
   else out.push(...table(['resource', 'owner', 'token', 'left'], s.locks.map((l) => [l.resource, l.owner, String(l.token), age(l.leftMs)]), new Set([2, 3])).map((l) => `  ${l}`));
   if (s.contention.length > 0)
     out.push(...table(['prefix', 'acquired', 'contended', 'released', 'lost'], s.contention.map((x) => [x.prefix, String(x.acquired), String(x.contended), String(x.released), String(x.lost)]), new Set([1, 2, 3, 4])).map((l) => `  ${l}`));
