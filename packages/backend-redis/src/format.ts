@@ -12,9 +12,12 @@ import { movePortableCoordination } from './upgrade-portable.js';
 
 /**
  * The format this release writes. 1 = the first wave (no marker); 2 = the version floor and
- * the native queue and log layouts.
+ * the native queue and log layouts; 3 = every entry header carries the digest of its JSON text
+ * (`<version>:<updatedAt>:<expiresAt>:<digest>:<json>`), so scripts check an old value without
+ * parsing it. Format-2 entries stay readable (checked by a JSON parse until rewritten), so the
+ * upgrade from 2 is the marker alone; format-2 clients are refused by the marker.
  */
-export const STORE_FORMAT = 2;
+export const STORE_FORMAT = 3;
 
 /** Index members read per upgrade call: bounds how long one call holds the server. */
 const UPGRADE_PAGE = 1_000;
@@ -41,6 +44,12 @@ export async function checkFormat(ctx: ScriptContext, target: string): Promise<v
       );
     }
     if (code === 1) return;
+    if (code === 5) {
+      process.stderr.write(
+        `agent-state: upgraded the Redis store ${ctx.keys.base} at ${target} from format ${String(reply[1])} to format ${STORE_FORMAT} in place (entries written from now on carry a digest of their value; older entries stay readable)\n`,
+      );
+      return;
+    }
     if (code === 0) {
       after = String(reply[1]);
       max = Number(reply[2]);

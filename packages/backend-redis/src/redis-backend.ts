@@ -20,7 +20,7 @@ import {
 import { Cluster } from 'ioredis';
 import { Connection } from './connection.js';
 import { replyArray, type ScriptContext } from './context.js';
-import { decodeEntry } from './entry.js';
+import { decodeEntry, entryDigest } from './entry.js';
 import { ScriptError } from './error-code.js';
 import { BACKEND_NAME, corruptEntry, driverError, leaseLost } from './errors.js';
 import { checkFormat } from './format.js';
@@ -154,6 +154,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
         options.ifVersion ?? UNCONDITIONAL,
         options.ttlMs === undefined ? '' : wholeMs(options.ttlMs),
         fence ? leaseValue(fence) : '',
+        entryDigest(options.json),
       ]),
     ) as [number, number?, (number | null)?];
     const [code, second, expiresAt] = reply;

@@ -27,7 +27,7 @@ export async function repair(
     } else {
       stored = (await call(location, (client) => client.get(location))) ?? '';
       try {
-        decodeEntry(key, location, stored);
+        decodeEntry(key, location, stored, true);
         return { key, removed: false };
       } catch (error) {
         if (!(error instanceof CorruptDataError)) throw error;

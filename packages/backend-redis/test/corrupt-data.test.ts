@@ -59,6 +59,46 @@ describe('damaged data', () => {
     assert.equal(await admin.get(key('bad/ver')), 'x:1::1', 'never overwritten silently');
   });
 
+  it('format 3: a value that no longer has its digest is refused by every script even when it is still JSON (same length), and repair names it', async () => {
+    const written = await state.write('bad/digest', { n: 12 });
+    const stored = (await admin.get(key('bad/digest')))!;
+    const header = /^\d+:\d+::[0-9a-f]{16}:/.exec(stored)![0];
+    assert.equal(stored.slice(header.length), '{"n":12}', 'the header carries the digest, then the JSON');
+    const altered = `${header}{"n":13}`;
+    await admin.set(key('bad/digest'), altered);
+    // A read parses the JSON (its check) and does not hash; everything that would overwrite or
+    // remove the value compares the digest and refuses.
+    assert.deepEqual((await state.read('bad/digest'))?.value, { n: 13 });
+    await assert.rejects(state.write('bad/digest', 1), isCorrupt(key('bad/digest')));
+    await assert.rejects(state.write('bad/digest', 1, { ifVersion: written.version }), isCorrupt(key('bad/digest')));
+    await assert.rejects(state.delete('bad/digest'), isCorrupt(key('bad/digest')));
+    await assert.rejects(state.transaction((tx) => tx.write('bad/digest', 3)), isCorrupt(key('bad/digest')));
+    assert.equal(await admin.get(key('bad/digest')), altered, 'never overwritten');
+    await admin.set(key('bad/num'), `${header}13`);
+    await assert.rejects(state.increment('bad/num'), isCorrupt(key('bad/num')));
+    const report = await state.backend.repair!('bad/digest');
+    assert.equal(report.removed, true);
+    assert.match(report.damage ?? '', /digest/);
+    assert.ok((await state.write('bad/digest', 1)).version > written.version);
+    await admin.del(key('bad/num'));
+  });
+
+  it('format-2 entries (no digest) are still read, overwritten and checked by their JSON', async () => {
+    await admin.set(key('old/ok'), '4:1::{"a":1}');
+    await admin.zadd(`agent-state:{${ns}}:idx`, 0, 'old/ok');
+    assert.deepEqual(await state.read('old/ok'), { key: 'old/ok', value: { a: 1 }, version: 4, updatedAt: 1 });
+    assert.equal((await state.increment('old/n', 1)), 1);
+    await admin.set(key('old/n'), '2:1::41');
+    assert.equal(await state.increment('old/n', 1), 42);
+    assert.match((await admin.get(key('old/n')))!, /^3:\d+::[0-9a-f]{16}:42$/, 'rewritten in format 3');
+    assert.equal((await state.write('old/ok', 2, { ifVersion: 4 })).version, 5);
+    assert.match((await admin.get(key('old/ok')))!, /^5:\d+::[0-9a-f]{16}:2$/);
+    await admin.set(key('old/bad'), '2:1::{"torn":');
+    await assert.rejects(state.write('old/bad', 1), isCorrupt(key('old/bad')));
+    assert.equal(await admin.get(key('old/bad')), '2:1::{"torn":');
+    await state.backend.repair!('old/bad');
+  });
+
   it('repair of a value that is not JSON says so', async () => {
     await state.write('fix/me', 'good');
     await admin.set(key('fix/me'), '1:1::{not json');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ConflictError, InvalidConfigError, openState } from '@agent-state/core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it, vi } from 'vitest';
-import { encodeEntry } from '../src/entry.js';
+import { encodeEntry, encodeEntryV2 } from '../src/entry.js';
 import { STORE_FORMAT } from '../src/format.js';
 import { dropNamespace, freshNamespace, REDIS_URL } from './helpers/redis.js';
 
@@ -117,6 +117,35 @@ describe('store format and the in-place upgrade of first-wave stores', () => {
       stderr.mockRestore();
     }
     assert.match(said, /moved 1 first-wave queue\(s\) and 2 channel\/mailbox log\(s\)/);
+  });
+
+  it('a format-2 store is upgraded on open by its marker alone, said once on stderr; its entries stay readable and damage in them is still refused', async () => {
+    const ns = freshNamespace('format');
+    used.push(ns);
+    const base = `agent-state:{${ns}}:`;
+    await admin.hset(`${base}meta`, 'format', '2', 'floor', '7');
+    await admin.set(`${base}k:old`, encodeEntryV2(5, 1, undefined, '{"kept":true}'));
+    await admin.set(`${base}k:torn`, encodeEntryV2(6, 1, undefined, '{"torn":'));
+    await admin.zadd(`${base}idx`, 0, 'old', 0, 'torn');
+    const stderr = vi.spyOn(process.stderr, 'write');
+    let said: string[];
+    try {
+      await using first = await open(ns);
+      await using second = await open(ns);
+      said = stderr.mock.calls.map((c) => String(c[0])).filter((line) => line.includes('upgraded'));
+      assert.deepEqual((await second.read('old'))?.value, { kept: true });
+      await assert.rejects(first.write('torn', 1), (e: unknown) => e instanceof Error && e.name === 'CorruptDataError');
+      assert.equal(await admin.get(`${base}k:torn`), encodeEntryV2(6, 1, undefined, '{"torn":'), 'a damaged format-2 entry is left as is');
+      const rewritten = await first.write('old', { kept: 'again' }, { ifVersion: 5 });
+      assert.equal(rewritten.version, 6);
+      assert.equal(await admin.get(`${base}k:old`), encodeEntry(6, rewritten.updatedAt, undefined, '{"kept":"again"}'), 'rewritten with its digest');
+      assert.equal((await first.write('fresh', 1)).version, 8, 'the floor is kept');
+    } finally {
+      stderr.mockRestore();
+    }
+    assert.equal(said.length, 1, 'said once, by the client that upgraded');
+    assert.match(said[0]!, new RegExp(`from format 2 to format ${STORE_FORMAT}`));
+    assert.equal(await admin.hget(`${base}meta`, 'format'), String(STORE_FORMAT));
   });
 
   it('a store of a newer format is refused with INVALID_CONFIG naming both formats, and left untouched', async () => {

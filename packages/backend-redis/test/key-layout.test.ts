@@ -33,7 +33,7 @@ describe('key layout and settings', () => {
       `agent-state:{${ns}}:meta`,
     ]);
     const entry = (await state.read('tasks/42'))!;
-    assert.equal(await admin.get(`agent-state:{${ns}}:k:tasks/42`), `1:${entry.updatedAt}::{"status":"assigned"}`);
+    assert.equal(await admin.get(`agent-state:{${ns}}:k:tasks/42`), encodeEntry(1, entry.updatedAt, undefined, '{"status":"assigned"}'));
     assert.equal(await admin.get(`agent-state:{${ns}}:l:deploy`), `${lock.token} ${lock.owner}`);
     await lock.release();
     assert.equal(await admin.get(`agent-state:{${ns}}:f:deploy`), String(lock.token), 'the fencing counter outlives the lease');
@@ -155,7 +155,7 @@ describe('key layout and settings', () => {
       await state.write('mine', 1);
       await state.close();
       assert.equal(client.status, 'ready');
-      assert.match((await client.get(`agent-state:{${ns}}:k:mine`)) ?? '', /^1:\d+::1$/);
+      assert.match((await client.get(`agent-state:{${ns}}:k:mine`)) ?? '', /^1:\d+::356a192b7913b04c:1$/, 'format 3: the digest of "1" before the value');
     } finally {
       client.disconnect();
     }

@@ -22,7 +22,7 @@
     {-4, p}                   CORRUPT: KEYS[2 + p] holds a damaged entry (a read, a write or a
                               delete of it); nothing written
 
-  Entry format, clock, expiry and the version floor as in write-4.lua and delete-4.lua: a
+  Entry format (with the digest of each value, computed here by entryDigest), clock, expiry and the version floor as in write-4.lua and delete-4.lua: a
   delete raises the floor to the deleted version, a new key starts above the floor, a write
   with a TTL raises the floor to its own version.
 ]]
@@ -66,10 +66,10 @@ for j = 1, nWrites do
     local ttl = ARGV[base + 4]
     if ttl ~= '' then
       local expiresAt = now + tonumber(ttl)
-      redis.call('SET', key, nextVersion .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[base + 3], 'PXAT', expiresAt - 1)
+      redis.call('SET', key, nextVersion .. ':' .. now .. ':' .. expiresAt .. ':' .. entryDigest(ARGV[base + 3]) .. ':' .. ARGV[base + 3], 'PXAT', expiresAt - 1)
       if nextVersion > newFloor then newFloor = nextVersion end
     else
-      redis.call('SET', key, nextVersion .. ':' .. now .. '::' .. ARGV[base + 3])
+      redis.call('SET', key, nextVersion .. ':' .. now .. '::' .. entryDigest(ARGV[base + 3]) .. ':' .. ARGV[base + 3])
     end
     if version == 0 then redis.call('ZADD', KEYS[1], 0, member) end
   end

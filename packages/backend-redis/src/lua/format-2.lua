@@ -22,7 +22,9 @@
     ARGV[7] had entries    'finish' only: '1' when the scan found any entry
 
   Output:
-    {1}                    the store has this format (or an older one this client reads): ready
+    {1}                    the store has this format: ready
+    {5, format}            the store had the older `format` (2, which this client reads): the
+                           marker is set to ARGV[1]; ready
     {-8, format}           NEWER_FORMAT: the store was written by a newer release; untouched
     {0, last, max}         scan: a full page was read; call again with after = last, max = max
     {4, max, any}          scan: the index is read; max = the highest version of any entry,
@@ -35,6 +37,12 @@
 local format = redis.call('HGET', KEYS[1], 'format')
 if format then
   if tonumber(format) > tonumber(ARGV[1]) then return {-8, format} end
+  -- Format 2 -> 3 adds only the entry digest, and format-3 clients read format-2 entries: the
+  -- marker is the whole upgrade (it also refuses format-2 clients from now on).
+  if tonumber(format) < tonumber(ARGV[1]) then
+    redis.call('HSET', KEYS[1], 'format', ARGV[1])
+    return {5, format}
+  end
   return {1}
 end
 

@@ -6,7 +6,7 @@
   an expiry raises the floor to its new version, as a TTL write does.
 
   Input:
-    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   ('<ver>:<upd>:<exp>:<json>', see write-4.lua)
+    KEYS[1] entry key      <prefix>:{<ns>}:k:<key>   ('<ver>:<upd>:<exp>:<digest>:<json>', see write-4.lua)
     KEYS[2] index key      <prefix>:{<ns>}:idx
     KEYS[3] meta hash      <prefix>:{<ns>}:meta      (field 'floor': the version floor)
 
@@ -19,12 +19,21 @@
     {-5, json}             NOT_A_NUMBER: the stored value (json, also 'null') is not a number; left as is
     {-6}                   NOT_FINITE: the sum overflows to Infinity; left as is
 ]]
+--@include lib/entry.lua
+
 local stored = redis.call('GET', KEYS[1])
 local version = 0
 local current = 0
 local expiresAt = ''
 if stored then
-  local ver, exp, value = string.match(stored, '^(%d+):%d+:(%d*):(.*)$')
+  local ver, exp, digest, value = string.match(stored, '^(%d+):%d+:(%d*):(' .. string.rep('[0-9a-f]', 16) .. '):(.*)$')
+  if ver then
+    -- Format 3: a value that lost its digest is damaged (whatever it now looks like).
+    if entryDigest(value) ~= digest then return {-4} end
+  else
+    -- Format 2 (no digest): tonumber below is the check.
+    ver, exp, value = string.match(stored, '^(%d+):%d+:(%d*):(.*)$')
+  end
   version = tonumber(ver)
   if not version then return {-4} end
   expiresAt = exp
@@ -51,7 +60,7 @@ if json == '-0' then json = '0' end
 
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('SET', KEYS[1], (version + 1) .. ':' .. now .. ':' .. expiresAt .. ':' .. json, 'KEEPTTL')
+redis.call('SET', KEYS[1], (version + 1) .. ':' .. now .. ':' .. expiresAt .. ':' .. entryDigest(json) .. ':' .. json, 'KEEPTTL')
 if not stored then redis.call('ZADD', KEYS[2], 0, ARGV[1]) end
 if expiresAt ~= '' then
   local floor = tonumber(redis.call('HGET', KEYS[3], 'floor') or '0')

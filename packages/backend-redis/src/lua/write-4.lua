@@ -13,6 +13,8 @@
     ARGV[3] ifVersion      '' = unconditional, 'absent', or a version number
     ARGV[4] ttlMs          '' = no expiry, or a whole number of ms
     ARGV[5] fence          '' = unfenced, or '<token> <owner>' (the lease value it must match)
+    ARGV[6] digest         the first 16 hex digits of the SHA-1 of ARGV[2] (the client computes
+                           it, so the server hashes only the old value)
 
   Output:
     {version, updatedAt, expiresAt | false}   written
@@ -21,8 +23,9 @@
     {-3}                                      LEASE_TAKEN: another holder has the fence lease
     {-4}                                      CORRUPT: the stored entry is damaged, left as is
 
-  Entry format: '<version>:<updatedAt>:<expiresAt or empty>:<json>', so a read is one GET and
-  a script learns the version and checks the value with one GET (lib/entry.lua).
+  Entry format (3): '<version>:<updatedAt>:<expiresAt or empty>:<digest>:<json>', so a read is
+  one GET and a script learns the version and checks the old value with one GET and one SHA-1,
+  never a JSON parse (lib/entry.lua).
   Clock: updatedAt/expiresAt come from the server's TIME, so every client agrees on them.
   Expiry: PXAT expiresAt-1, because Redis drops a key when now > when and the contract
   says an entry is expired when expiresAt <= now; a key that exists is therefore live.
@@ -58,9 +61,9 @@ if ARGV[4] ~= '' then
   local expiresAt = now + tonumber(ARGV[4])
   floor = floor or tonumber(redis.call('HGET', KEYS[4], 'floor') or '0')
   if nextVersion > floor then redis.call('HSET', KEYS[4], 'floor', nextVersion) end
-  redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[2], 'PXAT', expiresAt - 1)
+  redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. ':' .. expiresAt .. ':' .. ARGV[6] .. ':' .. ARGV[2], 'PXAT', expiresAt - 1)
   return {nextVersion, now, expiresAt}
 end
 -- SET without PXAT also drops an earlier expiry, as a write without ttlMs must.
-redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. '::' .. ARGV[2])
+redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. '::' .. ARGV[6] .. ':' .. ARGV[2])
 return {nextVersion, now, false}
