@@ -19,6 +19,7 @@ export {
   DEFAULT_LOCK_TTL_MS,
 } from './config/load.js';
 export type { ResolvedConfig, LoadConfigOptions, ConfiguredBackend } from './config/load.js';
+export type { ConfigCacheOptions } from './config/cache.js';
 export { COMMON_SETTINGS, DEFAULT_BACKEND, FIRST_PARTY_SETTING_NAMES } from './config/schema.js';
 export type { BackendName, Settings, CommunicationConfigInput } from './config/schema.js';
 export {
