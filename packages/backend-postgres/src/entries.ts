@@ -175,18 +175,17 @@ export async function incrementEntry(c: Context, key: string, by: number): Promi
   });
 }
 
-/** Removes the entry of `key` whatever it holds (the only way past a damaged one); raises the floor. */
+/** Removes the entry of `key` if it is damaged (the only way past one), raising the floor; a sound or absent key is left alone. */
 export async function repairEntry(c: Context, key: string): Promise<RepairReport> {
   return c.db.tx(async (q) => {
     const now = await lockNames(q, c, [entryLockName(c.namespace, key)]);
-    const current = (await currentRows(q, c, [key], now)).get(key)!;
-    const row = current.row;
+    const row = (await currentRows(q, c, [key], now)).get(key)!.row;
     if (row === undefined) return { key, removed: false };
+    const damage = damageOf(row.value, row.checksum);
+    if (damage === undefined) return { key, removed: false };
     await q(c.sql.remove, [c.namespace, key]);
     await q(c.sql.notify, [c.channel, keyPayload(key)]);
-    const damage = damageOf(row.value, row.checksum);
-    if (damage !== undefined) return { key, removed: true, damage: `${rowLocation(c.target, c.namespace, key)}: ${damage}` };
-    return { key, removed: current.live };
+    return { key, removed: true, damage: `${rowLocation(c.target, c.namespace, key)}: ${damage}` };
   });
 }
 

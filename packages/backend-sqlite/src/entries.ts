@@ -132,19 +132,19 @@ export function incrementEntry(s: Scope, key: string, by: number, now: number): 
 }
 
 /**
- * Removes the entry of `key` whatever it holds (the only way past a damaged one) and says what
- * was wrong with it. The delete raises the version floor like any delete (schema trigger).
+ * Removes the entry of `key` if it is damaged (the only way past one) and says what was wrong
+ * with it; a sound or absent key is left alone. The delete raises the version floor like any
+ * delete (schema trigger).
  */
-export function repairEntry(s: Scope, key: string, now: number): RepairReport {
+export function repairEntry(s: Scope, key: string): RepairReport {
   return s.immediate(() => {
     const row = s.st.rawEntry.get(s.namespace, key);
     if (row === undefined) return { key, removed: false };
-    const [json, checksum, expiresAt] = row;
-    s.st.removeEntry.run(s.namespace, key);
+    const [json, checksum] = row;
     const damage = damageOf(json, checksum);
-    const live = expiresAt === null || expiresAt > now;
-    if (damage !== undefined) return { key, removed: true, damage: `${rowLocation(s.path, s.namespace, key)}: ${damage}` };
-    return { key, removed: live };
+    if (damage === undefined) return { key, removed: false };
+    s.st.removeEntry.run(s.namespace, key);
+    return { key, removed: true, damage: `${rowLocation(s.path, s.namespace, key)}: ${damage}` };
   });
 }
 

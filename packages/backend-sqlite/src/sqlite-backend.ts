@@ -187,7 +187,7 @@ export class SqliteBackend implements CommunicationBackend {
 
   /** Removes the entry of `key` whatever it holds (the only way past a damaged one); raises the version floor. */
   repair(key: string): Promise<RepairReport> {
-    return this.#changed(this.#run((s) => repairEntry(s, key, Date.now())));
+    return this.#changed(this.#run((s) => repairEntry(s, key)));
   }
 
   /** Wakes `onChange` soon after any process commits a write (spurious calls included; see watch.ts). */

@@ -83,9 +83,10 @@ describe('damaged entries are never overwritten', () => {
     expect(rawRow('tasks/2')).toBeUndefined();
   });
 
-  it('repair of a sound entry removes it without a damage note; of an absent key removes nothing', async () => {
-    await state.write('ok', 1);
-    expect(await backend.repair!('ok')).toEqual({ key: 'ok', removed: true });
+  it('repair leaves a sound entry and an absent key alone', async () => {
+    const written = await state.write('ok', 1);
+    expect(await backend.repair!('ok')).toEqual({ key: 'ok', removed: false });
+    expect(await state.read('ok')).toMatchObject({ value: 1, version: written.version });
     expect(await backend.repair!('never')).toEqual({ key: 'never', removed: false });
   });
 });

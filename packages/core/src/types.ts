@@ -199,7 +199,8 @@ export interface CommunicationBackend {
 
   /**
    * Removes a damaged entry (the only way past `CorruptDataError`) and says what it replaced.
-   * Raises the namespace's version floor like a delete does.
+   * Raises the namespace's version floor like a delete does. A sound or absent key is left
+   * alone (`removed: false`): repair never deletes data that reads.
    */
   repair?(key: string): Promise<RepairReport>;
 
@@ -220,7 +221,7 @@ export interface NativePubSub {
 /** What {@link CommunicationBackend.repair} did. */
 export interface RepairReport {
   key: string;
-  /** True when a damaged (or any) entry was removed. */
+  /** True when a damaged entry was removed. */
   removed: boolean;
   /** Where the damaged data was and what was wrong with it, when it was damaged. */
   damage?: string;

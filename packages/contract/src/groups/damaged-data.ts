@@ -68,6 +68,16 @@ export function damagedDataGroup(t: TestApi, target: ContractTarget): void {
       assert.deepStrictEqual(await hook.stored(f.config, KEY), before);
     });
 
+    fixtureTest(t, target, 'repair leaves a sound key and an absent key alone: it never deletes data that reads', async (f) => {
+      const state = await f.open();
+      const written = await state.write(KEY, { sound: true });
+      assert.deepEqual(await state.repair(KEY), { key: KEY, removed: false });
+      const after = await state.read(KEY);
+      assert.deepEqual(after?.value, { sound: true }, 'the sound entry is still there');
+      assert.equal(after?.version, written.version, 'with its version');
+      assert.deepEqual(await state.repair(`${KEY}-never`), { key: `${KEY}-never`, removed: false });
+    });
+
     damageTest(t, target, 'repair is the one way past a damaged key: it says what was wrong, and the key starts again above its old version', async (f, hook) => {
       const state = await f.open();
       const { version } = await damagedKey(state, f, hook);

@@ -181,11 +181,9 @@ export class MemoryBackend implements CommunicationBackend {
     if (set) for (const listener of [...set]) queueMicrotask(listener);
   }
 
-  /** Memory never holds damaged data; repair removes the entry (raising the floor) and says so. */
+  /** Memory never holds damaged data, so there is never anything to repair: a healthy key is left alone. */
   async repair(key: string): Promise<RepairReport> {
-    const current = this.#live(key, Date.now());
-    if (current) this.#remove(key, current);
-    return { key, removed: current !== undefined };
+    return { key, removed: false };
   }
 
   #put(key: string, json: string, current: StoredEntry | undefined, now: number, ttlMs: number | undefined): Entry {
