@@ -3,7 +3,7 @@
  * core finds one (`backend: <name>` is the package `@agent-state/backend-<name>`; any package may
  * be named in full, `backend: "@acme/agent-state-backend-x"`).
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -167,7 +167,16 @@ export function findBackendModule(name: string, baseDir: string, source: string)
   }
   const module = moduleOf(ns, found.pkg, source);
   required.set(found.path, module);
+  moduleFiles.set(module, found.path);
   return module;
+}
+
+/** The file each module was required or imported from (modules given to `registerBackend` have none). */
+const moduleFiles = new WeakMap<BackendSettings, string>();
+
+/** The file `module` was loaded from by `findBackendModule` or `loadBackendModule`, if it was. */
+export function backendModuleFile(module: BackendSettings): string | undefined {
+  return moduleFiles.get(module);
 }
 
 /**
@@ -189,7 +198,9 @@ export async function loadBackendModule(name: string, baseDir = process.cwd(), s
   const found = locate(name, baseDir);
   if (!found) throw notInstalled(name, source);
   const ns: unknown = await import(pathToFileURL(found.path).href);
-  return registeredBackend(name) ?? remember(name, moduleOf(ns, found.pkg, source));
+  const module = registeredBackend(name) ?? remember(name, moduleOf(ns, found.pkg, source));
+  if (!moduleFiles.has(module)) moduleFiles.set(module, found.path);
+  return module;
 }
 
 function remember(name: string, module: BackendModule<never>): BackendModule<never> {
@@ -252,21 +263,28 @@ export function installedBackendSettings(baseDir: string): BackendSettings[] {
   const found = new Map<string, BackendSettings>();
   const probe = `${FIRST_PARTY_SCOPE}/backend-probe`;
   const dirs = [...(createRequire(join(baseDir, 'project.yml')).resolve.paths(probe) ?? []), ...(createRequire(import.meta.url).resolve.paths(probe) ?? [])];
+  const deps: string[] = [];
   for (const dir of new Set(dirs)) {
     let names: string[];
     try {
       names = readdirSync(join(dir, FIRST_PARTY_SCOPE)).filter((n) => n.startsWith('backend-'));
     } catch {
+      if (existsSync(dir)) deps.push(dir);
       continue;
     }
+    deps.push(dir, join(dir, FIRST_PARTY_SCOPE));
     for (const name of names) {
       const pkg = `${FIRST_PARTY_SCOPE}/${name}`;
       if (found.has(pkg)) continue;
       try {
         const require = createRequire(join(dir, 'noop.js'));
-        const ns = require(require.resolve(`${pkg}/settings`)) as Record<string, unknown>;
+        const file = require.resolve(`${pkg}/settings`);
+        const ns = require(file) as Record<string, unknown>;
         const descriptor = [ns['backendSettings'], ns['default']].find(isSettings);
-        if (descriptor) found.set(pkg, descriptor);
+        if (descriptor) {
+          found.set(pkg, descriptor);
+          deps.push(file);
+        }
       } catch {
         // No `./settings` export (or it does not load): that backend's keys are accepted by name.
       }
@@ -274,7 +292,19 @@ export function installedBackendSettings(baseDir: string): BackendSettings[] {
   }
   const list = [...found.values()];
   discovered.set(baseDir, list);
+  discoveredDeps.set(baseDir, deps);
   return list;
+}
+
+const discoveredDeps = new Map<string, string[]>();
+
+/**
+ * What {@link installedBackendSettings} of `baseDir` looked at: the node_modules and scope
+ * directories it listed (a backend installed or removed changes them) and the settings files it
+ * loaded. Empty before the first call.
+ */
+export function installedBackendSettingsDeps(baseDir: string): string[] {
+  return discoveredDeps.get(baseDir) ?? [];
 }
 
 function isSettings(value: unknown): value is BackendSettings {

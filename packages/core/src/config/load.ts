@@ -1,8 +1,19 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { findBackendModule, installedBackendSettings, knownBackends, registeredBackend, settingsSchemaOf, type BackendSettings } from '../backend-module.js';
+import {
+  backendModuleFile,
+  findBackendModule,
+  installedBackendSettings,
+  installedBackendSettingsDeps,
+  knownBackends,
+  registeredBackend,
+  settingsSchemaOf,
+  type BackendSettings,
+} from '../backend-module.js';
+import { cacheSlot, readCache, writeCache, type CacheSlot, type ConfigCacheOptions } from './cache.js';
 import { InvalidConfigError, describeValue } from '../errors.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../validate.js';
 import { substituteEnv } from './env.js';
@@ -59,6 +70,14 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Environment for `${VAR}` and `COMMUNICATION_BACKEND`; default `process.env`. */
   env?: Record<string, string | undefined>;
+  /**
+   * Keep the resolved config of a project.yml in the validated-config cache (see
+   * {@link ConfigCacheOptions}), so an unchanged project skips YAML and zod; `true` for the
+   * default directory. Off by default; `AGENT_STATE_CONFIG_CACHE=off` in `env` turns it off.
+   * Modules given to `registerBackend` are not files the cache can watch: list the code that
+   * registers them in `deps`.
+   */
+  cache?: boolean | ConfigCacheOptions;
 }
 
 /** Finds project.yml in `cwd` or the nearest parent directory. */
@@ -84,8 +103,22 @@ export function findConfigFile(cwd: string): string | undefined {
  * @throws InvalidConfigError naming the file, the field and the value, before any I/O.
  */
 export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
-  const found = readCommunication(options);
-  return resolveCommunication(found);
+  const file = readConfigFile(options);
+  const slot = slotOf(options, file);
+  const hit = slot && readCache<ResolvedConfig>(slot);
+  if (hit) return hit;
+  const deps: string[] = [];
+  const resolved = resolveCommunication(parseCommunication(file), deps);
+  if (slot) writeCache(slot, resolved, deps);
+  return resolved;
+}
+
+const LOAD_MODULE = fileURLToPath(import.meta.url);
+
+function slotOf(options: LoadConfigOptions, file: ConfigFile): CacheSlot | undefined {
+  if (!options.cache || file.text === undefined) return undefined;
+  const cache = options.cache === true ? {} : options.cache;
+  return cacheSlot({ ...cache, deps: [LOAD_MODULE, ...(cache.deps ?? [])] }, file.source, file.text, file.env);
 }
 
 /** Where a configuration was found, before any check of its settings. */
@@ -105,7 +138,11 @@ export interface ConfiguredBackend {
  * @throws InvalidConfigError for an unreadable file, bad YAML, or a malformed `backend`.
  */
 export function configuredBackend(options: LoadConfigOptions = {}): ConfiguredBackend {
-  const found = readCommunication(options);
+  const file = readConfigFile(options);
+  const slot = slotOf(options, file);
+  const hit = slot && readCache<ResolvedConfig>(slot);
+  if (hit) return { backend: hit.backend, source: hit.source, baseDir: hit.baseDir };
+  const found = parseCommunication(file);
   const prepared = prepare(found);
   const backend = prepared.raw['backend'];
   if (backend !== undefined && (typeof backend !== 'string' || !isBackendSpec(backend))) {
@@ -121,22 +158,35 @@ interface FoundCommunication {
   env: Record<string, string | undefined>;
 }
 
-function readCommunication(options: LoadConfigOptions): FoundCommunication {
+/** A project.yml read (not parsed), or the `config` object, or the defaults. */
+interface ConfigFile {
+  /** The `config` object, when given. */
+  input?: unknown;
+  /** The file's text, when there is a file. */
+  text?: string;
+  source: string;
+  baseDir: string;
+  env: Record<string, string | undefined>;
+}
+
+function readConfigFile(options: LoadConfigOptions): ConfigFile {
   const cwd = resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
 
   if (options.config !== undefined) return { input: options.config, source: 'config', baseDir: cwd, env };
   const file = options.configFile !== undefined ? resolve(cwd, options.configFile) : findConfigFile(cwd);
   if (file === undefined) return { input: {}, source: 'defaults', baseDir: cwd, env };
-
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return { text: readFileSync(file, 'utf8'), source: file, baseDir: dirname(file), env };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const problem = code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(error)})`;
     throw new InvalidConfigError(file, '', problem, { cause: error });
   }
+}
+
+function parseCommunication({ input, text, source: file, baseDir, env }: ConfigFile): FoundCommunication {
+  if (text === undefined) return { input, source: file, baseDir, env };
   const doc = yaml().parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new InvalidConfigError(file, '', `not valid YAML: ${doc.errors[0]?.message ?? 'parse error'}`);
@@ -146,7 +196,7 @@ function readCommunication(options: LoadConfigOptions): FoundCommunication {
     throw new InvalidConfigError(file, '', `expected a YAML mapping at the top level, got ${describeValue(root)}`);
   }
   const communication = (root as Record<string, unknown> | null)?.['communication'] ?? {};
-  return { input: communication, source: file, baseDir: dirname(file), env };
+  return { input: communication, source: file, baseDir, env };
 }
 
 const BACKEND_EXPECTED = 'a backend name (file, sqlite, redis, … for @agent-state/backend-<name>; memory; or a package named in full)';
@@ -207,7 +257,8 @@ interface Problem {
   problem: string;
 }
 
-function resolveCommunication(found: FoundCommunication): ResolvedConfig {
+/** Resolves the block; `deps` receives the files the result depends on beyond project.yml (for the cache). */
+function resolveCommunication(found: FoundCommunication, deps: string[]): ResolvedConfig {
   const { source, baseDir } = found;
   const fail = (problems: Problem[]): never => {
     const first = problems[0] ?? { path: 'communication', problem: 'invalid' };
@@ -221,6 +272,8 @@ function resolveCommunication(found: FoundCommunication): ResolvedConfig {
   const data = parsed.data as { backend?: BackendName; namespace?: string };
   const backend = data.backend ?? DEFAULT_BACKEND;
   const module = findBackendModule(backend, baseDir, source);
+  const moduleFile = backendModuleFile(module);
+  if (moduleFile !== undefined) deps.push(moduleFile);
 
   const own = settingsSchemaOf(module);
   const common = configSchemas().common;
@@ -228,8 +281,16 @@ function resolveCommunication(found: FoundCommunication): ResolvedConfig {
   let others: BackendSettings[] | undefined;
   // Keys of other backends are checked by their modules: the loaded ones, and the settings half of
   // every installed first-party package (looked for only when such keys are present).
-  const othersFor = (): BackendSettings[] =>
-    (others ??= [...loaded, ...installedBackendSettings(baseDir).filter((d) => d.name !== module.name && !loaded.some((m) => m.name === d.name))]);
+  const othersFor = (): BackendSettings[] => {
+    if (others) return others;
+    others = [...loaded, ...installedBackendSettings(baseDir).filter((d) => d.name !== module.name && !loaded.some((m) => m.name === d.name))];
+    deps.push(...installedBackendSettingsDeps(baseDir));
+    for (const m of loaded) {
+      const file = backendModuleFile(m);
+      if (file !== undefined) deps.push(file);
+    }
+    return others;
+  };
   const problems: Problem[] = [];
   const commonIn: Record<string, unknown> = {};
   const ownIn: Record<string, unknown> = {};
