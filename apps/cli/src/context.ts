@@ -3,6 +3,7 @@
  * write. Tests call command functions directly with their own context (a temp `cwd`, captured
  * output); the bin builds one from the process.
  */
+import { fileURLToPath } from 'node:url';
 import type { BackendModule, OpenStateOptions, StateClient } from '@agent-state/core';
 
 /** The world a command runs in. */
@@ -76,7 +77,7 @@ export async function openState(ctx: CommandContext): Promise<StateClient> {
  */
 export async function openStateOptions(ctx: CommandContext): Promise<OpenStateOptions> {
   const { configuredBackend, registerBackend } = await import('@agent-state/core');
-  const where = { cwd: ctx.cwd, env: ctx.env, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
+  const where = { cwd: ctx.cwd, env: ctx.env, cache: CONFIG_CACHE, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
   const { backend } = configuredBackend(where);
   const short = backend.startsWith(FIRST_PARTY_SCOPE) ? backend.slice(FIRST_PARTY_SCOPE.length) : backend;
   const load = BACKENDS[short as keyof typeof BACKENDS] as (() => Promise<{ backendModule: BackendModule<never> }>) | undefined;
@@ -85,6 +86,13 @@ export async function openStateOptions(ctx: CommandContext): Promise<OpenStateOp
 }
 
 const FIRST_PARTY_SCOPE = '@agent-state/backend-';
+
+/**
+ * The validated-config cache (core's `LoadConfigOptions.cache`): an unchanged project.yml skips
+ * YAML and zod on every call. The backends' modules are registered from this code (in the bundle,
+ * chunks rewritten by every build), so an entry also depends on this file.
+ */
+const CONFIG_CACHE = { deps: [fileURLToPath(import.meta.url)] };
 
 /** The first-party backends the CLI ships with (any other name goes through core's loader). */
 const BACKENDS = {
