@@ -59,23 +59,74 @@ export function nextMessage<T extends WorkerMessage['type']>(
   });
 }
 
-/** Asks every worker to stop and waits for them to exit (SIGKILL after `graceMs`). */
-export async function stopWorkers(children: ChildProcess[], graceMs = 10_000): Promise<void> {
+/** A worker that was gone, or failed, when {@link stopWorkers} asked it to stop. */
+export interface DeadWorker {
+  pid: number | undefined;
+  /** Its exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** What happened: exited before the stop, or the stop could not be sent (EPIPE: its channel closed). */
+  note: string;
+}
+
+/** Where {@link stopWorkers} says which workers were dead (stderr by default). */
+export type DeadWorkerReporter = (dead: DeadWorker) => void;
+
+const reportOnStderr: DeadWorkerReporter = (dead) => {
+  process.stderr.write(`bench: worker ${dead.pid ?? '?'} ${dead.note} (exit code ${dead.code ?? '-'}, signal ${dead.signal ?? '-'})\n`);
+};
+
+/**
+ * Asks every worker to stop and waits for them to exit (SIGKILL after `graceMs`). Never throws
+ * for a worker that died early: sending to it may fail (EPIPE, channel closed), which is
+ * reported through `report` and in the result, as is a worker already gone or one that exits
+ * with a non-zero code or a signal. Resolves with those dead workers.
+ */
+export async function stopWorkers(children: ChildProcess[], graceMs = 10_000, report: DeadWorkerReporter = reportOnStderr): Promise<DeadWorker[]> {
+  const dead: DeadWorker[] = [];
+  const died = (child: ChildProcess, note: string): void => {
+    const entry = { pid: child.pid, code: child.exitCode, signal: child.signalCode, note };
+    dead.push(entry);
+    report(entry);
+  };
   await Promise.all(
     children.map(
       (child) =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          // A send to a worker whose channel broke emits 'error' (EPIPE) on the child: never unhandled.
+          const onError = (error: Error): void => {
+            if (!dead.some((d) => d.pid === child.pid)) died(child, `could not be asked to stop (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+            child.kill('SIGKILL');
+          };
+          child.on('error', onError);
+          if (child.exitCode !== null || child.signalCode !== null) {
+            if (child.exitCode !== 0) died(child, 'had exited before the stop');
+            child.off('error', onError);
+            return resolve();
+          }
           const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          child.once('exit', () => {
+          child.once('exit', (code, signal) => {
             clearTimeout(timer);
+            if ((code !== 0 || signal !== null) && !dead.some((d) => d.pid === child.pid)) died(child, signal === 'SIGKILL' ? 'was killed after the grace period' : 'failed while stopping');
+            // Late 'error' events of a dead channel stay handled.
+            setImmediate(() => child.off('error', onError));
             resolve();
           });
-          if (child.connected) child.send({ type: 'stop' });
-          else child.kill('SIGTERM');
+          if (!child.connected) {
+            child.kill('SIGTERM');
+            return;
+          }
+          try {
+            child.send({ type: 'stop' }, (error) => {
+              if (error) onError(error);
+            });
+          } catch (error) {
+            onError(error as Error);
+          }
         }),
     ),
   );
+  return dead;
 }
 
 /**
