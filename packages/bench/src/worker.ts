@@ -67,43 +67,81 @@ interface SwarmTask {
   replyTo: string;
 }
 
+/** How long after its first failure a swarm agent's step keeps retrying a busy or unreachable store. */
+const SWARM_RETRY_DEADLINE_MS = 60_000;
+const RETRY_PAUSE_MIN_MS = 50;
+const RETRY_PAUSE_MAX_MS = 1_000;
+
+/**
+ * Runs `step`, again after a pause (50 ms doubling to 1 s) while it fails with
+ * `BACKEND_UNAVAILABLE` (a SQLite database locked past its busy timeout by many processes at
+ * once, a Postgres server out of connection slots, a reconnect), until
+ * {@link SWARM_RETRY_DEADLINE_MS} after the FIRST failure: a step that legitimately waited long
+ * (a dequeue with waitMs, a lock wait) and then met a busy store still gets its retries. Then, or
+ * on any other error, or once `signal` is aborted, the error stands. Each retry is said on stderr.
+ */
+async function retrying<T>(what: string, step: (attempt: number) => Promise<T>, signal: AbortSignal, log: (line: string) => void): Promise<T> {
+  let deadline: number | undefined;
+  let pause = RETRY_PAUSE_MIN_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step(attempt);
+    } catch (error) {
+      deadline ??= performance.now() + SWARM_RETRY_DEADLINE_MS;
+      const code = (error as { code?: unknown }).code;
+      if (code !== 'BACKEND_UNAVAILABLE' || signal.aborted || performance.now() + pause > deadline) throw error;
+      log(`${what}: ${String((error as Error).message).split('\n')[0]}; retrying in ${pause} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      pause = Math.min(RETRY_PAUSE_MAX_MS, pause * 2);
+    }
+  }
+}
+
 /**
  * One swarm agent. Nothing polls: it blocks in `dequeue({ waitMs })` (woken by the backend's
  * notification), hears the channel through a subscription, sends each result to the
  * coordinator's mailbox, and answers the coordinator's IPC messages as they come.
  */
 async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<void> {
-  const state = await openOurs(job.store);
+  const stop = new AbortController();
+  const log = (line: string): void => void process.stderr.write(`${job.agentId}: ${line}\n`);
+  const retry = <T>(what: string, step: (attempt: number) => Promise<T>): Promise<T> => retrying(what, step, stop.signal, log);
+  // One of many processes: Postgres pool size 1 (one connection, LISTEN included).
+  const state = await retry('open', () => openOurs(job.store, { agent: true }));
   const queue = state.queue(`agent-${job.agentId}`);
   const outbox = state.mailbox(job.agentId);
   const delivery: number[] = [];
   let leasesLost = 0;
-  const stop = new AbortController();
   // The bench process gone (crash, kill): stop rather than wait forever.
   process.on('disconnect', () => stop.abort());
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stop') stop.abort();
     if (message.type === 'report') send({ type: 'data', values: { delivery: delivery.splice(0), leasesLost: [leasesLost] } });
   });
-  await state.agents.register(job.agentId, { role: 'agent', pid: process.pid }, { pid: process.pid });
+  await retry('register', () => state.agents.register(job.agentId, { role: 'agent', pid: process.pid }, { pid: process.pid }));
   let failure: unknown;
-  const subscription = await state.subscribe(
-    'swarm',
-    (_message, meta) => {
-      delivery.push(Date.now() - meta.publishedAt);
-    },
-    {
-      onError: (error) => {
-        failure ??= error;
-        stop.abort();
+  const subscription = await retry('subscribe', () =>
+    state.subscribe(
+      'swarm',
+      (_message, meta) => {
+        delivery.push(Date.now() - meta.publishedAt);
       },
-    },
+      {
+        onError: (error) => {
+          failure ??= error;
+          stop.abort();
+        },
+      },
+    ),
   );
   send({ type: 'ready' });
   while (!stop.signal.aborted) {
     let claimed;
     try {
-      claimed = await queue.dequeue({ leaseMs: 30_000, waitMs: 5_000, signal: stop.signal });
+      claimed = await retry('dequeue', () => queue.dequeue({ leaseMs: 30_000, waitMs: 5_000, signal: stop.signal }));
     } catch (error) {
       if (stop.signal.aborted) break;
       throw error;
@@ -112,9 +150,10 @@ async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<v
     const task = claimed.payload as unknown as SwarmTask;
     const assignmentMs = Date.now() - task.enqueuedAt;
     const lockStarted = performance.now();
-    const lock = await state.lock(`swarm/resource-${task.resource}`, { ttlMs: 10_000, waitMs: 60_000 });
+    const lock = await retry('lock', () => state.lock(`swarm/resource-${task.resource}`, { ttlMs: 10_000, waitMs: 60_000 }));
     const lockMs = performance.now() - lockStarted;
-    await state.increment(`swarm/${task.session}/resource-${task.resource}/uses`);
+    // A BACKEND_UNAVAILABLE from SQLite busy or a refused connection changed nothing: safe to run again.
+    await retry('increment', () => state.increment(`swarm/${task.session}/resource-${task.resource}/uses`));
     // A lease that ran out while this process was starved of CPU: the increment is atomic on its
     // own, so the count stays right; it is counted and reported, not a crash.
     await lock.release().catch((error: unknown) => {
@@ -122,9 +161,19 @@ async function swarmAgent(job: Extract<Job, { mode: 'swarm-agent' }>): Promise<v
       leasesLost++;
     });
     const result = { taskId: task.taskId, cycle: task.cycle, agentId: job.agentId, assignmentMs, lockMs };
-    await state.write(`swarm/${task.session}/results/${task.cycle}/${job.agentId}`, result, { ifVersion: 'absent' });
-    await outbox.send(task.replyTo, result);
-    await claimed.ack();
+    const resultKey = `swarm/${task.session}/results/${task.cycle}/${job.agentId}`;
+    await retry('write result', async (attempt) => {
+      try {
+        await state.write(resultKey, result, { ifVersion: 'absent' });
+      } catch (error) {
+        // A retry after a failure that committed after all (a connection lost at COMMIT): ours is there.
+        const stored = attempt > 1 && (error as { code?: string }).code === 'CONFLICT' ? await state.read(resultKey) : undefined;
+        if ((stored?.value as { taskId?: string } | undefined)?.taskId !== task.taskId) throw error;
+      }
+    });
+    // The coordinator keeps one result per agent and cycle: a duplicate send is harmless.
+    await retry('send result', () => outbox.send(task.replyTo, result));
+    await retry('ack', () => claimed.ack());
   }
   await subscription();
   if (failure) throw failure instanceof Error ? failure : new Error(String(failure));

@@ -5,21 +5,42 @@ import { postgresSchemaOf } from '../stores.js';
 import { CLI_KEY, cliEnv, cliProjectDir, requireAgentStateBin, run } from './commands.js';
 import type { QueueDrainOptions, StoreRef, Subject, SubjectSpec } from './types.js';
 
+/**
+ * SQLite's busy budget in the bench: 50–100 processes (the swarm, the multi-process axis) starting
+ * or writing at once on 2 cores queue for the one write lock longer than the default 5 s.
+ * examples/swarm uses the same.
+ */
+export const BENCH_SQLITE_BUSY_TIMEOUT_MS = 30_000;
+
+/** How a process uses our client: `agent` is one of many processes (the swarm's agents). */
+export interface OursRole {
+  /**
+   * One of many processes on one store: Postgres with `postgres_pool_size: 1`, so the process
+   * holds one connection (the pool's connection also carries LISTEN) and 50 agents fit in the
+   * server's default `max_connections` 100.
+   */
+  agent?: boolean;
+}
+
 /** The `communication` config that opens our client on `store`. */
-export function oursConfig(store: StoreRef): CommunicationConfigInput {
+export function oursConfig(store: StoreRef, role: OursRole = {}): CommunicationConfigInput {
   const namespace = store.namespace;
   switch (store.backend) {
     case 'file':
       return { backend: 'file', namespace, settings: { directory: join(store.root, 'ours') } };
     case 'sqlite':
-      return { backend: 'sqlite', namespace, settings: { database_path: join(store.root, 'ours.db') } };
+      return { backend: 'sqlite', namespace, settings: { database_path: join(store.root, 'ours.db'), busy_timeout_ms: BENCH_SQLITE_BUSY_TIMEOUT_MS } };
     case 'redis':
       return { backend: 'redis', namespace, settings: { redis_url: store.redisUrl ?? 'redis://127.0.0.1:6379' } };
     case 'postgres':
       return {
         backend: 'postgres',
         namespace,
-        settings: { postgres_url: store.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres', postgres_schema: postgresSchemaOf(store) },
+        settings: {
+          postgres_url: store.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+          postgres_schema: postgresSchemaOf(store),
+          ...(role.agent === true && { postgres_pool_size: 1 }),
+        },
       };
     case 'firebase':
       return {
@@ -33,8 +54,8 @@ export function oursConfig(store: StoreRef): CommunicationConfigInput {
 }
 
 /** Opens our client on `store`. `env: {}` so COMMUNICATION_BACKEND cannot redirect the bench. */
-export function openOurs(store: StoreRef, options: { metrics?: boolean } = {}): Promise<StateClient> {
-  return openState({ config: oursConfig(store), env: {}, ...(options.metrics === false && { metrics: false }) });
+export function openOurs(store: StoreRef, options: { metrics?: boolean } & OursRole = {}): Promise<StateClient> {
+  return openState({ config: oursConfig(store, options), env: {}, ...(options.metrics === false && { metrics: false }) });
 }
 
 /** Our client with `metrics: false`: the baseline of the metrics-cost case (issue 17). */
