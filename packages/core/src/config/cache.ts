@@ -3,7 +3,8 @@
  * opens an unchanged project (each `agent-state get` of a shell script) skips the YAML parser and
  * zod entirely. Opt-in (`LoadConfigOptions.cache`); the CLI turns it on.
  *
- * An entry is found by a hash of: this format, the project.yml path and bytes, the value of every
+ * An entry is found by a hash of: this format, the project.yml path and bytes, the paths of the
+ * code it depends on (below), the value of every
  * environment variable the file references (`${VAR}`, read from the raw text, comments included)
  * and of `COMMUNICATION_BACKEND`. It is used only while every file it depends on is unchanged
  * (size and mtime): core's config module, the files the caller lists (the CLI's bundle), the
@@ -57,9 +58,11 @@ export function cacheSlot(options: ConfigCacheOptions, source: string, text: str
   const names = new Set<string>(['COMMUNICATION_BACKEND']);
   for (const match of text.matchAll(REFERENCE)) names.add(match[1] as string);
   const vars = [...names].sort().map((name) => [name, env[name] ?? null]);
-  const key = createHash('sha256').update(JSON.stringify([FORMAT, source, vars, text])).digest('hex').slice(0, 40);
+  const deps = [SELF, ...(options.deps ?? [])];
+  // The code's paths are in the key too: two installations reading one project keep an entry each.
+  const key = createHash('sha256').update(JSON.stringify([FORMAT, source, deps, vars, text])).digest('hex').slice(0, 40);
   const dir = options.dir ?? defaultCacheDir(dirname(source), env);
-  return { file: join(dir, `${key}.json`), deps: [SELF, ...(options.deps ?? [])] };
+  return { file: join(dir, `${key}.json`), deps };
 }
 
 function defaultCacheDir(projectDir: string, env: Record<string, string | undefined>): string {
