@@ -3,7 +3,7 @@
  * next to project.yml, or in the working directory), created on first start with 32 random
  * bytes (base64url), mode 0600. Compared in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InvalidConfigError } from '@agent-state/core';
@@ -42,15 +42,36 @@ export function resolveToken(env: NodeJS.ProcessEnv, file: string): { token: str
   }
 }
 
-const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
-/** The expected token's digest, kept: one hash per request instead of two (the profile showed them). */
-let expectedDigest: { token: string; digest: Buffer } | undefined;
+/**
+ * The expected token as bytes in a fixed-size buffer, and a scratch buffer of the same size that
+ * each check writes the presented token into. The scratch is shared: a check is synchronous.
+ */
+let expectedBytes: { token: string; padded: Buffer; length: number; scratch: Buffer } | undefined;
+/** Presented tokens are compared over at least this many bytes (any token of up to this length costs the same). */
+const COMPARE_BYTES = 256;
 
-/** Constant-time check of a presented token (hashes first, so lengths never leak either). */
+/**
+ * Constant-time check of a presented token: both are compared over the same fixed number of
+ * bytes (zero-padded, `timingSafeEqual`), and the lengths as numbers, so neither the content
+ * nor the length leaks (a presented token longer than the buffer is refused without comparing:
+ * that tells only that it was too long). No hash per request.
+ */
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
   if (presented === undefined) return false;
-  if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: sha256(expected) };
-  return timingSafeEqual(expectedDigest.digest, sha256(presented));
+  if (expectedBytes?.token !== expected) {
+    const bytes = Buffer.from(expected, 'utf8');
+    const size = Math.max(COMPARE_BYTES, bytes.length);
+    const padded = Buffer.alloc(size);
+    bytes.copy(padded);
+    expectedBytes = { token: expected, padded, length: bytes.length, scratch: Buffer.alloc(size) };
+  }
+  const { padded, length, scratch } = expectedBytes;
+  if (Buffer.byteLength(presented, 'utf8') > scratch.length) return false;
+  scratch.fill(0);
+  const written = scratch.write(presented, 'utf8');
+  const same = timingSafeEqual(padded, scratch);
+  const sameLength = written === length;
+  return same && sameLength;
 }
 
 /** The token of an `Authorization: Bearer …` header. */
