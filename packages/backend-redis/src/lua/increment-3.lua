@@ -26,7 +26,7 @@ local version = 0
 local current = 0
 local expiresAt = ''
 if stored then
-  local ver, exp, digest, value = string.match(stored, '^(%d+):%d+:(%d*):(' .. string.rep('[0-9a-f]', 16) .. '):(.*)$')
+  local ver, exp, digest, value = string.match(stored, '^(%d+):%d+:(%d*):([0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]):(.*)$')
   if ver then
     -- Format 3: a value that lost its digest is damaged (whatever it now looks like).
     if entryDigest(value) ~= digest then return {-4} end
