@@ -5,6 +5,17 @@
  * shell call costs (see README, "Start-up cost"). Code splitting keeps each command, core and
  * every backend in its own chunk (dist/chunks/), loaded only when a command needs it.
  *
+ * Two bundles:
+ * - dist/full.js (src/bin.ts, the whole program), split: each command, core and every backend in
+ *   its own chunk (dist/chunks/), loaded only when a command needs it.
+ * - dist/bin.js (src/get-bin.ts), the executable, one file without chunks: the get fast path,
+ *   core and the file backend, so `agent-state get` on files loads one module of ours (each
+ *   module costs Node a resolve, a realpath and a compile: ~30 ms of CPU over the 11 chunks a
+ *   split `get` loaded). Anything else it hands to dist/full.js. The other backends are not in it:
+ *   their drivers would be static imports of the one file, loaded on every call.
+ * Each bundle has its own copy of core, and a process runs code of one of them only (dist/bin.js
+ * reads which backend project.yml names, then either runs the get or imports dist/full.js).
+ *
  * Bundled: our workspace packages (one copy of core for the CLI and the backends, so error
  * classes match), commander, yaml and zod. External: drivers and native modules (better-sqlite3,
  * ioredis, firebase-admin, fastify ...), resolved from node_modules at run time as before.
@@ -50,17 +61,24 @@ const lazyChildProcess = {
   },
 };
 
-rmSync(join(dist, 'chunks'), { recursive: true, force: true });
-const result = await build({
-  entryPoints: { bin: join(root, 'src/bin.ts') },
+/** In dist/bin.js, the backends other than file are stubs: get-bin.ts hands their projects to dist/full.js. */
+const onlyFileBackend = {
+  name: 'only-file-backend',
+  setup(b) {
+    b.onResolve({ filter: /^@agent-state\/backend-(sqlite|redis|postgres|firebase)$/ }, (args) => ({ path: args.path, namespace: 'not-here' }));
+    b.onLoad({ filter: /.*/, namespace: 'not-here' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in dist/bin.js (get-bin.ts runs dist/full.js for it)`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
   outdir: dist,
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyChildProcess, externals],
   minify: true,
   sourcemap: 'linked',
   legalComments: 'none',
@@ -68,6 +86,22 @@ const result = await build({
   logLevel: 'warning',
   // commander is CommonJS: its require() of Node built-ins needs a real require in an ES module.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+};
+
+rmSync(join(dist, 'chunks'), { recursive: true, force: true });
+const result = await build({
+  ...common,
+  entryPoints: { full: join(root, 'src/bin.ts') },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: [lazyChildProcess, externals],
+});
+const single = await build({
+  ...common,
+  entryPoints: { bin: join(root, 'src/get-bin.ts') },
+  splitting: false,
+  metafile: true,
+  plugins: [onlyFileBackend, externals],
 });
 
 // backend-redis reads its Lua scripts from `./lua/` next to its module; in the bundle that
@@ -77,4 +111,9 @@ const lua = [join(redis, 'dist/lua'), join(redis, 'src/lua')].find((d) => exists
 if (lua) cpSync(lua, join(dist, 'chunks/lua'), { recursive: true });
 // BUNDLE_META=1: what each chunk holds, for `esbuild --analyze`-style reading.
 if (result.metafile) writeFileSync(join(dist, 'meta.json'), JSON.stringify(result.metafile));
+if (process.env.BUNDLE_META) writeFileSync(join(dist, 'meta-bin.json'), JSON.stringify(single.metafile));
+// dist/bin.js must import nothing at start but Node's built-ins (a backend's driver would load on every call).
+const [, binOut] = Object.entries(single.metafile.outputs).find(([path]) => path.endsWith('bin.js'));
+const startImports = binOut.imports.filter((i) => i.kind === 'import-statement' && !i.path.startsWith('node:')).map((i) => i.path);
+if (startImports.length > 0) throw new Error(`dist/bin.js imports ${startImports.join(', ')} at start: only Node built-ins may be static imports of the one-file bundle`);
 chmodSync(join(dist, 'bin.js'), 0o755);

@@ -4,7 +4,7 @@
  * output); the bin builds one from the process.
  */
 import { fileURLToPath } from 'node:url';
-import type { BackendModule, OpenStateOptions, StateClient } from '@agent-state/core';
+import type { BackendModule, LoadConfigOptions, OpenStateOptions, StateClient } from '@agent-state/core';
 
 /** The world a command runs in. */
 export interface CommandContext {
@@ -76,13 +76,29 @@ export async function openState(ctx: CommandContext): Promise<StateClient> {
  * package). `serve` and `mcp` hand the same to the server.
  */
 export async function openStateOptions(ctx: CommandContext): Promise<OpenStateOptions> {
-  const { configuredBackend, registerBackend } = await import('@agent-state/core');
-  const where = { cwd: ctx.cwd, env: ctx.env, cache: CONFIG_CACHE, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
-  const { backend } = configuredBackend(where);
-  const short = backend.startsWith(FIRST_PARTY_SCOPE) ? backend.slice(FIRST_PARTY_SCOPE.length) : backend;
+  const { registerBackend } = await import('@agent-state/core');
+  const where = whereOf(ctx);
+  const short = await configuredShortName(ctx);
   const load = BACKENDS[short as keyof typeof BACKENDS] as (() => Promise<{ backendModule: BackendModule<never> }>) | undefined;
   if (load !== undefined) registerBackend((await load()).backendModule, `${FIRST_PARTY_SCOPE}${short}`);
   return where;
+}
+
+/** Where the context's configuration is: core's `LoadConfigOptions`, with the validated-config cache on. */
+export function whereOf(ctx: CommandContext): LoadConfigOptions {
+  return { cwd: ctx.cwd, env: ctx.env, cache: CONFIG_CACHE, ...(ctx.configFile !== undefined && { configFile: ctx.configFile }) };
+}
+
+/**
+ * The backend the context's configuration names (`COMMUNICATION_BACKEND` applied), a first-party
+ * package name shortened (`@agent-state/backend-file` is `file`).
+ *
+ * @throws InvalidConfigError for an unreadable project.yml or a malformed `backend`.
+ */
+export async function configuredShortName(ctx: CommandContext): Promise<string> {
+  const { configuredBackend } = await import('@agent-state/core');
+  const { backend } = configuredBackend(whereOf(ctx));
+  return backend.startsWith(FIRST_PARTY_SCOPE) ? backend.slice(FIRST_PARTY_SCOPE.length) : backend;
 }
 
 const FIRST_PARTY_SCOPE = '@agent-state/backend-';

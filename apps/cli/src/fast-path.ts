@@ -10,8 +10,24 @@
  */
 import { processContext } from './context.js';
 
+/** A plain `get` command line, parsed. */
+export interface FastGet {
+  /** `-c/--config FILE`, when given. */
+  config: string | undefined;
+  key: string;
+  options: { json?: boolean; raw?: boolean };
+}
+
 /** The action for `argv` when it is a plain `get`, else undefined. */
 export function fastPath(argv: readonly string[]): (() => Promise<void>) | undefined {
+  const parsed = parseFastGet(argv);
+  if (!parsed) return undefined;
+  const { config, key, options } = parsed;
+  return async () => (await import('./commands/get/index.js')).get(processContext(config), key, options);
+}
+
+/** `argv` as a plain `get` (see the shapes above), else undefined. */
+export function parseFastGet(argv: readonly string[]): FastGet | undefined {
   const args = argv.slice(2);
   let config: string | undefined;
   let i = 0;
@@ -40,6 +56,5 @@ export function fastPath(argv: readonly string[]): (() => Promise<void>) | undef
     else positional.push(a);
   }
   if (positional.length !== 1 || config === '') return undefined;
-  const key = positional[0]!;
-  return async () => (await import('./commands/get/index.js')).get(processContext(config), key, options);
+  return { config, key: positional[0]!, options };
 }

@@ -53,7 +53,7 @@ export function makeProject(backend: 'file' | 'sqlite' = 'file'): Project {
   const dir = mkdtempSync(join(tmpdir(), `agent-state-cli-${backend}-`));
   writeFileSync(join(dir, 'project.yml'), projectYml(backend));
   const env = (extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
-    const base: NodeJS.ProcessEnv = { ...process.env, AGENT_STATE_LOCK_DIR: join(dir, 'locks'), AGENT_STATE_TEST_BIN: BIN };
+    const base: NodeJS.ProcessEnv = { ...process.env, AGENT_STATE_LOCK_DIR: join(dir, 'locks'), AGENT_STATE_CACHE_DIR: join(dir, 'config-cache'), AGENT_STATE_TEST_BIN: BIN };
     delete base['COMMUNICATION_BACKEND'];
     return { ...base, ...extra };
   };
