@@ -53,7 +53,15 @@ export class Db {
     connectTimeoutMs: number,
     namespace?: string,
   ) {
-    this.pool = new pg.Pool({ ...clientConfig(options, connectTimeoutMs, namespace), max: options.poolSize, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
+    // Pool size 1: its one connection also carries the LISTEN (notify.ts), so it stays open (min 1)
+    // instead of closing after 30 s idle and costing a reconnect and a wake of every waiter.
+    this.pool = new pg.Pool({
+      ...clientConfig(options, connectTimeoutMs, namespace),
+      max: options.poolSize,
+      min: options.poolSize === 1 ? 1 : 0,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+    });
     // An idle pooled connection the server dropped: the pool discards it; the next query reconnects.
     this.pool.on('error', () => undefined);
   }

@@ -1,13 +1,23 @@
 /**
- * Cross-process wakeups with LISTEN/NOTIFY on one dedicated connection per client (not from the
- * pool: a pooled connection goes back after each statement, a LISTEN must stay).
+ * Cross-process wakeups with LISTEN/NOTIFY. Two ways to hold the LISTEN, chosen by the pool size:
+ *
+ * - Pool size 1 (shared): the pool's one connection carries the LISTEN too, so a process holds
+ *   ONE connection of the server's `max_connections`, not two. Every connection the pool opens
+ *   LISTENs before its first statement (the pool's `connect` event queues the LISTEN ahead of the
+ *   caller's query), and the pool keeps it open (`min: 1`). node-postgres emits `notification` on
+ *   the client whatever it is doing; the server sends them between transactions, so a wakeup may
+ *   wait for the statement or transaction in flight on that connection (a single-connection
+ *   process is serialised on it anyway).
+ * - Larger pools (dedicated): one more connection of its own (a pooled connection goes back after
+ *   each statement and any of several may be the one that carries it; a dedicated one never waits
+ *   behind a query).
  *
  * Every change that may wake someone NOTIFYs in the same statement or transaction as the change
  * (enqueue, nack, dead-letter retry, append, entry writes), so Postgres delivers it exactly when
  * the change commits, never before and never for a rolled-back change. One channel per schema
  * and namespace; the payload names the topic (`q<queue>`, `l<log>`, `k<key>`).
  *
- * If the connection drops, it reconnects with backoff, LISTENs again and then wakes every
+ * If the connection drops (either way), it reconnects with backoff, LISTENs again and then wakes every
  * listener once (a NOTIFY sent while it was away is lost, so everyone re-checks). A queue
  * listener also arms one timer for the queue's earliest delayed job or lease end, so a job
  * coming due wakes its waiters although nobody NOTIFYs then.
@@ -39,12 +49,23 @@ export class PostgresNotify implements NativeNotify {
   #channel = '';
   #connectTimeoutMs = 10_000;
   #namespace: string | undefined;
+  /** Shared mode: the pool whose connections carry the LISTEN. */
+  #pool: pg.Pool | undefined;
+  /** Shared mode: each pooled connection's LISTEN, once issued. */
+  readonly #listening = new WeakMap<pg.Client, Promise<void>>();
+  readonly #onConnect = (client: pg.PoolClient): void => {
+    this.#adopt(client).catch(() => undefined);
+  };
+  readonly #onNotification = (message: pg.Notification): void => {
+    if (message.channel === this.#channel && message.payload !== undefined) this.#wake(message.payload);
+  };
   /** Reads the ms until a queue's next due job (set by the backend). */
   nextDueIn: ((queue: string) => Promise<number | undefined>) | undefined;
 
-  /** Called by the backend's init. */
-  configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number, namespace?: string): void {
+  /** Called by the backend's init; with `pool`, its connections carry the LISTEN (shared mode, pool size 1). */
+  configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number, namespace?: string, pool?: pg.Pool): void {
     this.#options = options;
+    this.#pool = pool;
     this.#namespace = namespace;
     this.#channel = channel;
     this.#connectTimeoutMs = connectTimeoutMs;
@@ -137,6 +158,7 @@ export class PostgresNotify implements NativeNotify {
   async #connect(): Promise<void> {
     const options = this.#options;
     if (!options) throw new Error('postgres notify used before init');
+    if (this.#pool) return this.#connectShared(this.#pool, options);
     const client = new pg.Client({ ...clientConfig(options, this.#connectTimeoutMs, this.#namespace), statement_timeout: 0, query_timeout: this.#connectTimeoutMs });
     client.on('error', () => undefined);
     try {
@@ -150,12 +172,57 @@ export class PostgresNotify implements NativeNotify {
       await client.end().catch(() => undefined);
       return;
     }
-    client.on('notification', (message) => {
-      if (message.channel === this.#channel && message.payload !== undefined) this.#wake(message.payload);
-    });
+    client.on('notification', this.#onNotification);
     client.once('end', () => this.#lost(client));
     client.on('error', () => client.end().catch(() => undefined));
     this.#client = client;
+  }
+
+  /**
+   * Shared mode: from now on every connection the pool opens LISTENs first; the pool's current
+   * connection (an idle one from before, or a new one) is checked out until its LISTEN is confirmed.
+   */
+  async #connectShared(pool: pg.Pool, options: ResolvedPostgresOptions): Promise<void> {
+    if (!pool.listeners('connect').includes(this.#onConnect)) pool.on('connect', this.#onConnect);
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw toStateError(error, options.target, options.poolSize);
+    }
+    let broken: Error | undefined;
+    try {
+      await this.#adopt(client);
+    } catch (error) {
+      broken = error as Error;
+      throw toStateError(error, options.target, options.poolSize);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Shared mode: LISTENs on a pooled connection (once) and takes it as the one that carries the wakeups. */
+  #adopt(client: pg.Client): Promise<void> {
+    const known = this.#listening.get(client);
+    if (known) return known;
+    // Attached before the LISTEN is sent: a NOTIFY parsed in the same chunk as its reply is not missed.
+    client.on('notification', this.#onNotification);
+    const done = client.query(`LISTEN "${this.#channel}"`).then(
+      () => {
+        if (this.#closed) return;
+        this.#client = client;
+        client.once('end', () => {
+          if (this.#client === client) this.#lost(client);
+        });
+      },
+      (error: unknown) => {
+        client.off('notification', this.#onNotification);
+        this.#listening.delete(client);
+        throw error;
+      },
+    );
+    this.#listening.set(client, done);
+    return done;
   }
 
   /** The LISTEN connection went away: reconnect with backoff, then wake everyone once. */
@@ -174,10 +241,15 @@ export class PostgresNotify implements NativeNotify {
     this.#retry.unref();
   }
 
-  /** For tests: drops the LISTEN connection as a network failure would. */
+  /** For tests: drops the LISTEN connection as a network failure would (dedicated mode). */
   async dropConnection(): Promise<void> {
     const client = this.#client;
     if (client) await client.end();
+  }
+
+  /** True when the pool's connections carry the LISTEN (pool size 1) instead of a dedicated one. */
+  get shared(): boolean {
+    return this.#pool !== undefined;
   }
 
   /** True while the LISTEN connection is up. */
@@ -194,6 +266,12 @@ export class PostgresNotify implements NativeNotify {
     this.#client = undefined;
     await this.#connecting?.catch(() => undefined);
     const late = this.#client as pg.Client | undefined;
+    if (this.#pool) {
+      // The pool's connections are the pool's to end (Db.close); only stop listening through them.
+      this.#pool.off('connect', this.#onConnect);
+      for (const c of [client, late]) c?.off('notification', this.#onNotification);
+      return;
+    }
     await Promise.all([client, late].filter((x): x is pg.Client => x !== undefined).map((c) => c.end().catch(() => undefined)));
   }
 }

@@ -91,7 +91,8 @@ export class PostgresBackend implements CommunicationBackend {
       await db.close();
       throw error;
     }
-    this.notify.configure(this.options, channel, context.connectTimeoutMs, context.namespace);
+    // Pool size 1: the pool's one connection carries the LISTEN too (one connection per process; notify.ts).
+    this.notify.configure(this.options, channel, context.connectTimeoutMs, context.namespace, this.options.poolSize === 1 ? db.pool : undefined);
     this.#context = { db, sql: sqlFor(this.options.schema), namespace: context.namespace, channel, target: this.options.target };
   }
 

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createPostgresBackend, dropNamespace, type PostgresBackend } from '../src/index.js';
+import { createPostgresBackend, dropNamespace, type PostgresBackend, type PostgresBackendOptions } from '../src/index.js';
 import { RUN_SCHEMA, TEST_URL, freshNamespace } from './pg-helpers.js';
 
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
@@ -15,8 +15,8 @@ export class NativeFixture {
   readonly #backends: PostgresBackend[] = [];
   readonly #workers = new Set<Worker>();
 
-  async backend(): Promise<PostgresBackend> {
-    const backend = createPostgresBackend({ url: TEST_URL, schema: RUN_SCHEMA });
+  async backend(options: Omit<PostgresBackendOptions, 'url' | 'schema'> = {}): Promise<PostgresBackend> {
+    const backend = createPostgresBackend({ ...options, url: TEST_URL, schema: RUN_SCHEMA });
     await backend.init({ namespace: this.namespace, connectTimeoutMs: 10_000 });
     this.#backends.push(backend);
     return backend;

@@ -116,4 +116,58 @@ describe.skipIf(!up)('LISTEN/NOTIFY wakeups', () => {
       await f.dispose();
     }
   });
+
+  describe('pool size 1: the pool\'s one connection carries the LISTEN', () => {
+    const connectionsOf = async (namespace: string) =>
+      (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`agent-state ${namespace}`.slice(0, 63)]))[0]!.n;
+
+    it('a listening, working client holds one connection, and NOTIFYs from another process wake it', async () => {
+      const f = new NativeFixture();
+      try {
+        const b = await f.backend({ poolSize: 1 });
+        expect(b.notify.shared).toBe(true);
+        let wakes = 0;
+        const stop = await b.notify.listen({ kind: 'queue', name: 'jobs' }, () => wakes++);
+        const unwatch = b.watch('k', () => undefined);
+        // Work in flight with the listen: transactions, statements and the listen share the one connection.
+        await Promise.all([b.write('k', 1, { json: '1' }), b.queues.enqueue('jobs', { json: '1', priority: 0 }), b.read('k')]);
+        expect(b.notify.connected).toBe(true);
+        expect(await connectionsOf(f.namespace)).toBe(1);
+        await until(() => wakes > 0, 'the wakeup from its own enqueue');
+        const before = wakes;
+        const worker = f.spawn('enqueue', { queue: 'jobs' });
+        await worker.waitFor('ready');
+        worker.go();
+        await worker.waitFor('result');
+        await until(() => wakes > before, "the wakeup from another process's enqueue");
+        unwatch();
+        await stop();
+      } finally {
+        await f.dispose();
+      }
+    }, 60_000);
+
+    it('its connection killed on the server: it reconnects on its own, wakes the waiter once, and later NOTIFYs still wake it', async () => {
+      const f = new NativeFixture();
+      try {
+        const b = await f.backend({ poolSize: 1 });
+        let wakes = 0;
+        await b.notify.listen({ kind: 'queue', name: 'jobs' }, () => wakes++);
+        expect(await connectionsOf(f.namespace)).toBe(1);
+        const killed = await sql<{ n: number }>(`SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+          `agent-state ${f.namespace}`.slice(0, 63),
+        ]);
+        expect(killed[0]!.n).toBe(1);
+        // Nobody runs a statement here: the notifier itself notices the loss and opens the new connection.
+        await until(() => wakes >= 1 && b.notify.connected, 'the reconnect wakeup');
+        expect(await connectionsOf(f.namespace)).toBe(1);
+        const before = wakes;
+        const writer = await f.backend();
+        await writer.queues.enqueue('jobs', { json: '1', priority: 0 });
+        await until(() => wakes > before, 'a wakeup after the reconnect');
+      } finally {
+        await f.dispose();
+      }
+    });
+  });
 });
