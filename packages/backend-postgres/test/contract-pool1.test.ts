@@ -13,7 +13,7 @@ if (!up) {
 } else {
   afterAll(() => dropRunSchema());
   runContractSuite({ describe, it }, {
-    name: 'postgres (postgres_pool_size 1: the LISTEN on the pool's one connection)',
+    name: 'postgres (postgres_pool_size 1: the LISTEN on the pool\'s one connection)',
     multiProcess: true,
     crashSafe: true,
     config: (): CommunicationConfigInput => ({ backend: 'postgres', namespace: freshNamespace(), settings: { postgres_url: TEST_URL, postgres_schema: RUN_SCHEMA, postgres_pool_size: 1 } }),
