@@ -2,6 +2,8 @@
  * The commander-free path for a plain `get`: it takes only the shapes it can parse exactly as the
  * full program does, and hands everything else (help, unknown options, wrong arity) to it.
  */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fastPath } from '../src/fast-path.js';
 import { makeProject } from './helpers.js';
@@ -34,6 +36,36 @@ describe('the get fast path', () => {
       const bad = await project.cli(['get', 'bad//key']);
       expect(bad.code).toBe(10);
       expect(bad.stderr).toMatch(/^agent-state: INVALID_KEY: [^\n]+\n$/);
+    } finally {
+      project.cleanup();
+    }
+  });
+
+  it('the real binary keeps checking project.yml with the config cache on: an edit, a variable, another backend are seen at once', async () => {
+    const project = makeProject('file');
+    const yml = join(project.dir, 'project.yml');
+    try {
+      writeFileSync(yml, 'communication:\n  backend: file\n  namespace: "ns-${TEAM}"\n  settings:\n    directory: ./state\n');
+      expect((await project.cli(['set', 'k', '"a"'], { env: { TEAM: 'a' } })).code).toBe(0);
+      expect(await project.cli(['get', '--raw', 'k'], { env: { TEAM: 'a' } })).toEqual({ code: 0, stdout: 'a\n', stderr: '' });
+      // One entry per bundle that read it (set ran in dist/full.js, get in dist/bin.js).
+      expect(readdirSync(join(project.dir, 'config-cache')).filter((f) => f.endsWith('.json')).length).toBeGreaterThanOrEqual(1);
+      // Another value of the referenced variable is another namespace: the key is not there.
+      expect(await project.cli(['get', 'k'], { env: { TEAM: 'b' } })).toEqual({ code: 1, stdout: '', stderr: '' });
+      // An unknown key added to the file is refused, naming file and field.
+      writeFileSync(yml, `${readFileSync(yml, 'utf8')}    bogus_key: 1\n`);
+      const bad = await project.cli(['get', 'k'], { env: { TEAM: 'a' } });
+      expect(bad.code).toBe(12);
+      expect(bad.stderr).toContain(`${yml}: communication.settings.bogus_key: unknown key`);
+      // A bad value of a setting the file backend owns: the field and the value.
+      writeFileSync(yml, 'communication:\n  backend: file\n  namespace: "ns-${TEAM}"\n  settings:\n    directory: ./state\n    backup_count: "${COUNT}"\n');
+      const value = await project.cli(['get', 'k'], { env: { TEAM: 'a', COUNT: '-3' } });
+      expect(value.code).toBe(12);
+      expect(value.stderr).toMatch(/communication\.settings\.backup_count: .*-3/);
+      expect((await project.cli(['get', '--raw', 'k'], { env: { TEAM: 'a', COUNT: '2' } })).stdout).toBe('a\n');
+      // COMMUNICATION_BACKEND switches the backend (the sqlite store is empty), past the cached entry.
+      const sqlite = await project.cli(['get', 'k'], { env: { TEAM: 'a', COUNT: '2', COMMUNICATION_BACKEND: 'sqlite' } });
+      expect(sqlite).toEqual({ code: 1, stdout: '', stderr: '' });
     } finally {
       project.cleanup();
     }
