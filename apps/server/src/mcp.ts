@@ -3,11 +3,18 @@
  * streamable HTTP (`/mcp`, stateless: a fresh server and transport per request, so any server on
  * the shared backend can answer any request). Few tools, short descriptions: every schema costs
  * the agent context.
+ *
+ * The tool definitions (zod schemas, descriptions, handlers) are built once per process
+ * ({@link McpContext}); a request builds only what the SDK's stateless mode needs, a server that
+ * registers the prebuilt tools and a transport. The transport is the SDK's web-standard one,
+ * given a `Request` made from the already-parsed Fastify request; its JSON `Response` is written
+ * back through Fastify (the SDK's Node wrapper converts both ways through @hono/node-server,
+ * which a loaded profile showed at a quarter of the request).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { z } from 'zod';
 import { InvalidKeyError, assertSegment, type JsonValue } from '@agent-state/core';
 import { hasCode } from './errors.js';
@@ -67,10 +74,22 @@ export function resourceToPath(resource: string): string {
     .join('/');
 }
 
-/** What every MCP server instance of one process shares: the store and the agents seen. */
+/** One tool, built once per process: what `registerTool` takes. */
+interface ToolDefinition {
+  name: string;
+  description: string;
+  inputSchema: z.AnyZodObject;
+  callback: (args: Record<string, unknown>) => Promise<ToolResult>;
+}
+
+/** What every MCP server instance of one process shares: the store, the agents seen, the tool definitions. */
 export class McpContext {
   readonly #seen = new Set<string>();
-  constructor(readonly ops: Ops) {}
+  /** The tool set, built once (schemas, descriptions, handlers); each server registers these. */
+  readonly tools: readonly ToolDefinition[];
+  constructor(readonly ops: Ops) {
+    this.tools = defineTools(this);
+  }
 
   /** Counts a call as `agentId`'s heartbeat; registers it (5-minute interval) when it is not registered. */
   async touch(agentId: string): Promise<void> {
@@ -114,21 +133,34 @@ const ms = (what: string) => z.number().int().min(0).max(3_600_000).optional().d
  */
 const sharedValidator = new AjvJsonSchemaValidator();
 
-/** A new MCP server with the tool set, over `context`'s store. */
+/** A new MCP server with the tool set, over `context`'s store (only the registrations are per server). */
 export function createMcpServer(context: McpContext): McpServer {
   const server = new McpServer({ name: 'agent-state', version: '0.1.0' }, { jsonSchemaValidator: sharedValidator });
+  const register = server.registerTool.bind(server) as (name: string, config: { description: string; inputSchema: z.AnyZodObject }, cb: ToolDefinition['callback']) => void;
+  for (const t of context.tools) register(t.name, { description: t.description, inputSchema: t.inputSchema }, t.callback);
+  return server;
+}
+
+/** The tool set of server.md over `context`'s store: schemas and handlers, built once. */
+function defineTools(context: McpContext): ToolDefinition[] {
   const { ops } = context;
   const state = ops.state;
+  const tools: ToolDefinition[] = [];
 
   const tool = <S extends z.ZodRawShape>(name: string, description: string, shape: S, run: (args: z.objectOutputType<S, z.ZodTypeAny> & { agent_id: string }) => Promise<unknown>) => {
-    (server.registerTool as (n: string, c: object, cb: unknown) => void)(name, { description, inputSchema: { agent_id: agentId, ...shape } }, (async (args: Record<string, unknown>) => {
-      try {
-        await context.touch(args['agent_id'] as string);
-        return ok(await run(args as z.objectOutputType<S, z.ZodTypeAny> & { agent_id: string }));
-      } catch (error) {
-        return fail(error);
-      }
-    }));
+    tools.push({
+      name,
+      description,
+      inputSchema: z.object({ agent_id: agentId, ...shape }),
+      callback: async (args) => {
+        try {
+          await context.touch(args['agent_id'] as string);
+          return ok(await run(args as z.objectOutputType<S, z.ZodTypeAny> & { agent_id: string }));
+        } catch (error) {
+          return fail(error);
+        }
+      },
+    });
   };
 
   tool('state_get', 'Read a key: its value and version, or null when absent.', { key: z.string().describe('key, e.g. tasks/42') }, async (a) => state.read(a.key));
@@ -237,7 +269,23 @@ export function createMcpServer(context: McpContext): McpServer {
     agents: (await state.agents.list()).map((a) => ({ agentId: a.agentId, status: a.status, lastHeartbeat: a.lastHeartbeat, info: a.info })),
   }));
 
-  return server;
+  return tools;
+}
+
+/**
+ * The headers the SDK's stateless POST handling reads (content negotiation, protocol version,
+ * session). The token and the Host were checked by the server already; the tools read no header.
+ */
+const MCP_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id'] as const;
+
+/** The Fastify request as a web `Request`: URL and the headers the SDK reads (the body is already parsed). */
+function webRequest(req: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const name of MCP_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return new Request(`http://${req.headers.host ?? '127.0.0.1'}${req.raw.url ?? '/mcp'}`, { method: req.method, headers });
 }
 
 /** Serves one `/mcp` request (stateless streamable HTTP: JSON responses, no session). */
@@ -247,12 +295,25 @@ export async function handleMcpHttp(context: McpContext, req: FastifyRequest, re
     return;
   }
   const server = createMcpServer(context);
-  const transport = new StreamableHTTPServerTransport({ enableJsonResponse: true }) // no sessionIdGenerator: stateless;
-  reply.hijack();
-  reply.raw.on('close', () => {
-    void transport.close();
-    void server.close();
-  });
-  await server.connect(transport);
-  await transport.handleRequest(req.raw, reply.raw, req.body);
+  // No sessionIdGenerator: stateless. JSON responses: the answer is one body, no stream.
+  const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
+  // The client going away before the answer ends the server (and the transport with it). Once the
+  // answer is there both hold nothing (no timer, no stream) and are left to the GC: closing them
+  // only builds a "Connection closed" error per request.
+  const close = () => void server.close().catch(() => undefined);
+  reply.raw.once('close', close);
+  let response: Response;
+  try {
+    await server.connect(transport);
+    response = await transport.handleRequest(webRequest(req), { parsedBody: req.body });
+  } catch (error) {
+    reply.raw.off('close', close);
+    close();
+    throw error;
+  }
+  reply.raw.off('close', close);
+  const text = await response.text();
+  reply.status(response.status);
+  response.headers.forEach((value, name) => void reply.header(name, value));
+  await reply.send(text);
 }
