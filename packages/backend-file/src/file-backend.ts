@@ -25,21 +25,21 @@ import {
   type LockLease,
   type RepairReport,
 } from '@agent-state/core';
-import { freshVersion, openFormat, raiseFloor } from './floor.js';
+import { freshVersion, openFormat, raiseFloor } from './format.js';
 import { FileLogs } from './logs.js';
 import { FileNotify } from './notify.js';
 import { FileQueues } from './queues.js';
 import { removeDamaged } from './repair.js';
 import { moveCoordinationEntries } from './upgrade.js';
-import { encodeDoc, leaseOf, type StoredDoc } from './document.js';
+import { encodeDoc, leaseOf, type StoredDoc } from './codec.js';
 import { DIR_MODE, errnoOf } from './fs-io.js';
 import { listPage, type ExpiredDoc } from './list.js';
 import { extendLock, listLocks, readLease, releaseLock, tryLock } from './lock.js';
 import { mutexOwner, nonce, txOfOwner, unlinkQuiet } from './mutex.js';
 import { resolveOptions, type FileBackendOptions, type ResolvedFileOptions } from './options.js';
-import type { KeyFiles } from './paths.js';
+import type { KeyFiles } from './layout.js';
 import { commitSettled, readSettled, waitForCommit } from './settle.js';
-import { Store } from './store.js';
+import { Store } from './context.js';
 import { commit, recoverAbandoned, recoverTransaction } from './transaction.js';
 import { Watches } from './watch.js';
 
@@ -105,7 +105,7 @@ export class FileBackend implements CommunicationBackend {
     }
     // Roll forward (or discard) what processes that died mid-commit left behind.
     recoverAbandoned(store);
-    // The format check and upgrade (floor.ts, upgrade.ts) use the native families: open first.
+    // The format check and upgrade (format.ts, upgrade.ts) use the native families: open first.
     this.#store = store;
     try {
       const upgraded = await openFormat(store, () => moveCoordinationEntries(store, this.queues, this.logs));

@@ -18,8 +18,8 @@
 import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { compareKeys, isExpired, keyInPage, makeEntry, type Entry, type ListPageRequest } from '@agent-state/core';
 import { errnoOf, ioError } from './fs-io.js';
-import { dirOf, segmentOfDir, segmentOfFile } from './paths.js';
-import type { Store } from './store.js';
+import { dirOf, segmentOfDir, segmentOfFile } from './layout.js';
+import type { Store } from './context.js';
 
 interface Item {
   sortKey: string;

@@ -16,11 +16,11 @@
 import { closeSync, constants, fdatasyncSync, openSync, readSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type AcquiredLease, type LockLease } from '@agent-state/core';
-import { decodeLease, encodeLease, leaseOf, type StoredLease } from './document.js';
+import { decodeLease, encodeLease, leaseOf, type StoredLease } from './codec.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
 import { BOOT_ID, holderIsDead, mutexOwner, nonce } from './mutex.js';
-import type { KeyFiles } from './paths.js';
-import type { Store } from './store.js';
+import type { KeyFiles } from './layout.js';
+import type { Store } from './context.js';
 
 /** Tokens reserved per fdatasync of a lease record. */
 export const TOKEN_BLOCK = 1_000;

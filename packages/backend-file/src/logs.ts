@@ -19,9 +19,9 @@ import { readFileSync, readdirSync, unlinkSync } from 'node:fs';
 import { CorruptDataError, InvalidValueError, compareKeys, type LogRecord, type LogTrim, type NativeLogs } from '@agent-state/core';
 import { errnoOf, ioError, writeFileDurable } from './fs-io.js';
 import { mutexOwner, nonce } from './mutex.js';
-import { dirOf, segmentOfDir } from './paths.js';
+import { dirOf, segmentOfDir } from './layout.js';
 import { readRecord, writeRecord } from './record-file.js';
-import type { Store } from './store.js';
+import type { Store } from './context.js';
 
 const p16 = (n: number): string => String(n).padStart(16, '0');
 const RECORD = /^\d{16}$/;

@@ -10,7 +10,7 @@
  * (coordination/families.ts).
  */
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
-import type { Store } from './store.js';
+import type { Store } from './context.js';
 import type { FileQueues } from './queues.js';
 import type { Watches } from './watch.js';
 

@@ -6,7 +6,7 @@
 import { lstatSync, readFileSync, readdirSync, renameSync, rmdirSync, utimesSync } from 'node:fs';
 import { CorruptDataError } from '@agent-state/core';
 import { errnoOf, ioError } from './fs-io.js';
-import type { Store } from './store.js';
+import type { Store } from './context.js';
 
 /** Width of a time bucket (ms): lease ends and delays are rounded up to it. */
 export const LO_MS = 128;

@@ -36,7 +36,7 @@ import {
 } from '@agent-state/core';
 import { ioError, errnoOf, writeFileDurable } from './fs-io.js';
 import { mutexOwner, nonce, unlinkQuiet } from './mutex.js';
-import { segmentOfDir } from './paths.js';
+import { segmentOfDir } from './layout.js';
 import {
   JOB_ID,
   LEASE_ID,
@@ -58,7 +58,7 @@ import {
   type JobBody,
 } from './queue-layout.js';
 import { readRecord, writeRecord } from './record-file.js';
-import type { Store } from './store.js';
+import type { Store } from './context.js';
 
 export { LO_MS, LO_PER_HI, SEQ_BUCKET } from './queue-layout.js';
 

@@ -5,10 +5,10 @@
 import { readdirSync, renameSync } from 'node:fs';
 import { basename } from 'node:path';
 import { errnoOf, ioError, readIfExists } from './fs-io.js';
-import { highestVersionOnDisk, raiseFloor } from './floor.js';
+import { highestVersionOnDisk, raiseFloor } from './format.js';
 import { nonce } from './mutex.js';
-import type { KeyFiles } from './paths.js';
-import type { Store } from './store.js';
+import type { KeyFiles } from './layout.js';
+import type { Store } from './context.js';
 
 /** Moves the damaged document of `files` aside (caller holds its mutex); returns where it went. */
 export async function removeDamaged(store: Store, files: KeyFiles): Promise<string> {

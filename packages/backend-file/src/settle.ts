@@ -11,11 +11,11 @@
  */
 import { lstatSync } from 'node:fs';
 import { Backoff, sleep } from '@agent-state/core';
-import type { StoredDoc } from './document.js';
+import type { StoredDoc } from './codec.js';
 import { readIfExists } from './fs-io.js';
 import { holderIsDead, monotonicMs, readHolder, txOfOwner, waitTimeout } from './mutex.js';
-import type { KeyFiles } from './paths.js';
-import type { Store } from './store.js';
+import type { KeyFiles } from './layout.js';
+import type { Store } from './context.js';
 import { intentPath, recoverTransaction } from './transaction.js';
 
 const SETTLED_CACHE_LIMIT = 10_000;

@@ -24,7 +24,7 @@ import {
   isExpired,
   type CommitRequest,
 } from '@agent-state/core';
-import { encodeDoc, type StoredDoc } from './document.js';
+import { encodeDoc, type StoredDoc } from './codec.js';
 import { errnoOf, ioError, readIfExists, replaceFile, writeFileDurable } from './fs-io.js';
 import {
   breakStale,
@@ -36,9 +36,9 @@ import {
   staleHolder,
   unlinkQuiet,
 } from './mutex.js';
-import { freshVersion, raiseFloor } from './floor.js';
-import type { KeyFiles } from './paths.js';
-import type { Store } from './store.js';
+import { freshVersion, raiseFloor } from './format.js';
+import type { KeyFiles } from './layout.js';
+import type { Store } from './context.js';
 
 /** The write-ahead record of one commit. */
 interface Intent {
@@ -82,7 +82,7 @@ export async function commit(store: Store, request: CommitRequest): Promise<void
     for (const read of request.reads) assertVersion(read.key, read.version ?? 'absent', live(read.key)?.version ?? null);
     if (request.writes.length === 0) return;
     // Versions never repeat: deleted entries raise the floor before anything changes, and
-    // keys without a live document start above it (floor.ts).
+    // keys without a live document start above it (format.ts).
     const gone = request.writes.filter((w) => w.kind === 'delete').map((w) => previous.get(w.key)?.version ?? 0);
     if (gone.length > 0) await raiseFloor(store, Math.max(...gone));
     const fresh = (key: string): number => {

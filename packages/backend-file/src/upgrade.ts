@@ -1,5 +1,5 @@
 /**
- * The coordination part of the upgrade from the first-wave format (see floor.ts): queues,
+ * The coordination part of the upgrade from the first-wave format (see format.ts): queues,
  * channels, mailboxes and logs that a first-wave client (or core's portable path) kept as
  * ordinary `@q/…`, `@ch/…`, `@mail/…`, `@log/…` entries move into the native layout, so that
  * nothing waiting in them is lost when the native families take over. Each item is written
@@ -11,7 +11,7 @@ import { isExpired, type JsonValue, type LogRecord } from '@agent-state/core';
 import { listPage } from './list.js';
 import type { FileLogs } from './logs.js';
 import type { FileQueues } from './queues.js';
-import type { Store } from './store.js';
+import type { Store } from './context.js';
 
 const PAGE = 500;
 const JOB = /^@q\/(.+)\/(j|dead)\/[^/]+$/;

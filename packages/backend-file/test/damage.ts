@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { CommunicationConfigInput } from '@agent-state/core';
 import type { DamageHook } from '@agent-state/contract';
-import { Layout } from '../src/paths.js';
+import { Layout } from '../src/layout.js';
 
 const documentOf = (config: CommunicationConfigInput, key: string): string =>
   new Layout(String(config.settings?.directory), config.namespace ?? 'ns', undefined).data(key).file;

@@ -3,11 +3,11 @@
  * document primitives every operation is built from.
  */
 import { linkSync, readFileSync, unlinkSync } from 'node:fs';
-import { decodeDoc, type StoredDoc } from './document.js';
+import { decodeDoc, type StoredDoc } from './codec.js';
 import { DirCache, errnoOf, fsyncDir, ioError, replaceFile } from './fs-io.js';
 import { Mutexes, unlinkQuiet, type StaleHandler } from './mutex.js';
 import type { ResolvedFileOptions } from './options.js';
-import { Layout, type KeyFiles } from './paths.js';
+import { Layout, type KeyFiles } from './layout.js';
 
 /** Prefix of coordination keys (queues, channels, agents, mailboxes); they are never backed up. */
 const INTERNAL_PREFIX = '@';

@@ -15,7 +15,7 @@ import { InvalidConfigError } from '@agent-state/core';
 import { errnoOf, ioError, readIfExists, replaceFile } from './fs-io.js';
 import { mutexOwner, nonce } from './mutex.js';
 import { readRecord, writeRecord } from './record-file.js';
-import type { Store } from './store.js';
+import type { Store } from './context.js';
 
 /** The on-disk format this code writes. 1 = first wave (no marker, no floor). */
 export const STORE_FORMAT = 2;

@@ -40,7 +40,7 @@ export class Layout {
   readonly backupsDir: string;
   /** Write-ahead intent records of transactions. */
   readonly txDir: string;
-  /** The namespace's version floor (see floor.ts) and its mutex. */
+  /** The namespace's version floor (see format.ts) and its mutex. */
   readonly floorFile: string;
   readonly floorMutex: string;
   /** The store's format marker. */
