@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /**
- * Bundles the `agent-state` executable into dist/bin.js (over tsc's output) with esbuild, so a
- * run loads a handful of files instead of ~150 ES modules: Node's start-up is most of what a
- * shell call costs (see README, "Start-up cost"). Code splitting keeps each command, core and
- * every backend in its own chunk (dist/chunks/), loaded only when a command needs it.
+ * Bundles the `agent-state` executable (over tsc's output) with esbuild, so a run loads a
+ * handful of files instead of ~150 ES modules: Node's start-up is most of what a shell call
+ * costs (see README, "Cost").
  *
  * Two bundles:
  * - dist/full.js (src/bin.ts, the whole program), split: each command, core and every backend in
