@@ -148,6 +148,14 @@ describe('the validated-config cache', () => {
     expect(loadConfig(options({})).namespace).toBe('from-cache');
   });
 
+  it('a reference the raw text does not show (a YAML escape) is still part of the entry', () => {
+    project('communication:\n  backend: memory\n  namespace: "ns-\\u0024{TEAM}"\n');
+    expect(loadConfig(options({ TEAM: 'a' })).namespace).toBe('ns-a');
+    tamper('from-cache');
+    expect(loadConfig(options({ TEAM: 'a' })).namespace).toBe('from-cache');
+    expect(loadConfig(options({ TEAM: 'b' })).namespace).toBe('ns-b');
+  });
+
   it('AGENT_STATE_CONFIG_CACHE=off turns it off', () => {
     project();
     loadConfig(options({ TEAM: 'a', AGENT_STATE_CONFIG_CACHE: 'off' }));

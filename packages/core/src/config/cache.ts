@@ -39,6 +39,8 @@ const SELF = fileURLToPath(import.meta.url);
 interface Entry<T> {
   format: string;
   deps: [path: string, size: number, mtimeMs: number][];
+  /** The variables the parsed values referenced, with the values they had (null: unset). */
+  vars: [name: string, value: string | null][];
   value: T;
 }
 
@@ -46,6 +48,17 @@ interface Entry<T> {
 export interface CacheSlot {
   file: string;
   deps: readonly string[];
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * The variables `${VAR}` references in `strings` (the parsed values substitution runs on: a YAML
+ * escape such as `"\u0024{VAR}"` is a reference the raw text does not show).
+ */
+export function referencedVariables(strings: Iterable<string>): string[] {
+  const names = new Set<string>();
+  for (const text of strings) for (const match of text.matchAll(REFERENCE)) names.add(match[1] as string);
+  return [...names];
 }
 
 /**
@@ -62,7 +75,7 @@ export function cacheSlot(options: ConfigCacheOptions, source: string, text: str
   // The code's paths are in the key too: two installations reading one project keep an entry each.
   const key = createHash('sha256').update(JSON.stringify([FORMAT, source, deps, vars, text])).digest('hex').slice(0, 40);
   const dir = options.dir ?? defaultCacheDir(dirname(source), env);
-  return { file: join(dir, `${key}.json`), deps };
+  return { file: join(dir, `${key}.json`), deps, env };
 }
 
 function defaultCacheDir(projectDir: string, env: Record<string, string | undefined>): string {
@@ -95,7 +108,8 @@ export function readCache<T>(slot: CacheSlot): T | undefined {
   } catch {
     return undefined;
   }
-  if (entry?.format !== FORMAT || !Array.isArray(entry.deps) || entry.value === undefined) return undefined;
+  if (entry?.format !== FORMAT || !Array.isArray(entry.deps) || !Array.isArray(entry.vars) || entry.value === undefined) return undefined;
+  for (const [name, value] of entry.vars) if ((slot.env[name] ?? null) !== value) return undefined;
   for (const dep of slot.deps) if (!entry.deps.some((d) => d[0] === dep)) return undefined;
   for (const [path, size, mtimeMs] of entry.deps) {
     const now = stamp(path);
@@ -106,10 +120,10 @@ export function readCache<T>(slot: CacheSlot): T | undefined {
 
 /**
  * Stores `value` in `slot` (atomically: a temp file renamed over it), depending on the slot's
- * files and `extraDeps`. Best effort: a value that is not plain JSON, or a directory that cannot
+ * files and `extraDeps`, and on the values of the variables `vars` in the slot's environment. Best effort: a value that is not plain JSON, or a directory that cannot
  * be written, leaves the cache as it was.
  */
-export function writeCache(slot: CacheSlot, value: unknown, extraDeps: readonly string[]): void {
+export function writeCache(slot: CacheSlot, value: unknown, extraDeps: readonly string[], vars: readonly string[]): void {
   if (!isPlainJson(value)) return;
   const deps: Entry<unknown>['deps'] = [];
   for (const path of new Set([...slot.deps, ...extraDeps])) {
@@ -117,7 +131,7 @@ export function writeCache(slot: CacheSlot, value: unknown, extraDeps: readonly 
     if (!s) return;
     deps.push(s);
   }
-  const entry: Entry<unknown> = { format: FORMAT, deps, value };
+  const entry: Entry<unknown> = { format: FORMAT, deps, vars: vars.map((name) => [name, slot.env[name] ?? null]), value };
   const tmp = `${slot.file}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
     mkdirSync(dirname(slot.file), { recursive: true });

@@ -13,7 +13,7 @@ import {
   settingsSchemaOf,
   type BackendSettings,
 } from '../backend-module.js';
-import { cacheSlot, readCache, writeCache, type CacheSlot, type ConfigCacheOptions } from './cache.js';
+import { cacheSlot, readCache, referencedVariables, writeCache, type CacheSlot, type ConfigCacheOptions } from './cache.js';
 import { InvalidConfigError, describeValue } from '../errors.js';
 import { DEFAULT_MAX_VALUE_BYTES } from '../validate.js';
 import { substituteEnv } from './env.js';
@@ -108,12 +108,25 @@ export function loadConfig(options: LoadConfigOptions = {}): ResolvedConfig {
   const hit = slot && readCache<ResolvedConfig>(slot);
   if (hit) return hit;
   const deps: string[] = [];
-  const resolved = resolveCommunication(parseCommunication(file), deps);
-  if (slot) writeCache(slot, resolved, deps);
+  const found = parseCommunication(file);
+  const resolved = resolveCommunication(found, deps);
+  if (slot) writeCache(slot, resolved, deps, referencedVariables(stringsOf(found.input)));
   return resolved;
 }
 
 const LOAD_MODULE = fileURLToPath(import.meta.url);
+
+/** Every string inside a parsed value (keys included). */
+function* stringsOf(value: unknown): Generator<string> {
+  if (typeof value === 'string') yield value;
+  else if (Array.isArray(value)) for (const v of value) yield* stringsOf(v);
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      yield k;
+      yield* stringsOf(v);
+    }
+  }
+}
 
 function slotOf(options: LoadConfigOptions, file: ConfigFile): CacheSlot | undefined {
   if (!options.cache || file.text === undefined) return undefined;
