@@ -10,7 +10,7 @@ import { BackendUnavailableError, withTimeout } from '@agent-state/core';
 import { deleteApp, initializeApp, type App, type AppOptions } from 'firebase-admin/app';
 import { getDatabase, type Database, type Reference } from 'firebase-admin/database';
 import { EMULATOR_ENV, type ResolvedFirebaseOptions } from './options.js';
-import { HEALTH_PATH } from './paths.js';
+import { HEALTH_PATH } from './layout.js';
 
 const BACKEND = 'firebase';
 let appCount = 0;

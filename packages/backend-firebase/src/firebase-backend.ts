@@ -1,8 +1,8 @@
 /**
- * The Firebase Realtime Database backend. Layout and escaping: paths.ts, codec.ts. Atomic steps:
+ * The Firebase Realtime Database backend. Layout and escaping: layout.ts, key-names.ts. Atomic steps:
  * run-transaction.ts (one node), transaction.ts (the marker rule, multi-key commits and fenced
  * writes), lock.ts (leases), list.ts (pages by key order). Reads, warm transactions and `watch`
- * come from the per-node listeners of sync-cache.ts; nothing follows the whole namespace.
+ * come from the per-node listeners of watch.ts; nothing follows the whole namespace.
  */
 import {
   Backoff,
@@ -54,11 +54,11 @@ import {
   tombOf,
   unmarked,
   type EntryNode,
-} from './nodes.js';
+} from './codec.js';
 import { resolveOptions, type FirebaseBackendOptions, type OptionsOrigin, type ResolvedFirebaseOptions } from './options.js';
-import { NamespacePaths, entryPath, lockPath, nativePaths } from './paths.js';
+import { NamespacePaths, entryPath, lockPath, nativePaths } from './layout.js';
 import { runTransaction } from './run-transaction.js';
-import { SyncCache } from './sync-cache.js';
+import { SyncCache } from './watch.js';
 import { Nodes, type NodeOp } from './transaction.js';
 
 /** Expired entries removed per `list` call at most, so a listing never turns into a long cleanup. */
@@ -366,7 +366,7 @@ export class FirebaseBackend implements CommunicationBackend {
 
   /**
    * Calls `onChange` when the entry node of `key` changes, from this client's listeners (see
-   * sync-cache.ts): pub/sub subscribers wake when a channel counter moves instead of at their next
+   * watch.ts): pub/sub subscribers wake when a channel counter moves instead of at their next
    * poll. Only a hint: a listener the server cancels just stops calling, and pollers keep polling.
    */
   watch(key: string, onChange: () => void): () => void {

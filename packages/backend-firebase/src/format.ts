@@ -26,17 +26,17 @@
  * Stores made before the floor existed (no meta node) are upgraded on open: the floor is set to
  * the highest version stored (a max, so repeating it is harmless), then the format is recorded.
  * Stores of format 2 kept their entries under `e/` with names that do not keep key order; the
- * upgrade to 3 moves each node to `k/` under its order-keeping name (codec.ts): a transaction
+ * upgrade to 3 moves each node to `k/` under its order-keeping name (key-names.ts): a transaction
  * that creates the new node only while it is absent (so a second upgrader, or a client that
  * already wrote there, is never overwritten), then the removal of the old one. Crash-safe (a
  * re-run moves what is left) and idempotent; the format is recorded last.
  */
 import { InvalidConfigError } from '@agent-state/core';
 import type { DataSnapshot, Reference } from 'firebase-admin/database';
-import { entryName } from './codec.js';
+import { entryName } from './key-names.js';
 import type { Connection } from './connection.js';
-import { ENTRIES, LEGACY_ENTRIES, META, keyOfChild, nativePaths } from './paths.js';
-import { movePortableCoordination } from './upgrade-portable.js';
+import { ENTRIES, LEGACY_ENTRIES, META, keyOfChild, nativePaths } from './layout.js';
+import { movePortableCoordination } from './upgrade.js';
 import { runTransaction } from './run-transaction.js';
 
 /**

@@ -1,4 +1,4 @@
-export { createFirebaseBackend, createBackend, backendModule, backendModule as default } from './create-backend.js';
+export { createFirebaseBackend, createBackend, backendModule, backendModule as default } from './module.js';
 export type { FirebaseBackendOptions, FirebaseSettings } from './options.js';
 export type { FirebaseBackend } from './firebase-backend.js';
-export { namespaceNodes } from './paths.js';
+export { namespaceNodes } from './layout.js';

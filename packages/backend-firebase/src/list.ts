@@ -1,6 +1,6 @@
 /**
  * `list`: one page of entries in key order, read with `orderByKey()` / `startAt()` /
- * `limitToFirst()` on the entries node. Entry names keep key order (codec.ts), so the database
+ * `limitToFirst()` on the entries node. Entry names keep key order (key-names.ts), so the database
  * cuts the page: a listing reads about `limit` nodes whatever the namespace holds, and nobody
  * mirrors the namespace. Tombstones, expired entries and names that are not ours take room in a
  * batch without being on the page, so a short page reads the next batch from the last name seen.
@@ -13,11 +13,11 @@
  */
 import { isExpired, type Entry, type ListPageRequest } from '@agent-state/core';
 import type { DataSnapshot, Query } from 'firebase-admin/database';
-import { entryName, keyOfEntryName } from './codec.js';
+import { entryName, keyOfEntryName } from './key-names.js';
 import type { Connection } from './connection.js';
 import { TOMB_GRACE_MS } from './format.js';
-import { asEntryNode, isTomb, MarkedError, splitMarker, toEntry } from './nodes.js';
-import { entryPath, type NamespacePaths } from './paths.js';
+import { asEntryNode, isTomb, MarkedError, splitMarker, toEntry } from './codec.js';
+import { entryPath, type NamespacePaths } from './layout.js';
 
 /** Nodes read beyond `limit` per batch, for the tombstones and expired entries among them. */
 const SLACK = 16;

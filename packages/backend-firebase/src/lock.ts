@@ -8,8 +8,8 @@
  */
 import { assertLeaseHeld, leaseIsLive, type AcquiredLease, type LockLease } from '@agent-state/core';
 import type { Connection } from './connection.js';
-import { asLockNode, leaseOf, splitMarker, unmarked, type LockNode } from './nodes.js';
-import { keyOfChild, type NamespacePaths } from './paths.js';
+import { asLockNode, leaseOf, splitMarker, unmarked, type LockNode } from './codec.js';
+import { keyOfChild, type NamespacePaths } from './layout.js';
 import type { Nodes } from './transaction.js';
 
 /** One attempt to take `resource`: a new lease, or `null` while a live one exists. */

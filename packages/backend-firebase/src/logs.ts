@@ -1,7 +1,7 @@
 /**
  * Native append-only logs on the Realtime Database.
  *
- * One node per log (`/<ns>~g/~<log>`, see paths.ts):
+ * One node per log (`/<ns>~g/~<log>`, see layout.ts):
  *
  * ```
  * n     { s: last seq, lo: every seq <= lo is trimmed, b: { s<seq>: { j, at } } the newest records,
@@ -30,7 +30,7 @@ import type { LogRecord, LogTrim, NativeLogs } from '@agent-state/core';
 import type { DataSnapshot } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
 import type { Mirror, Mirrors } from './mirror.js';
-import { childName, keyOfChild, pad, type NativePaths } from './paths.js';
+import { childName, keyOfChild, pad, type NativePaths } from './layout.js';
 import { runTransaction } from './run-transaction.js';
 
 /** Records kept in `n/b` before the oldest are flushed to `r/`. */

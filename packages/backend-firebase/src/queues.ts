@@ -1,7 +1,7 @@
 /**
  * Native queues on the Realtime Database.
  *
- * One node per queue (`/<ns>~q/~<queue>`, see paths.ts):
+ * One node per queue (`/<ns>~q/~<queue>`, see layout.ts):
  *
  * ```
  * n                 last sequence (a counter, transaction on enqueue)
@@ -37,7 +37,7 @@ import { CorruptDataError, type ClaimedJob, type NativeQueues, type QueueCounts,
 import type { DataSnapshot } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
 import type { Mirrors } from './mirror.js';
-import { childName, keyOfChild, pad, type NativePaths } from './paths.js';
+import { childName, keyOfChild, pad, type NativePaths } from './layout.js';
 import { runTransaction } from './run-transaction.js';
 
 /** Due delayed jobs and expired leases returned to waiting per claim, at most (each index). */

@@ -36,8 +36,8 @@
 import { randomBytes } from 'node:crypto';
 import { Backoff, ConflictError, TimeoutError, sleep } from '@agent-state/core';
 import type { Connection } from './connection.js';
-import { MarkedError, splitMarker, unmarked, withMarker, type Marker } from './nodes.js';
-import type { NamespacePaths } from './paths.js';
+import { MarkedError, splitMarker, unmarked, withMarker, type Marker } from './codec.js';
+import type { NamespacePaths } from './layout.js';
 import { runTransaction, type StepFn } from './run-transaction.js';
 
 /** How long a commit's markers hold others off; a dead owner's commit is recovered after it. */

@@ -7,7 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openState, type StateClient } from '@agent-state/core';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase } from 'firebase-admin/database';
-import { NamespacePaths } from '../src/paths.js';
+import { NamespacePaths } from '../src/layout.js';
 import { emulatorHost } from './fixtures.js';
 import { NativeStore, eventually } from './native.js';
 

@@ -7,7 +7,7 @@ import type { CommunicationConfigInput } from '@agent-state/core';
 import type { DamageHook } from '@agent-state/contract';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase, type Reference } from 'firebase-admin/database';
-import { NamespacePaths } from '../src/paths.js';
+import { NamespacePaths } from '../src/layout.js';
 import { emulatorHost } from './fixtures.js';
 
 let apps = 0;

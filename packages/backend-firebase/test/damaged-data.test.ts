@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, InvalidConfigError, openState, type CommunicationConfigInput, type StateClient } from '@agent-state/core';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase } from 'firebase-admin/database';
-import { NamespacePaths, childName, escapeName } from '../src/paths.js';
+import { NamespacePaths, childName, escapeName } from '../src/layout.js';
 import { emulatorHost, freshConfig, removeNamespace } from './fixtures.js';
 
 const app = initializeApp({ databaseURL: `http://${emulatorHost()}?ns=agent-state-test` }, `damaged-test-${process.pid}`);

@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import type { CommunicationConfigInput } from '@agent-state/core';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase } from 'firebase-admin/database';
-import { namespaceNodes } from '../src/paths.js';
+import { namespaceNodes } from '../src/layout.js';
 
 let count = 0;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { entryName, keyOfEntryName } from '../src/codec.js';
-import { childName, escapeName, keyOfChild, unescapeName } from '../src/paths.js';
+import { entryName, keyOfEntryName } from '../src/key-names.js';
+import { childName, escapeName, keyOfChild, unescapeName } from '../src/layout.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-:@+=,/';
 
@@ -30,7 +30,7 @@ describe('key to database path mapping', () => {
   });
 });
 
-describe('entry names (codec.ts)', () => {
+describe('entry names (key-names.ts)', () => {
   const keys = ['0', '1', '10', '2', 'a', 'a+b', 'a,b', 'a-b', 'a.b', 'a/b', 'a0', 'a:b', 'a=b', 'a@b', 'aA', 'a_b', 'ab', 'a', 'a/', '@q', ALPHABET, '+', ',', '-', '.', '/'];
 
   it('keep the code-unit order of the keys, prefixes included', () => {

@@ -10,8 +10,8 @@
 import type { JsonValue } from '@agent-state/core';
 import type { DataSnapshot } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
-import { tombOf } from './nodes.js';
-import { LEGACY_ENTRIES, childName, keyOfChild, pad, type NativePaths } from './paths.js';
+import { tombOf } from './codec.js';
+import { LEGACY_ENTRIES, childName, keyOfChild, pad, type NativePaths } from './layout.js';
 
 interface FirstWaveJob {
   payload: JsonValue;

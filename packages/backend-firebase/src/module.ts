@@ -6,6 +6,7 @@
 import type { ResolvedConfig } from '@agent-state/core';
 import { defineBackend } from '@agent-state/core/backend';
 import { FirebaseBackend } from './firebase-backend.js';
+import { backendSettings } from './settings.js';
 import type { FirebaseBackendOptions, FirebaseSettings } from './options.js';
 
 /**
@@ -21,21 +22,7 @@ export function createFirebaseBackend(options: FirebaseBackendOptions = {}): Fir
  * `service_account_key_path`, `emulator_host` (`host:port`).
  */
 export const backendModule = defineBackend<FirebaseSettings>({
-  name: 'firebase',
-  settings: (z, t) =>
-    z
-      .object({
-        project_id: t.string().optional(),
-        service_account_key_path: t.path().optional(),
-        database_url: t.url().optional(),
-        emulator_host: t.hostPort().optional(),
-      })
-      .superRefine((s, ctx) => {
-        if (!s.project_id && !s.database_url) {
-          ctx.addIssue({ code: 'custom', path: ['project_id'], message: 'the firebase backend needs project_id or database_url, got neither' });
-        }
-      }),
-  paths: ['service_account_key_path'],
+  ...backendSettings,
   create(s, context) {
     const options: FirebaseBackendOptions = {};
     if (s.project_id !== undefined) options.projectId = s.project_id;

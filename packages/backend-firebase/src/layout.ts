@@ -9,7 +9,7 @@
  *
  * Lock, queue and log names also get a `~` prefix, so no name ever parses as an integer: the SDK
  * turns an object whose names are small integers into an array. Entry names use the
- * order-keeping encoding of codec.ts instead, so that `list` can page with `orderByKey`.
+ * order-keeping encoding of key-names.ts instead, so that `list` can page with `orderByKey`.
  *
  * Layout of one namespace (a top-level node):
  *
@@ -22,7 +22,7 @@
  * ```
  */
 
-import { entryName } from './codec.js';
+import { entryName } from './key-names.js';
 
 /** Child of the namespace node that holds the entries (store format 3, order-keeping names). */
 export const ENTRIES = 'k';
