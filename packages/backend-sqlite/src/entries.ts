@@ -19,8 +19,8 @@ import {
   type LockLease,
   type RepairReport,
 } from '@agent-state/core';
-import { checksumOf, damageOf, rowLocation, rowToEntry } from './rows.js';
-import type { Scope } from './scope.js';
+import { checksumOf, damageOf, rowLocation, rowToEntry } from './codec.js';
+import type { Scope } from './context.js';
 
 /** Above every character a key may hold (keys are ASCII), so `prefix + HIGH` bounds a prefix range. */
 const HIGH = '\u{10FFFF}';

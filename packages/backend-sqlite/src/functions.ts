@@ -5,14 +5,14 @@
  */
 import type Database from 'better-sqlite3';
 import { CorruptDataError, InvalidValueError } from '@agent-state/core';
-import { checksumOf, damageOf, rowLocation } from './rows.js';
+import { checksumOf, damageOf, rowLocation } from './codec.js';
 
 /**
  * `agent_state_add(namespace, key, value, checksum, by)` → the JSON text of `value + by`, after
  * checking the stored value against its checksum and that it holds a number.
  * `agent_state_intact(namespace, key, value, checksum, expires_at, now)` → 1 for an expired or
  * undamaged row; a CorruptDataError for a live damaged one (guards every overwrite and delete).
- * `agent_state_checksum(text)` → the checksum of `text` (see rows.ts).
+ * `agent_state_checksum(text)` → the checksum of `text` (see codec.ts).
  */
 export function registerFunctions(db: Database.Database, path: string): void {
   db.function('agent_state_add', { deterministic: true }, (namespace: unknown, key: unknown, json: unknown, checksum: unknown, by: unknown) => {

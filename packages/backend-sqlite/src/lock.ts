@@ -4,7 +4,7 @@
  * token is never issued twice for a resource.
  */
 import { LockLostError, assertLeaseHeld, type AcquiredLease, type LockLease } from '@agent-state/core';
-import type { Scope } from './scope.js';
+import type { Scope } from './context.js';
 
 /** Takes `resource` if no live lease holds it: one `BEGIN IMMEDIATE` transaction. */
 export function tryLock(s: Scope, resource: string, ttlMs: number, owner: string, now: number): AcquiredLease | null {

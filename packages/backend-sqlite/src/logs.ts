@@ -1,5 +1,5 @@
 /**
- * Native append-only logs on two tables (schema.ts): `log_records`, one row per record keyed by
+ * Native append-only logs on two tables (layout.ts): `log_records`, one row per record keyed by
  * (namespace, log, seq), and `logs`, one row per log with the last seq (kept across trims), the
  * time of the last append and the retention the appender asked for.
  *
@@ -12,7 +12,7 @@
 import type Database from 'better-sqlite3';
 import type { LogRecord, LogTrim, NativeLogs } from '@agent-state/core';
 import type { LocalWake, Runner } from './queues.js';
-import type { Scope } from './scope.js';
+import type { Scope } from './context.js';
 
 /** Above every character a name may hold (names follow the ASCII key grammar). */
 const HIGH = '\u{10FFFF}';

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, utimes, watch, type FSWatcher } from 'node:fs';
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
-import type { Scope } from './scope.js';
+import type { Scope } from './context.js';
 import type { WalWatcher } from './watch.js';
 
 /** Safety-net re-check of every listened counter, in ms. */

@@ -1,5 +1,5 @@
 /**
- * Native queues on two tables (schema.ts): `queue_jobs`, one row per job not yet acked, and
+ * Native queues on two tables (layout.ts): `queue_jobs`, one row per job not yet acked, and
  * `queues`, one row per queue with its sequence counter and its wake counter.
  *
  * A claim is one `BEGIN IMMEDIATE` transaction whose cost does not depend on the backlog or on
@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { ClaimedJob, NativeQueues, QueueCounts, QueueJobRecord, SettleAction } from '@agent-state/core';
-import type { Scope } from './scope.js';
+import type { Scope } from './context.js';
 
 /** Job states as stored. */
 export const WAITING = 0;

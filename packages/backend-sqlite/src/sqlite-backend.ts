@@ -25,10 +25,10 @@ import { extendLock, listLocks, releaseLock, tryLock } from './lock.js';
 import { SqliteLogs, sweepLogs } from './logs.js';
 import { SqliteNotify } from './notify.js';
 import { SqliteQueues, type LocalWake, type Runner } from './queues.js';
-import { configure, connect, type Connection } from './open.js';
+import { configure, connect, type Connection } from './connection.js';
 import { resolveOptions, type ResolvedSqliteOptions, type SqliteBackendOptions } from './options.js';
-import { SCHEMA_VERSION, migrate } from './schema.js';
-import { createScope, type Scope } from './scope.js';
+import { SCHEMA_VERSION, migrate } from './layout.js';
+import { createScope, type Scope } from './context.js';
 import { commit } from './transaction.js';
 import { WalWatcher } from './watch.js';
 

@@ -4,7 +4,7 @@
  * behind") and for operators; opens its own read-only connection.
  */
 import Database from 'better-sqlite3';
-import { sharedMemoryDatabase } from './open.js';
+import { sharedMemoryDatabase } from './connection.js';
 import { MEMORY_PATH } from './options.js';
 
 /** Rows and index members of one namespace, per table or index. */

@@ -4,8 +4,8 @@
  * a commit that did not reach the WAL's commit frame is ignored at the next open.
  */
 import { assertVersion, type CommitRequest } from '@agent-state/core';
-import { checksumOf } from './rows.js';
-import type { Scope } from './scope.js';
+import { checksumOf } from './codec.js';
+import type { Scope } from './context.js';
 
 /** Applies `request` atomically, or throws `ConflictError` and changes nothing. */
 export function commit(s: Scope, request: CommitRequest, now: number): void {

@@ -16,7 +16,7 @@
  */
 import type Database from 'better-sqlite3';
 import { DEAD, DELAYED, IN_FLIGHT, WAITING } from './queues.js';
-import { damageOf } from './rows.js';
+import { damageOf } from './codec.js';
 
 /** What the upgrade moved. */
 export interface MovedCoordination {

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import type { CommunicationConfigInput } from '@agent-state/core';
 import type { DamageHook } from '@agent-state/contract';
-import { sharedMemoryDatabase } from '../src/open.js';
+import { sharedMemoryDatabase } from '../src/connection.js';
 import { MEMORY_PATH } from '../src/options.js';
 
 /** Runs `fn` on its own connection to the test's database (`:memory:`: the process's shared one). */

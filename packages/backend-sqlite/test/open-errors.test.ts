@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, CorruptDataError, InvalidConfigError, openState, type StateClient } from '@agent-state/core';
-import { SCHEMA_VERSION } from '../src/schema.js';
+import { SCHEMA_VERSION } from '../src/layout.js';
 import { freshDatabasePath, removeDatabase } from './temp.js';
 
 const paths: string[] = [];

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, loadConfig, openState } from '@agent-state/core';
 import { createBackend, createSqliteBackend } from '../src/index.js';
-import { SCHEMA_VERSION } from '../src/schema.js';
+import { SCHEMA_VERSION } from '../src/layout.js';
 import { freshDir, removeDatabase } from './temp.js';
 
 const dirs: string[] = [];

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openState } from '@agent-state/core';
 import type { SqliteBackend } from '../src/index.js';
-import { MIGRATIONS, SCHEMA_VERSION } from '../src/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/layout.js';
 import { freshDatabasePath, removeDatabase } from './temp.js';
 
 const paths: string[] = [];
