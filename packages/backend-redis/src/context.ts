@@ -2,7 +2,7 @@
  * What the operation modules (lock, transaction, list, increment) need from the backend: the key
  * layout and a way to run a script with driver errors already mapped.
  */
-import type { KeyLayout } from './keys.js';
+import type { KeyLayout } from './layout.js';
 import type { ScriptName } from './scripts.js';
 
 export interface ScriptContext {

@@ -2,13 +2,13 @@
  * The store format marker (`<base>meta` field `format`) and the in-place upgrade of a
  * first-wave store (`format-2.lua`): a store without the marker gets its version floor set
  * above every existing entry's version and its first-wave coordination keys moved into the
- * native layout (upgrade-portable.ts), then the marker, written last, so an upgrade cut short
+ * native layout (upgrade.ts), then the marker, written last, so an upgrade cut short
  * starts over (every step is idempotent).
  */
 import { InvalidConfigError } from '@agent-state/core';
 import { replyArray, type ScriptContext } from './context.js';
 import { ScriptError } from './error-code.js';
-import { movePortableCoordination } from './upgrade-portable.js';
+import { movePortableCoordination } from './upgrade.js';
 
 /**
  * The format this release writes. 1 = the first wave (no marker); 2 = the version floor and

@@ -5,5 +5,5 @@ export { createRedisBackend } from './redis-backend.js';
 export type { RedisBackend } from './redis-backend.js';
 export type { RedisBackendOptions, RedisSettings } from './options.js';
 export { backendModule, backendModule as default, createBackend } from './module.js';
-export { storageCount } from './storage-count.js';
-export type { StorageCountOptions } from './storage-count.js';
+export { storageCount } from './storage.js';
+export type { StorageCountOptions } from './storage.js';

@@ -10,7 +10,7 @@
  */
 import type { Entry, ListPageRequest } from '@agent-state/core';
 import type { ScriptContext } from './context.js';
-import { decodeEntry } from './entry.js';
+import { decodeEntry } from './codec.js';
 
 /** Above every character a key may contain, so `[prefix\x7f` closes the prefix range. */
 const AFTER_ALL_KEY_CHARS = '\x7f';

@@ -9,7 +9,7 @@
 import { withTimeout, type NativeNotify, type WakeTopic } from '@agent-state/core';
 import { Cluster, type Redis } from 'ioredis';
 import type { Connection } from './connection.js';
-import type { KeyLayout } from './keys.js';
+import type { KeyLayout } from './layout.js';
 
 export class RedisNotify implements NativeNotify {
   #subscriber: Redis | Cluster | undefined;

@@ -4,7 +4,7 @@
 import { InvalidConfigError } from '@agent-state/core';
 import type { BackendContext } from '@agent-state/core/backend';
 import type { Cluster, Redis } from 'ioredis';
-import { DEFAULT_KEY_PREFIX } from './keys.js';
+import { DEFAULT_KEY_PREFIX } from './layout.js';
 
 /** Options of {@link createRedisBackend}. Every field is optional. */
 export interface RedisBackendOptions {

@@ -20,12 +20,12 @@ import {
 import { Cluster } from 'ioredis';
 import { Connection } from './connection.js';
 import { replyArray, type ScriptContext } from './context.js';
-import { decodeEntry, entryDigest } from './entry.js';
+import { decodeEntry, entryDigest } from './codec.js';
 import { ScriptError } from './error-code.js';
 import { BACKEND_NAME, corruptEntry, driverError, leaseLost } from './errors.js';
 import { checkFormat } from './format.js';
 import { increment } from './increment.js';
-import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
+import { DEFAULT_KEY_PREFIX, KeyLayout } from './layout.js';
 import { listPage } from './list.js';
 import { RedisLogs } from './logs.js';
 import { RedisNotify } from './notify.js';

@@ -6,7 +6,7 @@
 import { CorruptDataError, type RepairReport } from '@agent-state/core';
 import type { Redis, Cluster } from 'ioredis';
 import { replyArray, type ScriptContext } from './context.js';
-import { decodeEntry } from './entry.js';
+import { decodeEntry } from './codec.js';
 
 /** Attempts before giving up on a key that keeps changing under the repair. */
 const ATTEMPTS = 5;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ConflictError, InvalidConfigError, openState } from '@agent-state/core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it, vi } from 'vitest';
-import { encodeEntry, encodeEntryV2 } from '../src/entry.js';
+import { encodeEntry, encodeEntryV2 } from '../src/codec.js';
 import { STORE_FORMAT } from '../src/format.js';
 import { dropNamespace, freshNamespace, REDIS_URL } from './helpers/redis.js';
 

@@ -3,7 +3,7 @@ import { InvalidConfigError, loadConfig, openState } from '@agent-state/core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, it } from 'vitest';
 import { createBackend, createRedisBackend } from '../src/index.js';
-import { encodeEntry } from '../src/entry.js';
+import { encodeEntry } from '../src/codec.js';
 import { dropNamespace, freshNamespace, namespaceKeys, REDIS_URL } from './helpers/redis.js';
 
 describe('key layout and settings', () => {

@@ -7,7 +7,7 @@
  * counts 0: it holds no record.
  */
 import { Redis } from 'ioredis';
-import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
+import { DEFAULT_KEY_PREFIX, KeyLayout } from './layout.js';
 
 export interface StorageCountOptions {
   /** The server (`redis://…`); default `redis://127.0.0.1:6379`. */
