@@ -6,6 +6,6 @@ export { backendModule, backendModule as default, createBackend } from './module
 export { createPostgresBackend, PostgresBackend, channelFor, LOG_SWEEP_INTERVAL_MS } from './postgres-backend.js';
 export type { PostgresBackendOptions, PostgresSettings, ResolvedPostgresOptions } from './options.js';
 export { DEFAULT_SCHEMA, DEFAULT_POOL_SIZE, DEFAULT_STATEMENT_TIMEOUT_MS, resolveOptions } from './options.js';
-export { FORMAT_VERSION } from './schema.js';
+export { FORMAT_VERSION } from './layout.js';
 export { storageCounts, dropNamespace } from './storage.js';
 export type { StorageCounts } from './storage.js';

@@ -1,5 +1,5 @@
 /**
- * Native append-only logs on two tables (schema.ts): `log_records`, one row per record keyed by
+ * Native append-only logs on two tables (layout.ts): `log_records`, one row per record keyed by
  * (namespace, log, seq), and `logs`, one row per log with the last seq (kept across trims), the
  * time of the last append and the age retention asked for.
  *
@@ -13,7 +13,7 @@
  */
 import type { LogRecord, LogTrim, NativeLogs } from '@agent-state/core';
 import { logPayload, type Context } from './context.js';
-import { inSchema } from './schema.js';
+import { inSchema } from './layout.js';
 
 /** Above every character a name may hold (names follow the ASCII key grammar). */
 const HIGH = '\u{10FFFF}';

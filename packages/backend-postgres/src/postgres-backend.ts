@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL backend: one `pg.Pool` per client, one more connection for LISTEN, every table
- * in one schema (schema.ts), the namespace a column. Reads are plain statements; every change is
+ * in one schema (layout.ts), the namespace a column. Reads are plain statements; every change is
  * one statement or one transaction (entries.ts, transaction.ts, lock.ts, queues.ts, logs.ts),
  * and every clock reading is the server's (`now_ms()`), so processes on machines with skewed
  * clocks agree on TTLs and leases.
@@ -32,7 +32,7 @@ import { PostgresLogs } from './logs.js';
 import { PostgresNotify } from './notify.js';
 import { resolveOptions, type PostgresBackendOptions, type ResolvedPostgresOptions } from './options.js';
 import { PostgresQueues } from './queues.js';
-import { FORMAT_VERSION, migrate } from './schema.js';
+import { FORMAT_VERSION, migrate } from './layout.js';
 import { sqlFor } from './sql.js';
 import { commit } from './transaction.js';
 

@@ -1,5 +1,5 @@
 /**
- * Native queues on two tables (schema.ts): `queue_jobs`, one row per job not yet acked, and
+ * Native queues on two tables (layout.ts): `queue_jobs`, one row per job not yet acked, and
  * `queues`, one row per queue with its sequence counter.
  *
  * A claim is ONE statement, whatever the backlog or the jobs in flight: it picks the best
@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedJob, NativeQueues, QueueCounts, QueueJobRecord, SettleAction } from '@agent-state/core';
 import { queuePayload, type Context } from './context.js';
-import { inSchema } from './schema.js';
+import { inSchema } from './layout.js';
 
 const RAW = {
   /** ($1 ns, $2 queue, $3 priority, $4 delayMs, $5 payload, $6 channel, $7 notify payload) → seq. */

@@ -2,7 +2,7 @@
  * The SQL of one schema, built once per client. `S.` is the quoted schema; `$n` parameters are
  * listed above each statement.
  */
-import { inSchema } from './schema.js';
+import { inSchema } from './layout.js';
 
 const LIVE = '(expires_at IS NULL OR expires_at > S.now_ms())';
 const ENTRY = 'key, value, checksum, version, updated_at, expires_at';
