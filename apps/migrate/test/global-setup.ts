@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
@@ -15,15 +13,9 @@ declare module 'vitest' {
   }
 }
 
-interface FirebaseServerLike {
-  close(): Promise<void>;
-  setAuthSecret(secret: string): void;
-}
-type FirebaseServerClass = new (options: { port: number; address: string }, name: string, data: object) => FirebaseServerLike;
-
 /**
- * Starts one firebase-server emulator (an in-memory Realtime Database in Node, as
- * packages/backend-firebase/test does) for the run, when the firebase backend is built.
+ * Starts one firebase-server emulator (the backend's own `@agent-state/backend-firebase/emulator`)
+ * for the run, when the firebase backend is built.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dropSchema = await setupPostgres(project);
@@ -66,24 +58,8 @@ async function setupFirebase(project: TestProject): Promise<() => Promise<void>>
     project.provide('firebaseEmulatorHost', '');
     return async () => undefined;
   }
-  const FirebaseServer = createRequire(import.meta.url)('firebase-server') as FirebaseServerClass;
-  const port = await freePort();
-  const host = `127.0.0.1:${port}`;
-  const server = new FirebaseServer({ port, address: '127.0.0.1' }, host, {});
-  // firebase-admin authenticates to emulators as `owner`.
-  server.setAuthSecret('owner');
-  project.provide('firebaseEmulatorHost', host);
-  return () => server.close();
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  const { startEmulator } = await import('@agent-state/backend-firebase/emulator');
+  const emulator = await startEmulator();
+  project.provide('firebaseEmulatorHost', emulator.host);
+  return emulator.stop;
 }
