@@ -126,7 +126,10 @@ export class StateClient implements AsyncDisposable {
 
   /** @internal Use `openState()`. */
   constructor(
-    /** The backend under this client. */
+    /**
+     * @internal The backend under this client, for core itself. Tools that need the storage
+     * surface use `backendOf(state)` from `@agent-state/core/backend`; applications use the client.
+     */
     readonly backend: CommunicationBackend,
     /** The validated configuration it was opened with. */
     readonly config: ResolvedConfig,
