@@ -8,6 +8,7 @@
  * because the format marker is written only after it.
  */
 import { isExpired, type JsonValue, type LogRecord } from '@agent-state/core';
+import { firstWaveJob, firstWaveJobState } from '@agent-state/core/backend';
 import { listPage } from './list.js';
 import type { FileLogs } from './logs.js';
 import type { FileQueues } from './queues.js';
@@ -18,16 +19,6 @@ const JOB = /^@q\/(.+)\/(j|dead)\/[^/]+$/;
 const QUEUE_SEQ = /^@q\/(.+)\/seq$/;
 const MESSAGE = /^@((?:ch|mail|log)\/.+)\/m\/(\d+)$/;
 const LOG_SEQ = /^@((?:ch|mail|log)\/.+)\/seq$/;
-
-interface PortableJob {
-  payload: JsonValue;
-  priority: number;
-  sequence: number;
-  attempts: number;
-  enqueuedAt: number;
-  visibleAt: number;
-  lease: { id: string; until: number } | null;
-}
 
 /** Moves portable coordination entries into the native layout; returns how many moved. */
 export function moveCoordinationEntries(store: Store, queues: FileQueues, logs: FileLogs): number {
@@ -45,9 +36,9 @@ export function moveCoordinationEntries(store: Store, queues: FileQueues, logs: 
         if (entry.expiresAt !== undefined && isExpired(entry.expiresAt, now)) continue;
         let m: RegExpExecArray | null;
         if ((m = JOB.exec(entry.key))) {
-          const job = entry.value as unknown as PortableJob;
-          if (typeof job !== 'object' || job === null || !Number.isInteger(job.sequence)) continue;
-          const state = m[2] === 'dead' ? 'dead' : job.visibleAt > now ? (job.lease ? 'in-flight' : 'delayed') : 'waiting';
+          const job = firstWaveJob(entry.value);
+          if (!job) continue;
+          const { state, dueAt } = firstWaveJobState(job, m[2] === 'dead', now);
           queues.importJob(m[1]!, {
             sequence: job.sequence,
             priority: job.priority,
@@ -55,7 +46,7 @@ export function moveCoordinationEntries(store: Store, queues: FileQueues, logs: 
             json: JSON.stringify(job.payload),
             attempts: job.attempts,
             state,
-            visibleAt: job.visibleAt,
+            visibleAt: dueAt ?? job.visibleAt,
           });
           done.push(entry.key);
         } else if ((m = QUEUE_SEQ.exec(entry.key))) {

@@ -8,20 +8,11 @@
  * alone, so two clients upgrading at once write the same nodes.
  */
 import type { JsonValue } from '@agent-state/core';
+import { firstWaveJob, firstWaveJobState } from '@agent-state/core/backend';
 import type { DataSnapshot } from 'firebase-admin/database';
 import type { Connection } from './connection.js';
 import { tombOf } from './codec.js';
 import { LEGACY_ENTRIES, childName, keyOfChild, pad, type NativePaths } from './layout.js';
-
-interface FirstWaveJob {
-  payload: JsonValue;
-  priority: number;
-  sequence: number;
-  attempts: number;
-  enqueuedAt: number;
-  visibleAt: number;
-  lease: { id: string; until: number } | null;
-}
 
 interface Stored {
   key: string;
@@ -55,12 +46,14 @@ export async function movePortableCoordination(connection: Connection, root: str
     const update: Record<string, unknown> = Object.fromEntries([gone(e), [`${native.names}/q/${childName(queue)}`, true]]);
     if (kind === 'seq') update[`${base}/n`] = Number(e.value);
     else if (kind === 'j' || kind === 'dead') {
-      const job = e.value as unknown as FirstWaveJob;
+      const job = firstWaveJob(e.value);
+      if (!job) continue;
       const id = `j${job.sequence}`;
       const node: Record<string, unknown> = { j: JSON.stringify(job.payload), p: job.priority, s: job.sequence, a: job.attempts, at: job.enqueuedAt, e: 1, t: e.u };
-      if (kind === 'dead') node.st = 'x';
-      else if (job.lease && job.lease.until > now) Object.assign(node, { st: 'f', vis: job.lease.until, lid: job.lease.id });
-      else if (job.visibleAt > now) Object.assign(node, { st: 'd', vis: job.visibleAt });
+      const { state, dueAt } = firstWaveJobState(job, kind === 'dead', now);
+      if (state === 'dead') node.st = 'x';
+      else if (state === 'in-flight') Object.assign(node, { st: 'f', vis: dueAt, lid: job.lease!.id });
+      else if (state === 'delayed') Object.assign(node, { st: 'd', vis: dueAt });
       else node.st = 'w';
       update[`${base}/j/${id}`] = node;
       if (node.st === 'w') update[`${base}/r/${pad(1_000_000 - job.priority, 7)}-${pad(job.sequence, 15)}`] = 1;

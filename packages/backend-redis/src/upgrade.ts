@@ -8,18 +8,9 @@
  * upgrading at once never move anything twice; a crash leaves each item in exactly one place.
  */
 import type { Entry, JsonValue } from '@agent-state/core';
+import { firstWaveJob } from '@agent-state/core/backend';
 import { replyArray, type ScriptContext } from './context.js';
 import { listPage } from './list.js';
-
-interface FirstWaveJob {
-  payload: JsonValue;
-  priority: number;
-  sequence: number;
-  attempts: number;
-  enqueuedAt: number;
-  visibleAt: number;
-  lease: { id: string; until: number } | null;
-}
 
 /** Listing page size while collecting a family's entries. */
 const PAGE = 500;
@@ -47,7 +38,8 @@ export async function movePortableCoordination(ctx: ScriptContext): Promise<{ qu
     if (kind === 'seq') {
       await ctx.script('moveQueueSeq', location, [location, ctx.keys.index, q.seq, entry.key, entry.version, Number(entry.value)]);
     } else if (kind === 'j' || kind === 'dead') {
-      const job = entry.value as unknown as FirstWaveJob;
+      const job = firstWaveJob(entry.value);
+      if (!job) continue;
       const leaseId = job.lease && /^[0-9a-z]+$/.test(job.lease.id) ? job.lease.id : '';
       await ctx.script('moveJob', location, [
         location,

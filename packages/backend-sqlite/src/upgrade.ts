@@ -15,6 +15,7 @@
  * is never destroyed; an expired one is swept as usual). `@agents/…` stay entries.
  */
 import type Database from 'better-sqlite3';
+import { firstWaveJob, firstWaveJobState } from '@agent-state/core/backend';
 import { DEAD, DELAYED, IN_FLIGHT, WAITING } from './queues.js';
 import { damageOf } from './codec.js';
 
@@ -72,16 +73,13 @@ export function movePortableCoordination(db: Database.Database, now: number): Mo
         queueSeq.run(row.namespace, name, value);
         remove.run(row.namespace, row.key);
       } else if (parts.length === 4 && (kind === 'j' || kind === 'dead') && id && isObject(value)) {
-        const { payload, priority, sequence, attempts, enqueuedAt, visibleAt, lease } = value;
-        if (!isInt(priority) || !isInt(sequence) || sequence < 1 || !isInt(attempts) || !isInt(enqueuedAt) || !isInt(visibleAt)) continue;
-        const leaseId = isObject(lease) && typeof lease.id === 'string' ? lease.id : null;
-        let state = WAITING;
-        let dueAt: number | null = null;
-        if (kind === 'dead') state = DEAD;
-        else if (visibleAt > now) {
-          state = leaseId !== null ? IN_FLIGHT : DELAYED;
-          dueAt = visibleAt;
-        }
+        const job = firstWaveJob(value);
+        if (!job) continue;
+        const { payload, priority, sequence, attempts, enqueuedAt } = job;
+        const leaseId = job.lease?.id ?? null;
+        const native = firstWaveJobState(job, kind === 'dead', now);
+        const state = native.state === 'dead' ? DEAD : native.state === 'in-flight' ? IN_FLIGHT : native.state === 'delayed' ? DELAYED : WAITING;
+        const { dueAt } = native;
         const done = insertJob.run(row.namespace, name, sequence, state, priority, dueAt, state === DEAD ? null : leaseId, attempts, enqueuedAt, JSON.stringify(payload));
         if (done.changes === 0) continue; // a second job with this sequence: leave it where it is
         queueSeq.run(row.namespace, name, sequence);

@@ -45,3 +45,44 @@ export function compareKeys(a: string, b: string): number {
 export function keyInPage(key: string, prefix: string | undefined, after: string | undefined): boolean {
   return (prefix === undefined || key.startsWith(prefix)) && (after === undefined || key > after);
 }
+
+/** A queue job as the first wave stored it under `@q/<queue>/j/<id>` (and `/dead/<id>`). */
+export interface FirstWaveJob {
+  payload: JsonValue;
+  priority: number;
+  sequence: number;
+  attempts: number;
+  enqueuedAt: number;
+  visibleAt: number;
+  lease: { id: string; until: number } | null;
+}
+
+/** What a first-wave job becomes in a native queue. */
+export type FirstWaveJobState = 'waiting' | 'delayed' | 'in-flight' | 'dead';
+
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x);
+
+/**
+ * Reads a first-wave job record for a store-format upgrade: the record, or `undefined` when it is
+ * not one (the upgrade then leaves the entry where it is, for a read to report).
+ */
+export function firstWaveJob(value: unknown): FirstWaveJob | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!isInt(v.priority) || !isInt(v.sequence) || v.sequence < 1 || !isInt(v.attempts) || !isInt(v.enqueuedAt) || !isInt(v.visibleAt)) return undefined;
+  const l = v.lease as Record<string, unknown> | null | undefined;
+  const lease = typeof l === 'object' && l !== null && typeof l.id === 'string' && isInt(l.until) ? { id: l.id, until: l.until } : null;
+  return { payload: (v.payload ?? null) as JsonValue, priority: v.priority, sequence: v.sequence, attempts: v.attempts, enqueuedAt: v.enqueuedAt, visibleAt: v.visibleAt, lease };
+}
+
+/**
+ * The native state of a first-wave job at `now`, and when that state ends (`dueAt`: the lease's
+ * end for a job in flight, the delay's for a delayed one): dead letters stay dead, a live lease
+ * stays in flight, a future `visibleAt` is a delay, anything else is waiting.
+ */
+export function firstWaveJobState(job: FirstWaveJob, dead: boolean, now: number): { state: FirstWaveJobState; dueAt: number | null } {
+  if (dead) return { state: 'dead', dueAt: null };
+  if (job.lease && job.lease.until > now) return { state: 'in-flight', dueAt: job.lease.until };
+  if (job.visibleAt > now) return { state: 'delayed', dueAt: job.visibleAt };
+  return { state: 'waiting', dueAt: null };
+}
