@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CorruptDataError, makeEntry, type Entry, type JsonValue } from '@agent-state/core';
+import { storedValueDamage } from '@agent-state/core/backend';
 
 /** The checksum stored with a value: md5 of its UTF-8 bytes, hex (Postgres `md5(value)`). */
 export function checksumOf(json: string): string {
@@ -27,14 +28,7 @@ export function rowLocation(target: string, namespace: string, key: string): str
 
 /** What is wrong with a stored value (checksum mismatch, not JSON), or undefined when it is sound. */
 export function damageOf(json: unknown, checksum: string | null): string | undefined {
-  if (typeof json !== 'string') return 'the value is not text';
-  if (checksum !== null) return checksumOf(json) === checksum ? undefined : 'the value does not match its checksum';
-  try {
-    JSON.parse(json);
-    return undefined;
-  } catch {
-    return 'the value is not valid JSON';
-  }
+  return storedValueDamage(json, checksum, checksumOf);
 }
 
 /** Throws CorruptDataError when the row's value is damaged. */

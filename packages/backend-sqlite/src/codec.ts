@@ -4,6 +4,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { CorruptDataError, makeEntry, type Entry, type JsonValue } from '@agent-state/core';
+import { storedValueDamage } from '@agent-state/core/backend';
 import type { EntryRow } from './statements.js';
 
 /** The checksum stored with a value: CRC-32 of its UTF-8 bytes. */
@@ -36,12 +37,5 @@ export function rowToEntry(key: string, row: EntryRow, path: string, namespace: 
 
 /** What is wrong with a stored value (checksum mismatch, not JSON), or undefined when it is sound. */
 export function damageOf(json: unknown, checksum: unknown): string | undefined {
-  if (typeof json !== 'string') return 'the value is not text';
-  if (checksum !== null) return checksumOf(json) === checksum ? undefined : 'the value does not match its checksum';
-  try {
-    JSON.parse(json);
-    return undefined;
-  } catch {
-    return 'the value is not valid JSON';
-  }
+  return storedValueDamage(json, checksum, checksumOf);
 }

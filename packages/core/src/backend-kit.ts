@@ -86,3 +86,19 @@ export function firstWaveJobState(job: FirstWaveJob, dead: boolean, now: number)
   if (job.visibleAt > now) return { state: 'delayed', dueAt: job.visibleAt };
   return { state: 'waiting', dueAt: null };
 }
+
+/**
+ * What is wrong with a stored value kept as JSON text beside a checksum (`null`: none was
+ * stored, then the text must parse), or undefined when it is sound. `checksumOf` is the
+ * backend's own checksum function.
+ */
+export function storedValueDamage(json: unknown, checksum: unknown, checksumOf: (json: string) => unknown): string | undefined {
+  if (typeof json !== 'string') return 'the value is not text';
+  if (checksum !== null) return checksumOf(json) === checksum ? undefined : 'the value does not match its checksum';
+  try {
+    JSON.parse(json);
+    return undefined;
+  } catch {
+    return 'the value is not valid JSON';
+  }
+}

@@ -17,7 +17,7 @@ export type { SettingTypes, ZodApi } from './config/zod.js';
 export { configuredBackend, loadConfig } from './config/load.js';
 export type { ResolvedConfig, ConfiguredBackend } from './config/load.js';
 export { COMMON_SETTINGS, FIRST_PARTY_SETTING_NAMES } from './config/schema.js';
-export { assertVersion, assertLeaseHeld, leaseIsLive, makeEntry, compareKeys, keyInPage, firstWaveJob, firstWaveJobState } from './backend-kit.js';
+export { assertVersion, assertLeaseHeld, leaseIsLive, makeEntry, compareKeys, keyInPage, firstWaveJob, firstWaveJobState, storedValueDamage } from './backend-kit.js';
 export type { FirstWaveJob, FirstWaveJobState } from './backend-kit.js';
 export type * from './types.js';
 
