@@ -56,9 +56,15 @@ describe.skipIf(!hasPython).each(backends)('python client on %s', (backend) => {
   it('runs the executor/guide example: the guide follows progress live, a second executor is refused', async () => {
     const env = { AGENT_STATE_URL: server.url, AGENT_STATE_TOKEN: TOKEN };
     const guide = py(['guide.py', 'exp7', '--timeout', '60'], EXAMPLES, env);
-    const executor = py(['executor.py', 'exp7', '--steps', '5', '--step-seconds', '0.2'], EXAMPLES, env);
-    // While the first executor runs (it takes the lock before its first step), a second is refused.
-    await new Promise((r) => setTimeout(r, 600));
+    const executor = py(['executor.py', 'exp7', '--steps', '5', '--step-seconds', '0.6'], EXAMPLES, env);
+    // While the first executor runs (it marks the registry "running" once it holds the lock), a
+    // second is refused. Wait for that mark, not for a guessed time: Python starts slowly under load.
+    for (const deadline = Date.now() + 30_000; ; ) {
+      const r = await server.call('GET', '/v1/keys/registry/exp7');
+      if (r.status === 200 && (r.body as { value?: { status?: string } }).value?.status === 'running') break;
+      if (Date.now() > deadline) throw new Error('the first executor did not mark registry/exp7 running within 30 s');
+      await new Promise((res) => setTimeout(res, 50));
+    }
     const second = await py(['executor.py', 'exp7', '--agent', 'executor_02', '--steps', '1'], EXAMPLES, env);
     const [g, e] = await Promise.all([guide, executor]);
     expect(e.code, e.stderr).toBe(0);

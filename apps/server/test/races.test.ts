@@ -114,7 +114,9 @@ describe('crash and stop', () => {
         }
       }
     });
-    while (acked.length < 50) await new Promise((r) => setTimeout(r, 20));
+    for (const deadline = Date.now() + 30_000; acked.length < 50; await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`only ${acked.length} of 50 writes were acknowledged within 30 s`);
+    }
     a.proc.kill('SIGKILL');
     expect((await a.exited).signal).toBe('SIGKILL');
     stop = true;
