@@ -28,7 +28,8 @@ describe.skipIf(!built)('stopWorkers with workers that died early', () => {
     const reported: DeadWorker[] = [];
     const dead = await stopWorkers(workers, 10_000, (d) => reported.push(d));
     expect(dead.map((d) => d.pid).sort()).toEqual(workers.map((w) => w.pid).sort());
-    for (const d of dead) expect(d.signal).toBe('SIGKILL');
+    // A worker whose send failed is reported at once, perhaps before its exit is seen: its signal is then still null.
+    for (const d of dead) expect([null, 'SIGKILL']).toContain(d.signal);
     for (const w of workers) expect(w.signalCode).toBe('SIGKILL');
   }, 60_000);
 });
