@@ -1,16 +1,23 @@
 // Backend modules and project.yml: core checks its common settings, the configured backend's
 // module checks its own keys, first-party names stay accepted when their backend is not loaded,
 // and a backend may be any package named in full (a real package in a real node_modules).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidConfigError, loadConfig, openState } from '../src/index.js';
 import { loadBackendModule, registeredBackend } from '../src/backend.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
-const THIRD_PARTY = join(FIXTURES, 'third-party');
 const MEMO = '@acme/agent-state-backend-memo';
+
+// A project with the fixture package installed in its own node_modules, made for this run (a
+// symlink, as npm links a local package, so the fixture's own imports resolve from the repo).
+const THIRD_PARTY = mkdtempSync(join(tmpdir(), 'agent-state-third-party-'));
+mkdirSync(join(THIRD_PARTY, 'node_modules', '@acme'), { recursive: true });
+symlinkSync(join(FIXTURES, 'memo-backend'), join(THIRD_PARTY, 'node_modules', MEMO), 'dir');
+copyFileSync(join(FIXTURES, 'third-party-project.yml'), join(THIRD_PARTY, 'project.yml'));
+afterAll(() => rmSync(THIRD_PARTY, { recursive: true, force: true }));
 const ALL_KEYS = join(FIXTURES, 'seed-all-backends.yml');
 
 let dir: string;
