@@ -4,6 +4,7 @@
  * SQLite) call these; backends that run it server-side (Redis Lua) mirror them.
  */
 import { ConflictError, LockLostError } from './errors.js';
+import type { JobRecord } from './coordination/portable/portable-queues.js';
 import type { Entry, ExpectedVersion, JsonValue, LockLease } from './types.js';
 
 /** Throws `ConflictError` unless `actual` (null = absent) satisfies `expected`. */
@@ -46,16 +47,11 @@ export function keyInPage(key: string, prefix: string | undefined, after: string
   return (prefix === undefined || key.startsWith(prefix)) && (after === undefined || key > after);
 }
 
-/** A queue job as the first wave stored it under `@q/<queue>/j/<id>` (and `/dead/<id>`). */
-export interface FirstWaveJob {
-  payload: JsonValue;
-  priority: number;
-  sequence: number;
-  attempts: number;
-  enqueuedAt: number;
-  visibleAt: number;
-  lease: { id: string; until: number } | null;
-}
+/**
+ * A queue job as the first wave stored it under `@q/<queue>/j/<id>` (and `/dead/<id>`): the
+ * portable queues' record (the same layout), of whose lease an upgrade needs only id and end.
+ */
+export type FirstWaveJob = Omit<JobRecord, 'lease'> & { lease: Pick<NonNullable<JobRecord['lease']>, 'id' | 'until'> | null };
 
 /** What a first-wave job becomes in a native queue. */
 export type FirstWaveJobState = 'waiting' | 'delayed' | 'in-flight' | 'dead';
