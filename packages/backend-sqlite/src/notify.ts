@@ -60,7 +60,7 @@ export function bellDirOf(databasePath: string): string | undefined {
 
 const bellNames = new Map<string, string>();
 /** The bell file name of a topic: 32 hex digits of sha-256 over (namespace, kind, name). */
-export function bellName(namespace: string, kind: 'queue' | 'log', name: string): string {
+export function bellName(namespace: string, kind: WakeTopic['kind'], name: string): string {
   const id = `${namespace}\u0000${kind}\u0000${name}`;
   let bell = bellNames.get(id);
   if (bell === undefined) {

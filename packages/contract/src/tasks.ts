@@ -127,6 +127,15 @@ export const tasks: Record<string, Task> = {
     await sleep(num(args.holdMs, 60_000));
   },
 
+  /** Takes the lock, reports it, holds it `holdMs`, then releases it and reports that. */
+  async lockThenRelease(state, args, emit) {
+    const lock = await state.lock(str(args.resource), { ttlMs: num(args.ttlMs, 30_000), waitMs: 10_000 });
+    emit('locked', { token: lock.token });
+    await sleep(num(args.holdMs, 500));
+    await lock.release();
+    emit('released', { token: lock.token });
+  },
+
   /** `n` random transfers between `accounts` in transactions; balances never go below zero. */
   async transfer(state, args, emit) {
     const accounts = args.accounts as string[];

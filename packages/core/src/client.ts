@@ -3,7 +3,7 @@ import type { ResolvedConfig } from './config/load.js';
 import { Agents } from './coordination/agents.js';
 import { RESERVED_PREFIX } from './coordination/layout.js';
 import { Mailbox } from './coordination/mailbox.js';
-import { closeFamilies } from './coordination/families.js';
+import { closeFamilies, families } from './coordination/families.js';
 import { Log } from './coordination/log.js';
 import {
   ChannelFollower,
@@ -20,7 +20,7 @@ import { assertSignal, blockingWait } from './coordination/wait.js';
 import { InvalidValueError, LockLostError, LockTimeoutError, NotSupportedError, StateClosedError, TimeoutError } from './errors.js';
 import { Lock } from './lock.js';
 import { REMOTE_OWNER_PREFIX, lockOwnerId, newClientId } from './owner.js';
-import { retryOnConflict, waitForLock } from './retry.js';
+import { retryOnConflict, waitForLock, type LockWake } from './retry.js';
 import { Transaction } from './transaction.js';
 import type { AcquiredLease, BackendWriteOptions, CommunicationBackend, Entry, ExpectedVersion, HealthReport, JsonValue, LockLease, RepairReport } from './types.js';
 import { auditTakeover } from './metrics/audit.js';
@@ -362,10 +362,15 @@ export class StateClient implements AsyncDisposable {
     assertBoolean(options?.remote, 'options.remote');
     const ttlMs = options?.ttlMs ?? this.config.lockTtlMs;
     const owner = this.#owner(options?.remote === true);
-    const taken: AcquiredLease = await waitForLock(resource, options?.waitMs ?? DEFAULT_WAIT_MS, () => {
-      this.guard('lock');
-      return this.backend.tryLock(resource, { ttlMs, owner });
-    });
+    const taken: AcquiredLease = await waitForLock(
+      resource,
+      options?.waitMs ?? DEFAULT_WAIT_MS,
+      () => {
+        this.guard('lock');
+        return this.backend.tryLock(resource, { ttlMs, owner });
+      },
+      this.#lockWake(resource),
+    );
     const lease = taken.replaced ? await this.#tookOver(taken, taken.replaced) : taken;
     return new Lock(this.backend, lease, ttlMs, (op) => this.guard(op));
   }
@@ -400,10 +405,15 @@ export class StateClient implements AsyncDisposable {
       for (const resource of sorted) {
         const owner = this.#owner(options?.remote === true);
         const remaining = Math.max(0, deadline - performance.now());
-        const taken: AcquiredLease = await waitForLock(resource, remaining, () => {
-          this.guard('lock');
-          return this.backend.tryLock(resource, { ttlMs, owner });
-        });
+        const taken: AcquiredLease = await waitForLock(
+          resource,
+          remaining,
+          () => {
+            this.guard('lock');
+            return this.backend.tryLock(resource, { ttlMs, owner });
+          },
+          this.#lockWake(resource),
+        );
         const lease = taken.replaced ? await this.#tookOver(taken, taken.replaced) : taken;
         held.push(new Lock(this.backend, lease, ttlMs, (op) => this.guard(op)));
       }
@@ -662,6 +672,22 @@ export class StateClient implements AsyncDisposable {
   }
 
   /** A takeover (rare: the backend saw another owner's expired lease): audited, then the plain lease. */
+  /**
+   * How a wait for `resource` hears its releases, when the backend announces them (declared
+   * `coordination.lockWake`); undefined otherwise. Built lazily: only a wait that found the lock
+   * taken ever listens.
+   */
+  #lockWake(resource: string): LockWake | undefined {
+    if (this.backend.capabilities.coordination?.lockWake !== true || !this.backend.notify) return undefined;
+    return {
+      listen: (onWake) => {
+        const source = families(this).lockWake;
+        return source ? source.listen({ kind: 'lock', name: resource }, onWake) : Promise.resolve(async () => undefined);
+      },
+      closeSignal: this.closeSignal,
+    };
+  }
+
   async #tookOver(taken: AcquiredLease, replaced: LockLease): Promise<LockLease> {
     const lease: LockLease = { resource: taken.resource, owner: taken.owner, token: taken.token, expiresAt: taken.expiresAt };
     await auditTakeover(this, lease, replaced);

@@ -1,5 +1,6 @@
 import { LockTimeoutError, isStateError } from './errors.js';
 import type { LockLease } from './types.js';
+import { blockingWait } from './coordination/wait.js';
 import { Backoff, sleep } from './timing.js';
 
 /**
@@ -19,25 +20,51 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, maxRetries: 
   }
 }
 
+/** How a lock waiter hears that the resource was released (backends with `lockWake`). */
+export interface LockWake {
+  /** Starts listening for releases of the resource; returns the function that stops. */
+  listen(onWake: () => void): Promise<() => Promise<void>>;
+  /** The client's close signal: `close()` ends the wait with its reason. */
+  closeSignal?: AbortSignal | undefined;
+}
+
+/** Longest pause between two tries while waiting on releases: a lease that runs out wakes nobody. */
+const WOKEN_RECHECK_MS = 25;
+
 /**
- * Lock waiting shared by every backend: calls `tryOnce` until it returns a lease, sleeping with
- * decorrelated jitter (1–25 ms), never past `waitMs`; then `LockTimeoutError`. `waitMs = 0`
- * makes exactly one attempt.
+ * Lock waiting shared by every backend: calls `tryOnce` until it returns a lease, never past
+ * `waitMs`; then `LockTimeoutError`. `waitMs = 0` makes exactly one attempt. Without `wake` it
+ * sleeps with decorrelated jitter (1–25 ms) between tries. With `wake` (the backend announces
+ * releases) it listens after the first failed try and tries again on each release, and on a
+ * 5–25 ms timer for leases that run out; a release between a try and the wait is not lost.
  */
 export async function waitForLock(
   resource: string,
   waitMs: number,
   tryOnce: () => Promise<LockLease | null>,
+  wake?: LockWake,
 ): Promise<LockLease> {
   // performance.now(): a wall-clock jump neither ends the wait early nor makes it endless.
   const deadline = performance.now() + waitMs;
+  const first = await tryOnce();
+  if (first) return first;
+  if (wake && waitMs > 0) {
+    const lease = await blockingWait<LockLease>({
+      check: async () => (await tryOnce()) ?? undefined,
+      listen: (onWake) => wake.listen(onWake),
+      waitMs: Math.max(0, deadline - performance.now()),
+      maxRecheckMs: WOKEN_RECHECK_MS,
+      closeSignal: wake.closeSignal,
+    });
+    if (lease) return lease;
+    throw new LockTimeoutError(resource, waitMs);
+  }
   const backoff = new Backoff(1, 25);
   for (;;) {
-    const lease = await tryOnce();
-    if (lease) return lease;
     const remaining = deadline - performance.now();
     if (remaining <= 0) throw new LockTimeoutError(resource, waitMs);
     await sleep(Math.min(backoff.next(), remaining));
+    const lease = await tryOnce();
+    if (lease) return lease;
   }
 }
-

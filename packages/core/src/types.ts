@@ -98,8 +98,11 @@ export interface BackendCapabilities {
   /**
    * Native coordination families this backend implements ({@link CommunicationBackend.queues},
    * `logs`, `notify`). Core uses each one that is present and its portable path otherwise.
+   * `lockWake`: `notify.listen({ kind: 'lock', name: resource })` hears every release of that
+   * resource in every process, so core's lock waits sleep until a release (with a re-check timer
+   * for leases that run out) instead of polling `tryLock`.
    */
-  coordination?: { queues?: boolean; logs?: boolean; notify?: boolean };
+  coordination?: { queues?: boolean; logs?: boolean; notify?: boolean; lockWake?: boolean };
 }
 
 /** Result of {@link CommunicationBackend.health}. */
@@ -341,12 +344,18 @@ export interface NativeLogs {
   names(prefix: string): Promise<string[]>;
 }
 
-/** What a wakeup is about. */
-export type WakeTopic = { kind: 'queue'; name: string } | { kind: 'log'; name: string };
+/**
+ * What a wakeup is about. `lock` topics (named by the resource) are woken by every release of
+ * that resource's lease (`releaseLock`, a stateless `releaseLease`, a forced release) when the
+ * backend declares `capabilities.coordination.lockWake`; lock waiters then re-try at once
+ * instead of at their next backoff tick.
+ */
+export type WakeTopic = { kind: 'queue'; name: string } | { kind: 'log'; name: string } | { kind: 'lock'; name: string };
 
 /**
  * Cross-process wakeups. A backend's own `enqueue`, `settle` (nack) and `append` wake the
- * topic's listeners in every process; spurious wakeups are fine, missed ones are not, so a
+ * topic's listeners in every process (with `lockWake`, so does each release of a lock);
+ * spurious wakeups are fine, missed ones are not, so a
  * waiter re-checks after `listen` resolves.
  */
 export interface NativeNotify {

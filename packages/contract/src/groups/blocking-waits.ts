@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { TimeoutError, sleep } from '@agent-state/core';
+import { backendOf } from '@agent-state/core/backend';
 import { fixtureTest, processTest, type ContractTarget, type TestApi } from '../harness.js';
 
 /** An abort reason that is easy to recognise. */
@@ -67,6 +68,39 @@ export function blockingWaitsGroup(t: TestApi, target: ContractTarget): void {
       await assert.rejects(a.waitFor('wf/never', (e) => e !== null, { timeoutMs: 10_000, signal }), (e: unknown) => e === reason);
       await assert.rejects(a.waitFor('wf/x', 'yes' as never), /predicate/);
       await assert.rejects(a.waitFor('wf/x', () => true, { timeoutMs: -5 }), /options\.timeoutMs/);
+    });
+
+    processTest(t, target, 'a lock released in another process wakes the listeners of its lock topic (lockWake), and a waiting lock() takes it', async (f) => {
+      const state = await f.open();
+      const backend = backendOf(state);
+      const holder = f.spawn('lockThenRelease', { resource: 'bw/lock', holdMs: 800 });
+      const locked = await holder.waitFor('locked');
+      // A backend that announces releases: a listener of the topic hears this one, from another process.
+      let woken = false;
+      let heard: Promise<void> | undefined;
+      let stop: (() => Promise<void>) | undefined;
+      if (backend.capabilities.coordination?.lockWake === true && target.portable !== true) {
+        assert.ok(backend.notify, 'lockWake is declared: notify.listen must exist');
+        heard = new Promise<void>((resolve) => {
+          void backend.notify!.listen({ kind: 'lock', name: 'bw/lock' }, () => {
+            woken = true;
+            resolve();
+          }).then((s) => (stop = s));
+        });
+        // Subscribed before the release: waiting for `listen` to resolve.
+        for (let i = 0; i < 200 && !stop; i++) await sleep(10);
+        assert.ok(stop, 'listen resolved');
+      }
+      const lock = await state.lock('bw/lock', { waitMs: 10_000 });
+      assert.ok(lock.token > (locked.token as number), 'the waiter holds a newer lease');
+      await lock.release();
+      await holder.done;
+      if (heard) {
+        const deadline = sleep(10_000).then(() => 'no wakeup within 10 s of the release');
+        assert.equal(await Promise.race([heard.then(() => 'woken'), deadline]), 'woken');
+        assert.ok(woken);
+        await stop!();
+      }
     });
 
     processTest(t, target, "a dequeue waiting with waitMs 10 000 returns the job another process enqueues", async (f) => {

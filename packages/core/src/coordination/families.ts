@@ -21,6 +21,11 @@ export interface Families {
   logs: NativeLogs;
   queueWake: WakeSource;
   logWake: WakeSource;
+  /**
+   * Releases of a lock's resource, topic `{ kind: 'lock', name }`: the backend's notify when it
+   * declares `lockWake`, else none (lock waiters poll `tryLock`).
+   */
+  lockWake: WakeSource | undefined;
   /** Which families are native (for reports and tests). */
   native: { queues: boolean; logs: boolean; notify: boolean };
   /** Stops the shared wakeup listeners; called by the client's `close()`. */
@@ -156,6 +161,7 @@ export function families(state: StateClient): Families {
     logs: nativeLogs ?? new PortableLogs(state, portableNotify),
     queueWake: nativeQueues ? nativeSource() : portableSource,
     logWake: nativeLogs ? nativeSource() : portableSource,
+    lockWake: !portable && declared.lockWake === true ? nativeMux : undefined,
     native: { queues: nativeQueues !== undefined, logs: nativeLogs !== undefined, notify: nativeNotify !== undefined },
     close: async () => {
       await Promise.all(muxes.map((m) => m.close()));
