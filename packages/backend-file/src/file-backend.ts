@@ -53,13 +53,13 @@ export class FileBackend implements CommunicationBackend {
     multiProcess: true,
     persistent: true,
     nativeIncrement: true,
-    coordination: { queues: true, logs: true, notify: true },
+    coordination: { queues: true, logs: true, notify: true, lockWake: true },
   };
   /** Native queues: one rename per state change (queues.ts). */
   readonly queues: FileQueues = new FileQueues(() => this.#s());
   /** Native logs: a file per record, a `meta` commit point (logs.ts). */
   readonly logs: FileLogs = new FileLogs(() => this.#s());
-  /** Wakeups by inotify on the files every change touches (notify.ts). */
+  /** Wakeups by inotify on the files every change touches, lock releases included (notify.ts). */
   readonly notify: FileNotify = new FileNotify(
     () => this.#s(),
     () => {

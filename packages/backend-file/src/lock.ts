@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type AcquiredLease, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './codec.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
-import { BOOT_ID, holderIsDead, mutexOwner, nonce } from './mutex.js';
+import { BOOT_ID, exists, holderIsDead, mutexOwner, nonce } from './mutex.js';
 import type { KeyFiles } from './layout.js';
 import type { Store } from './context.js';
 
@@ -143,6 +143,27 @@ export function tryLock(store: Store, resource: string, options: { ttlMs: number
     if (current && current.owner !== options.owner) return { ...lease, replaced: current };
     return lease;
   });
+}
+
+/**
+ * True when a waiter woken by a change in the lease's directory should try `tryLock` now: no
+ * process holds the resource's mutex (a holder's unlink of it is the last step of every change,
+ * and wakes the watchers again) and the stored lease is free, run out, or held by a process that
+ * is provably gone. A damaged or unreadable record says true: `tryLock` reports it. Read without
+ * the mutex (a record is one `pwrite`, so a read sees a whole one); a stale answer costs a
+ * spurious try or, if the lease was just taken again, nothing: its next release wakes again.
+ */
+export function leaseMayBeFree(files: KeyFiles): boolean {
+  if (exists(files.mutex)) return false;
+  let stored: StoredLease | undefined;
+  try {
+    const text = readIfExists(files.file);
+    stored = text === undefined || text === '' ? undefined : decodeLease(text, files.file);
+  } catch {
+    return true;
+  }
+  const current = leaseOf(stored);
+  return !current || !leaseIsLive(current, Date.now()) || holderGone(stored!);
 }
 
 /** What a rewrite of the record keeps: the holder, the reservation and its boot. */

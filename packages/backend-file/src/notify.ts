@@ -1,16 +1,19 @@
 /**
- * Cross-process wakeups for native queues and logs: an inotify watch (watch.ts, one per
- * directory, shared) of the file every change of the topic touches: a queue's `seq` record
- * (its times bumped once a job can be claimed: after an enqueue's move into ready/ or delayed/,
- * a nack, a retry; the counter's own rewrite before the move is an early, harmless wake) and a
- * log's `meta` record (rewritten by each append, after its record file). What no file change announces, a delayed job or
- * an expired lease coming due, wakes a queue's listeners from a timer set to the end of the
- * queue's first time bucket (re-armed as it fires and after wakes). The safety net for anything
- * else (a watch that could not be set up) is core's re-check of every wait once a second
- * (coordination/families.ts).
+ * Cross-process wakeups for native queues, logs and lock releases: an inotify watch (watch.ts,
+ * one per directory, shared) of the file every change of the topic touches: a queue's `seq`
+ * record (its times bumped once a job can be claimed: after an enqueue's move into ready/ or
+ * delayed/, a nack, a retry; the counter's own rewrite before the move is an early, harmless
+ * wake), a log's `meta` record (rewritten by each append, after its record file), and a lock's
+ * lease file and mutex (a release's unlink of the mutex; see `listenLock` below). What no file
+ * change announces, a delayed job or an expired lease coming due, wakes a queue's listeners from
+ * a timer set to the end of the queue's first time bucket (re-armed as it fires and after
+ * wakes); a lock lease that runs out wakes nobody (core re-checks lock waits every ≤ 25 ms). The
+ * safety net for anything else (a watch that could not be set up) is core's re-check of every
+ * wait once a second (coordination/families.ts).
  */
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
 import type { Store } from './context.js';
+import { leaseMayBeFree } from './lock.js';
 import type { FileQueues } from './queues.js';
 import type { Watches } from './watch.js';
 
@@ -33,6 +36,7 @@ export class FileNotify implements NativeNotify {
   }
 
   async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
+    if (topic.kind === 'lock') return this.#listenLock(topic.name, onWake);
     const store = this.store();
     const dir =
       topic.kind === 'queue' ? store.layout.family(store.layout.queuesDir, topic.name, '#q') : store.layout.family(store.layout.logsDir, topic.name, '#log');
@@ -79,6 +83,38 @@ export class FileNotify implements NativeNotify {
       this.#stops.delete(stop);
       if (timer !== undefined) clearTimeout(timer);
       stopWatch();
+    };
+    this.#stops.add(stop);
+    return stop;
+  }
+
+  /**
+   * Releases of lock `resource`: the watch of its lease's directory, filtered by the names of
+   * the lease file and its mutex. A release rewrites the record, then unlinks the mutex; the
+   * unlink is what wakes (see {@link leaseMayBeFree}), so a woken waiter finds the mutex free.
+   * Acquires, extends and other waiters' failed tries touch the same files; the filter's read
+   * of the record (no mutex) keeps them from waking anyone, so a swarm's waiters do not all
+   * retry (and take the mutex) at every change. The releasing process does nothing extra.
+   */
+  #listenLock(resource: string, onWake: () => void): () => Promise<void> {
+    const files = this.store().layout.lock(resource);
+    let stopped = false;
+    const onChange = (): void => {
+      if (stopped) return;
+      let free: boolean;
+      try {
+        free = leaseMayBeFree(files);
+      } catch {
+        free = true; // a failed look: let tryLock look (and report) instead
+      }
+      if (free) onWake();
+    };
+    const stops = [this.watches().watch(files.dir, files.mutex, onChange), this.watches().watch(files.dir, files.file, onChange)];
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      this.#stops.delete(stop);
+      for (const s of stops) s();
     };
     this.#stops.add(stop);
     return stop;
