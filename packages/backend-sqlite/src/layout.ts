@@ -141,6 +141,15 @@ export const MIGRATIONS: readonly string[] = [
       WHERE excluded.version_floor > version_floor;
   END;
   `,
+  // 4: a lease row says whether anyone waits for it. A tryLock that finds the lease taken marks
+  // it; the release reads the mark in its DELETE and rings the lock topic's bell only when set,
+  // so a release nobody waits on costs no bell (an asynchronous utimes that fails with ENOENT
+  // cost a quarter of an uncontended tryLock + release: measured, see lock.ts). A new lease
+  // starts unmarked (its row is new); a waiter that is still waiting fails its next try on it
+  // and marks it.
+  `
+  ALTER TABLE locks ADD COLUMN waiting INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The `user_version` this package writes. */

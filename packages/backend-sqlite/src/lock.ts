@@ -6,11 +6,17 @@
 import { LockLostError, assertLeaseHeld, type AcquiredLease, type LockLease } from '@agent-state/core';
 import type { Scope } from './context.js';
 
-/** Takes `resource` if no live lease holds it: one `BEGIN IMMEDIATE` transaction. */
+/**
+ * Takes `resource` if no live lease holds it: one `BEGIN IMMEDIATE` transaction. A live lease
+ * found here is marked as waited for (once per lease), so its release wakes the lock topic.
+ */
 export function tryLock(s: Scope, resource: string, ttlMs: number, owner: string, now: number): AcquiredLease | null {
   return s.immediate(() => {
     const row = s.st.readLock.get(s.namespace, resource);
-    if (row !== undefined && row[2] > now) return null;
+    if (row !== undefined && row[2] > now) {
+      if (row[3] === 0) s.st.markWaiting.run(s.namespace, resource);
+      return null;
+    }
     const token = s.st.nextToken.get(s.namespace, resource)!;
     const expiresAt = now + ttlMs;
     s.st.putLock.run(s.namespace, resource, owner, token, expiresAt);
@@ -28,10 +34,16 @@ export function extendLock(s: Scope, lease: LockLease, ttlMs: number, now: numbe
   return { ...lease, expiresAt };
 }
 
-/** Frees the lease if it is still this holder's; otherwise changes nothing. */
-export function releaseLock(s: Scope, lease: LockLease, now: number): void {
-  const done = s.st.releaseLock.get(s.namespace, lease.resource, lease.owner, lease.token, now);
-  if (done === undefined) throw lost(s, lease, now);
+/**
+ * Frees the lease if it is still this holder's; otherwise changes nothing. True when a tryLock
+ * found the lease taken meanwhile (someone may wait: the caller wakes the lock topic). Ringing
+ * on every release instead cost an uncontended tryLock + release about a quarter more (measured:
+ * 54–58 µs without, 75–92 µs with, on a busy 2-core machine).
+ */
+export function releaseLock(s: Scope, lease: LockLease, now: number): boolean {
+  const waiting = s.st.releaseLock.get(s.namespace, lease.resource, lease.owner, lease.token, now);
+  if (waiting === undefined) throw lost(s, lease, now);
+  return waiting !== 0;
 }
 
 /** The LockLostError that says why (taken over, released or expired). */

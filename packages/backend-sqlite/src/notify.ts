@@ -1,9 +1,9 @@
 /**
  * Cross-process wakeups without polling, aimed at the waiters of one topic. Every enqueue, nack,
- * retry and append (after its commit) touches the topic's bell: a tiny file named after a hash of
+ * retry, append and lock release (after its commit) touches the topic's bell: a tiny file named after a hash of
  * (namespace, kind, name) in the directory `<database>-wake/`. Each listening client watches
  * that directory (one inotify watch) and, for an event naming a bell it listens to, reads that
- * topic's counter (a queue's `wake`, a log's `last_seq`) and wakes its waiters. A commit wakes
+ * topic's counter (a queue's `wake`, a log's `last_seq`, a lock's token) and wakes its waiters. A commit wakes
  * only the processes waiting on what it changed: fifty agents each blocked on its own queue are
  * not all woken (and all re-reading) for every lock, write and message of the others, as they
  * were when every listener woke on every append to the WAL file.
@@ -113,7 +113,7 @@ export class SqliteNotify implements NativeNotify {
   ) {}
 
   /** Wakes this process's listeners of `topic` on the same database and namespace, at once. */
-  static wakeLocal(databasePath: string, namespace: string, kind: 'queue' | 'log', name: string): void {
+  static wakeLocal(databasePath: string, namespace: string, kind: WakeTopic['kind'], name: string): void {
     const dir = bellDirOf(databasePath);
     if (dir !== undefined) ring(dir, bellName(namespace, kind, name));
     const set = local.get(`${databasePath}\u0000${namespace}`);
@@ -239,6 +239,9 @@ export class SqliteNotify implements NativeNotify {
       const { kind, name } = state.topic;
       if (kind === 'log') {
         state.last = s.ls.lastSeq.get(s.namespace, name) ?? undefined;
+      } else if (kind === 'lock') {
+        // The lease's token, undefined once released: any release or new holder moves it.
+        state.last = s.st.readLock.get(s.namespace, name)?.[1];
       } else {
         state.last = s.qs.wake.get(s.namespace, name) ?? undefined;
         this.#armDue(state, s.qs.nextDue.get(s.namespace, name) ?? null);

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { ClaimedJob, NativeQueues, QueueCounts, QueueJobRecord, SettleAction } from '@agent-state/core';
+import type { ClaimedJob, NativeQueues, QueueCounts, QueueJobRecord, SettleAction, WakeTopic } from '@agent-state/core';
 import type { Scope } from './context.js';
 
 /** Job states as stored. */
@@ -129,7 +129,7 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
 /** Runs synchronous work on the client's scope, waiting out SQLITE_BUSY (the backend's #run). */
 export type Runner = <T>(work: (s: Scope) => T) => Promise<T>;
 /** Wakes this process's listeners of a topic at once (other processes learn it from the WAL). */
-export type LocalWake = (kind: 'queue' | 'log', name: string) => void;
+export type LocalWake = (kind: WakeTopic['kind'], name: string) => void;
 
 /** The job id of a sequence, and back (null for an id this backend never issued). */
 const idOf = (seq: number) => String(seq);

@@ -54,6 +54,8 @@ export class SqliteBackend implements CommunicationBackend {
   #journalMode = 'unknown';
   #nextSweep = 0;
   readonly #watcher: WalWatcher;
+  /** Wakes a topic's listeners, here and (by its bell) in other processes. */
+  readonly #wake: LocalWake;
   #logSweep: NodeJS.Timeout | undefined;
 
   /** Native queues: one write transaction per claim, off the in-flight and delayed jobs (queues.ts). */
@@ -70,7 +72,7 @@ export class SqliteBackend implements CommunicationBackend {
       multiProcess: persistent,
       persistent,
       nativeIncrement: true,
-      coordination: { queues: true, logs: true, notify: true },
+      coordination: { queues: true, logs: true, notify: true, lockWake: true },
     };
     this.#busy = new BusyRetry(this.#options.databasePath, this.#options.busyTimeoutMs);
     this.#watcher = new WalWatcher(persistent ? `${this.#options.databasePath}-wal` : undefined);
@@ -80,6 +82,7 @@ export class SqliteBackend implements CommunicationBackend {
       const scope = this.#scope;
       if (scope) SqliteNotify.wakeLocal(path, scope.namespace, kind, name);
     };
+    this.#wake = wake;
     this.queues = new SqliteQueues(run, wake);
     this.logs = new SqliteLogs(run, wake, () => this.#startLogSweep());
     this.notify = new SqliteNotify(() => this.#scope, this.#watcher, path);
@@ -173,8 +176,12 @@ export class SqliteBackend implements CommunicationBackend {
     return this.#run((s) => extendLock(s, lease, ttlMs, Date.now()));
   }
 
+  /** Frees the lease, then wakes the resource's lock topic (here and, by its bell, elsewhere) if a tryLock found it taken. */
   releaseLock(lease: LockLease): Promise<void> {
-    return this.#run((s) => releaseLock(s, lease, Date.now()));
+    return this.#run((s) => {
+      // After the statement: it committed (autocommit), so a woken waiter's tryLock can succeed.
+      if (releaseLock(s, lease, Date.now())) this.#wake('lock', lease.resource);
+    });
   }
 
   listLocks(): Promise<LockLease[]> {

@@ -10,8 +10,8 @@ import type Database from 'better-sqlite3';
 export type EntryRow = [value: string, version: number, checksum: number | null, updatedAt: number, expiresAt: number | null];
 /** A list row: the key, then an {@link EntryRow}. */
 export type KeyedEntryRow = [key: string, ...EntryRow];
-/** A lock row: owner, token, expires_at. */
-export type LockRow = [owner: string, token: number, expiresAt: number];
+/** A lock row: owner, token, expires_at, waiting (1 once a tryLock found it taken). */
+export type LockRow = [owner: string, token: number, expiresAt: number, waiting: number];
 
 // "Live" = not expired at the caller's `now`.
 const LIVE = '(expires_at IS NULL OR expires_at > ?)';
@@ -70,7 +70,9 @@ export interface Statements {
   putLock: Database.Statement<unknown[]>;
   /** (expiresAt, namespace, resource, owner, token, now) → 1 when the live lease was extended. */
   extendLock: Database.Statement<unknown[], number>;
-  /** (namespace, resource, owner, token, now) → 1 when the live lease was deleted. */
+  /** (namespace, resource): marks the lease as waited for (a tryLock found it taken). */
+  markWaiting: Database.Statement<unknown[]>;
+  /** (namespace, resource, owner, token, now) → the lease's `waiting` mark when the live lease was deleted. */
   releaseLock: Database.Statement<unknown[], number>;
   /** () → number of schema objects: a round trip that reads the file, for health. */
   ping: Database.Statement<unknown[], number>;
@@ -134,7 +136,7 @@ export function prepareStatements(db: Database.Database): Statements {
     ),
     sweepLocks: db.prepare(`DELETE FROM locks WHERE namespace = ? AND expires_at <= ?`),
 
-    readLock: row(`SELECT owner, token, expires_at FROM locks WHERE namespace = ? AND resource = ?`),
+    readLock: row(`SELECT owner, token, expires_at, waiting FROM locks WHERE namespace = ? AND resource = ?`),
     nextToken: one(
       `INSERT INTO fencing (namespace, resource, last_token) VALUES (?, ?, 1)
        ON CONFLICT (namespace, resource) DO UPDATE SET last_token = last_token + 1
@@ -144,7 +146,8 @@ export function prepareStatements(db: Database.Database): Statements {
     extendLock: one(
       `UPDATE locks SET expires_at = ? WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING 1`,
     ),
-    releaseLock: one(`DELETE FROM locks WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING 1`),
+    markWaiting: db.prepare(`UPDATE locks SET waiting = 1 WHERE namespace = ? AND resource = ?`),
+    releaseLock: one(`DELETE FROM locks WHERE namespace = ? AND resource = ? AND owner = ? AND token = ? AND expires_at > ? RETURNING waiting`),
     ping: one(`SELECT count(*) FROM sqlite_schema`),
   };
 }

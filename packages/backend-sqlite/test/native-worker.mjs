@@ -22,6 +22,23 @@ if (task === 'listen') {
   });
   await woke;
   say({ type: 'woke', counterReads: notifyCounterReads() });
+} else if (task === 'lockWaiter') {
+  // A lock waiter as core runs one: a failed try (which marks the lease), listen, try again on
+  // the wake. No safety-net re-check: the wake must come from the release's bell.
+  if (args.noFallback) setNotifyFallbackMs(10 * 60_000);
+  const tryOnce = () => backend.tryLock(args.resource, { ttlMs: 60_000, owner: `pid-${process.pid}` });
+  if ((await tryOnce()) !== null) throw new Error('the lock was expected to be held');
+  let wake;
+  const woke = new Promise((resolve) => (wake = resolve));
+  const stop = await backend.notify.listen({ kind: 'lock', name: args.resource }, () => wake());
+  let lease = await tryOnce();
+  if (lease === null) {
+    say({ type: 'ready' });
+    await woke;
+    lease = await tryOnce();
+  }
+  await stop();
+  say({ type: 'woke', lease });
 } else {
   say({ type: 'ready' });
   await go;
