@@ -9,6 +9,8 @@
  * agent-state:{team}:idx            sorted set of the namespace's keys (score 0, for list)
  * agent-state:{team}:l:deploy       lease of lock "deploy": '<token> <owner>', expires with it
  * agent-state:{team}:f:deploy       fencing counter of lock "deploy": never expires or resets
+ * agent-state:{team}:h:deploy       last lease of "deploy": '<token> <owner> <expiresAt>' until
+ *                                   released (outlives a lapsed lease, for the takeover audit)
  * agent-state:{team}:meta           hash: 'format' (store format), 'floor' (version floor)
  * agent-state:{team}:q:<queue>:…    a native queue (see queues.ts)
  * agent-state:{team}:g:<log>        a native log, a stream (see logs.ts)
@@ -22,6 +24,9 @@ export const DEFAULT_KEY_PREFIX = 'agent-state';
 
 /** Characters of a Redis glob pattern that must be escaped to match themselves. */
 const GLOB_SPECIAL = /[*?[\]\\]/g;
+
+/** The letter of each wake topic kind in its channel name. */
+const WAKE_KIND: Record<WakeTopic['kind'], string> = { queue: 'q', log: 'g', lock: 'l' };
 
 /** Key names of one namespace. */
 export class KeyLayout {
@@ -48,7 +53,10 @@ export class KeyLayout {
   readonly logRetention: string;
   /** The start of every stream key as the server sees it (the sweeper builds stream keys). */
   readonly serverLogPrefix: string;
-  /** The pub/sub channel prefix of wakeups (`<base>wake:q:<queue>`, `<base>wake:g:<log>`). */
+  /**
+   * The pub/sub channel prefix of wakeups (`<base>wake:q:<queue>`, `<base>wake:g:<log>`,
+   * `<base>wake:l:<resource>`).
+   */
   readonly wakePrefix: string;
 
   constructor(prefix: string, namespace: string, driverKeyPrefix = '') {
@@ -71,9 +79,13 @@ export class KeyLayout {
     return { ready: `${q}ready`, delayed: `${q}delayed`, inflight: `${q}inflight`, jobs: `${q}jobs`, dead: `${q}dead`, all: `${q}all`, seq: `${q}seq` };
   }
 
-  /** The pub/sub channel that wakes listeners of a queue or a log. */
+  /**
+   * The pub/sub channel that wakes listeners of a queue, a log or a lock. The name goes in as
+   * is, like a key's: the kind's letter before it keeps the three families apart, and pub/sub
+   * channels are exact names (SUBSCRIBE, never PSUBSCRIBE), so no character needs escaping.
+   */
   wakeChannel(topic: WakeTopic): string {
-    return `${this.wakePrefix}${topic.kind === 'queue' ? 'q' : 'g'}:${topic.name}`;
+    return `${this.wakePrefix}${WAKE_KIND[topic.kind]}:${topic.name}`;
   }
 
   /** The stream that holds log `name` (its last id is the log's last seq, even after trims). */
@@ -94,5 +106,13 @@ export class KeyLayout {
   /** The fencing counter of lock `resource`. */
   fencing(resource: string): string {
     return `${this.base}f:${resource}`;
+  }
+
+  /**
+   * The record of the last lease of lock `resource` (`'<token> <owner> <expiresAt>'`), kept
+   * until its holder releases it: never expires, so it tells a lapsed lease from a released one.
+   */
+  holder(resource: string): string {
+    return `${this.base}h:${resource}`;
   }
 }

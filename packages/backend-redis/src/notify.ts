@@ -1,7 +1,8 @@
 /**
- * Cross-process wakeups (`NativeNotify`) on Redis pub/sub: the queue and log scripts `PUBLISH`
- * an empty message on the topic's channel (`<base>wake:q:<queue>`, `<base>wake:g:<log>`) in
- * the same atomic step as the change, and one dedicated subscriber connection per backend
+ * Cross-process wakeups (`NativeNotify`) on Redis pub/sub: the queue and log scripts and the
+ * lock release (`releaseLock-2.lua`, the one path that frees a lease before it runs out)
+ * `PUBLISH` an empty message on the topic's channel (`<base>wake:q:<queue>`, `<base>wake:g:<log>`,
+ * `<base>wake:l:<resource>`) in the same atomic step as the change, and one dedicated subscriber connection per backend
  * (opened on the first `listen`) fans each message out to that channel's listeners. No polling:
  * a message can only be missed while the subscriber is disconnected, so every reconnect wakes
  * every listener once (a spurious wakeup, which the contract allows, instead of a missed one).

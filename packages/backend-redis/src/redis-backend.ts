@@ -14,6 +14,7 @@ import {
   type HealthReport,
   type JsonValue,
   type ListPageRequest,
+  type AcquiredLease,
   type LockLease,
   type RepairReport,
 } from '@agent-state/core';
@@ -53,13 +54,13 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     multiProcess: true,
     persistent: true,
     nativeIncrement: true,
-    coordination: { queues: true, logs: true, notify: true },
+    coordination: { queues: true, logs: true, notify: true, lockWake: true },
   };
   /** Native queues on sorted sets + Lua (queues.ts). */
   readonly queues: RedisQueues;
   /** Native logs on Streams (logs.ts). */
   readonly logs: RedisLogs;
-  /** Wakeups on pub/sub (notify.ts). */
+  /** Wakeups on pub/sub (notify.ts): queue and log topics, and lock releases (lockWake). */
   readonly notify: RedisNotify;
   #conn: Connection | undefined;
   #keys: KeyLayout | undefined;
@@ -188,7 +189,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     return listPage(this, request);
   }
 
-  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<LockLease | null> {
+  tryLock(resource: string, options: { ttlMs: number; owner: string }): Promise<AcquiredLease | null> {
     return tryLock(this, resource, options.ttlMs, options.owner);
   }
 

@@ -19,7 +19,7 @@ describe('key layout and settings', () => {
     return openState({ config: { backend: 'redis', namespace, settings: { redis_url: REDIS_URL, ...settings } }, env: {} });
   }
 
-  it('every key is readable under <prefix>:{<namespace>}: (entry, index, lease, fencing counter, meta)', async () => {
+  it('every key is readable under <prefix>:{<namespace>}: (entry, index, lease, fencing counter, holder record, meta)', async () => {
     const ns = freshNamespace('layout');
     dropped.push([ns, 'agent-state']);
     await using state = await open(ns);
@@ -27,6 +27,7 @@ describe('key layout and settings', () => {
     const lock = await state.lock('deploy');
     assert.deepEqual((await namespaceKeys(admin, ns)).sort(), [
       `agent-state:{${ns}}:f:deploy`,
+      `agent-state:{${ns}}:h:deploy`,
       `agent-state:{${ns}}:idx`,
       `agent-state:{${ns}}:k:tasks/42`,
       `agent-state:{${ns}}:l:deploy`,
@@ -35,7 +36,9 @@ describe('key layout and settings', () => {
     const entry = (await state.read('tasks/42'))!;
     assert.equal(await admin.get(`agent-state:{${ns}}:k:tasks/42`), encodeEntry(1, entry.updatedAt, undefined, '{"status":"assigned"}'));
     assert.equal(await admin.get(`agent-state:{${ns}}:l:deploy`), `${lock.token} ${lock.owner}`);
+    assert.equal(await admin.get(`agent-state:{${ns}}:h:deploy`), `${lock.token} ${lock.owner} ${lock.expiresAt}`);
     await lock.release();
+    assert.equal(await admin.exists(`agent-state:{${ns}}:h:deploy`), 0, 'a released lease leaves no holder record');
     assert.equal(await admin.get(`agent-state:{${ns}}:f:deploy`), String(lock.token), 'the fencing counter outlives the lease');
   });
 

@@ -17,7 +17,7 @@ describe('native queues (sorted sets + Lua)', () => {
 
   beforeAll(async () => {
     state = await openState({ config: { backend: 'redis', namespace: ns, settings: { redis_url: REDIS_URL } }, env: {} });
-    assert.deepEqual(state.backend.capabilities.coordination, { queues: true, logs: true, notify: true });
+    assert.deepEqual(state.backend.capabilities.coordination, { queues: true, logs: true, notify: true, lockWake: true });
     q = state.backend.queues!;
   });
   afterAll(async () => {

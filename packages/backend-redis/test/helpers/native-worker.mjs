@@ -24,6 +24,9 @@ if (command === 'claim') {
 } else if (command === 'append') {
   result = [];
   for (let i = 0; i < args.count; i++) result.push(...(await backend.logs.append(args.log, [JSON.stringify({ pid: process.pid, i })])));
+} else if (command === 'release') {
+  await backend.releaseLock(args.lease);
+  result = 'released';
 } else if (command === 'listen') {
   const timer = setTimeout(() => woke('timeout'), 30_000);
   result = (await wakeup) ?? 'woke';

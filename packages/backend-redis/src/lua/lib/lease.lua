@@ -1,6 +1,6 @@
 --[[
   The one lease comparison of every script that needs a live lease: fenced writes and deletes
-  (write-4.lua, delete-4.lua), extendLock-1.lua and releaseLock-1.lua. Spliced in by scripts.ts
+  (write-4.lua, delete-4.lua), extendLock-2.lua and releaseLock-2.lua. Spliced in by scripts.ts
   where a script says `--@include lib/lease.lua`.
 
   leaseRefused(leaseKey, expected) -> nil while `expected` ('<token> <owner>') is the live lease
