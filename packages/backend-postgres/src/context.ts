@@ -16,7 +16,8 @@ export const entryLockName = (namespace: string, key: string) => JSON.stringify(
 /** The advisory-lock name of a lock resource. */
 export const resourceLockName = (namespace: string, resource: string) => JSON.stringify(['lock', namespace, resource]);
 
-/** NOTIFY payloads: `k<key>` (an entry changed), `q<queue>`, `l<log>`. */
+/** NOTIFY payloads: `k<key>` (an entry changed), `q<queue>`, `l<log>`, `r<resource>` (a lease released). */
 export const keyPayload = (key: string) => `k${key}`;
 export const queuePayload = (queue: string) => `q${queue}`;
 export const logPayload = (log: string) => `l${log}`;
+export const lockPayload = (resource: string) => `r${resource}`;

@@ -103,6 +103,13 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX log_records_at ON S.log_records (namespace, log, at);
   `,
+  // 2: a lease row says whether anyone waits for it. A tryLock that finds the lease taken marks
+  // it; the release's DELETE reads the mark and NOTIFYs the lock topic only when it is set, so a
+  // release nobody waits on sends no NOTIFY (which every LISTENing session of the database would
+  // be signalled for). A new lease starts unmarked; a waiter still waiting marks it on its next try.
+  `
+  ALTER TABLE S.locks ADD COLUMN waiting boolean NOT NULL DEFAULT false;
+  `,
 ];
 
 /** The format this package writes. */

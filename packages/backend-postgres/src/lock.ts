@@ -4,17 +4,23 @@
  * token is never issued twice for a resource. Times are the server's clock.
  */
 import { LockLostError, assertLeaseHeld, type AcquiredLease, type LockLease } from '@agent-state/core';
-import { resourceLockName, type Context } from './context.js';
+import { lockPayload, resourceLockName, type Context } from './context.js';
 import { lockNames } from './entries.js';
 
-type LockRow = { owner: string; token: number; expires_at: number };
+type LockRow = { owner: string; token: number; expires_at: number; waiting?: boolean };
 
-/** Takes `resource` if no live lease holds it: one transaction under the resource's advisory lock. */
+/**
+ * Takes `resource` if no live lease holds it: one transaction under the resource's advisory lock.
+ * A live lease found here is marked as waited for (once per lease), so its release NOTIFYs.
+ */
 export function tryLock(c: Context, resource: string, ttlMs: number, owner: string): Promise<AcquiredLease | null> {
   return c.db.tx(async (q) => {
     const now = await lockNames(q, c, [resourceLockName(c.namespace, resource)]);
     const row = (await q<LockRow>(c.sql.lockRowUpdate, [c.namespace, resource]))[0];
-    if (row !== undefined && row.expires_at > now) return null;
+    if (row !== undefined && row.expires_at > now) {
+      if (row.waiting !== true) await q(c.sql.markWaiting, [c.namespace, resource]);
+      return null;
+    }
     const token = (await q<{ last_token: number }>(c.sql.nextToken, [c.namespace, resource]))[0]!.last_token;
     const expiresAt = now + ttlMs;
     await q(c.sql.putLock, [c.namespace, resource, owner, token, expiresAt]);
@@ -33,9 +39,12 @@ export async function extendLock(c: Context, lease: LockLease, ttlMs: number): P
   return { ...lease, expiresAt: rows[0]!.expires_at };
 }
 
-/** Frees the lease if it is still this holder's; otherwise changes nothing. */
+/**
+ * Frees the lease if it is still this holder's; otherwise changes nothing. One statement, which
+ * NOTIFYs the lock topic (delivered at its commit) when a tryLock found the lease taken.
+ */
 export async function releaseLock(c: Context, lease: LockLease): Promise<void> {
-  const rows = await c.db.query(c.sql.releaseLock, [c.namespace, lease.resource, lease.owner, lease.token]);
+  const rows = await c.db.query(c.sql.releaseLock, [c.namespace, lease.resource, lease.owner, lease.token, c.channel, lockPayload(lease.resource)]);
   if (rows.length === 0) throw await lost(c, lease);
 }
 

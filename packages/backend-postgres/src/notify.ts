@@ -13,9 +13,9 @@
  *   behind a query).
  *
  * Every change that may wake someone NOTIFYs in the same statement or transaction as the change
- * (enqueue, nack, dead-letter retry, append, entry writes), so Postgres delivers it exactly when
+ * (enqueue, nack, dead-letter retry, append, entry writes, a waited-for lock release), so Postgres delivers it exactly when
  * the change commits, never before and never for a rolled-back change. One channel per schema
- * and namespace; the payload names the topic (`q<queue>`, `l<log>`, `k<key>`).
+ * and namespace; the payload names the topic (`q<queue>`, `l<log>`, `k<key>`, `r<resource>`).
  *
  * If the connection drops (either way), it reconnects with backoff, LISTENs again and then wakes every
  * listener once (a NOTIFY sent while it was away is lost, so everyone re-checks). A queue
@@ -73,7 +73,7 @@ export class PostgresNotify implements NativeNotify {
 
   /** Resolves once the LISTEN is confirmed; every NOTIFY committed after that reaches `onWake`. */
   async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
-    const key = (topic.kind === 'queue' ? 'q' : 'l') + topic.name;
+    const key = (topic.kind === 'queue' ? 'q' : topic.kind === 'lock' ? 'r' : 'l') + topic.name;
     const stop = this.#add(key, onWake, topic.kind === 'queue' ? topic.name : undefined);
     try {
       await this.#ensure();

@@ -54,7 +54,7 @@ export class PostgresBackend implements CommunicationBackend {
     multiProcess: true,
     persistent: true,
     nativeIncrement: true,
-    coordination: { queues: true, logs: true, notify: true },
+    coordination: { queues: true, logs: true, notify: true, lockWake: true },
   };
   readonly options: ResolvedPostgresOptions;
   #context: Context | undefined;

@@ -81,18 +81,24 @@ const RAW = {
   /** ($1 ns, $2 resource) → the lock row (live or not), share-locked. */
   lockRowShare: `SELECT owner, token, expires_at FROM S.locks WHERE namespace = $1 AND resource = $2 FOR SHARE`,
   /** ($1 ns, $2 resource) → the lock row (live or not), locked for update. */
-  lockRowUpdate: `SELECT owner, token, expires_at FROM S.locks WHERE namespace = $1 AND resource = $2 FOR UPDATE`,
+  lockRowUpdate: `SELECT owner, token, expires_at, waiting FROM S.locks WHERE namespace = $1 AND resource = $2 FOR UPDATE`,
+  /** ($1 ns, $2 resource): marks the lease as waited for (a tryLock found it taken). */
+  markWaiting: `UPDATE S.locks SET waiting = true WHERE namespace = $1 AND resource = $2`,
   /** ($1 ns, $2 resource) → the next fencing token (the counter is bumped and kept). */
   nextToken: `INSERT INTO S.fencing AS f (namespace, resource, last_token) VALUES ($1, $2, 1)
               ON CONFLICT (namespace, resource) DO UPDATE SET last_token = f.last_token + 1 RETURNING last_token`,
   /** ($1 ns, $2 resource, $3 owner, $4 token, $5 expiresAt). */
   putLock: `INSERT INTO S.locks (namespace, resource, owner, token, expires_at) VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (namespace, resource) DO UPDATE SET owner = EXCLUDED.owner, token = EXCLUDED.token, expires_at = EXCLUDED.expires_at`,
+            ON CONFLICT (namespace, resource) DO UPDATE SET owner = EXCLUDED.owner, token = EXCLUDED.token, expires_at = EXCLUDED.expires_at, waiting = false`,
   /** ($1 ns, $2 resource, $3 owner, $4 token, $5 ttlMs) → expires_at when the live lease was extended. */
   extendLock: `UPDATE S.locks SET expires_at = S.now_ms() + $5 WHERE namespace = $1 AND resource = $2 AND owner = $3 AND token = $4 AND expires_at > S.now_ms()
                RETURNING expires_at`,
-  /** ($1 ns, $2 resource, $3 owner, $4 token) → a row when the live lease was deleted. */
-  releaseLock: `DELETE FROM S.locks WHERE namespace = $1 AND resource = $2 AND owner = $3 AND token = $4 AND expires_at > S.now_ms() RETURNING 1 AS done`,
+  /**
+   * ($1 ns, $2 resource, $3 owner, $4 token, $5 channel, $6 payload) → a row when the live lease
+   * was deleted; NOTIFYs the lock topic in the same statement when a tryLock found the lease taken.
+   */
+  releaseLock: `WITH d AS (DELETE FROM S.locks WHERE namespace = $1 AND resource = $2 AND owner = $3 AND token = $4 AND expires_at > S.now_ms() RETURNING waiting)
+    SELECT 1 AS done, CASE WHEN d.waiting THEN pg_notify($5, $6)::text END AS n FROM d`,
   /** ($1 ns, $2 resource) → the lock row and now (for the LockLostError's reason). */
   readLock: `SELECT owner, token, expires_at, S.now_ms() AS now FROM S.locks WHERE namespace = $1 AND resource = $2`,
   listLocks: `SELECT resource, owner, token, expires_at FROM S.locks WHERE namespace = $1 AND expires_at > S.now_ms()`,

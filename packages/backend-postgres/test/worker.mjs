@@ -23,6 +23,13 @@ if (task === 'claim') {
     seqs.push(out[0].seq);
   }
   say({ type: 'result', seqs });
+} else if (task === 'lockRelease') {
+  // Takes the lock, says so, releases it on the next stdin line.
+  const lease = await backend.tryLock(args.resource, { ttlMs: 60_000, owner: `w${process.pid}` });
+  say({ type: 'locked', token: lease?.token ?? null });
+  await new Promise((resolve) => lines.once('line', resolve));
+  await backend.releaseLock(lease);
+  say({ type: 'result', released: true });
 } else if (task === 'enqueue') {
   const out = await backend.queues.enqueue(args.queue, { json: '"wake"', priority: 0 });
   say({ type: 'result', id: out.id });
