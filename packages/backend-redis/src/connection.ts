@@ -14,9 +14,37 @@
  * - an `error` listener is always attached, so ioredis never reports an unhandled error event.
  */
 import { BackendUnavailableError, withTimeout } from '@agent-state/core';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { BACKEND_NAME } from './errors.js';
 import type { RedisBackendOptions } from './options.js';
+
+/** What this package takes from the driver module, loaded on the first connection (see {@link loadDriver}). */
+interface Driver {
+  Redis: typeof Redis;
+}
+
+let driver: Promise<Driver> | undefined;
+
+/**
+ * Loads ioredis, once per process, when the first connection is opened: importing this package
+ * (a CLI that only checks a config, or one that runs on another backend) never loads the
+ * driver (~25 ms of module loading).
+ */
+export function loadDriver(): Promise<Driver> {
+  const loading = (driver ??= import('ioredis').then(
+    (module) => ({ Redis: module.Redis }),
+    (error: unknown) => {
+      driver = undefined;
+      throw error;
+    },
+  ));
+  return loading;
+}
+
+/** True for a Cluster client: ioredis marks both classes, so no class object is needed. */
+export function isCluster(client: Redis | Cluster): client is Cluster {
+  return client.isCluster;
+}
 
 /** Reconnect delay: quick at first, then at most once a second. */
 function retryDelay(attempt: number): number {
@@ -38,7 +66,7 @@ function describeTarget(options: RedisBackendOptions): string {
 }
 
 function describeClient(client: Redis | Cluster): string {
-  if (client instanceof Cluster) {
+  if (isCluster(client)) {
     const nodes = client.nodes('master').map((n) => `${n.options.host}:${n.options.port}`);
     return `redis-cluster://${nodes.length > 0 ? nodes.join(',') : 'startup nodes'}`;
   }
@@ -59,20 +87,31 @@ export class Connection {
     this.#lastError = error;
   };
 
-  constructor(
-    options: RedisBackendOptions,
+  /**
+   * The connection of `options` (not connected yet: {@link open} does that). Loads the driver
+   * first, unless the caller handed in a client.
+   */
+  static async create(options: RedisBackendOptions, timeoutMs: number): Promise<Connection> {
+    if (options.client) return new Connection(options.client, false, undefined, timeoutMs);
+    return new Connection(createClient(await loadDriver(), options, timeoutMs), true, describeTarget(options), timeoutMs);
+  }
+
+  private constructor(
+    client: Redis | Cluster,
+    owned: boolean,
+    target: string | undefined,
     /** Bound on connecting, on waiting for a reconnect and on one command. */
     readonly timeoutMs: number,
   ) {
-    if (options.client) {
-      this.client = options.client;
-      this.owned = false;
-    } else {
-      this.#target = describeTarget(options);
-      this.client = createClient(options, timeoutMs);
-      this.owned = true;
-    }
+    this.client = client;
+    this.owned = owned;
+    this.#target = target;
     this.client.on('error', this.#onError);
+  }
+
+  /** True when the client is a Redis Cluster client. */
+  get isCluster(): boolean {
+    return isCluster(this.client);
   }
 
   /** Where the backend connects, for errors and `health()`; never includes a password. */
@@ -165,7 +204,7 @@ export class Connection {
   }
 }
 
-function createClient(options: RedisBackendOptions, timeoutMs: number): Redis {
+function createClient({ Redis }: Driver, options: RedisBackendOptions, timeoutMs: number): Redis {
   const settings: RedisOptions = {
     lazyConnect: true,
     connectTimeout: timeoutMs,

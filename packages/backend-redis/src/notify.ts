@@ -8,8 +8,8 @@
  * every listener once (a spurious wakeup, which the contract allows, instead of a missed one).
  */
 import { withTimeout, type NativeNotify, type WakeTopic } from '@agent-state/core';
-import { Cluster, type Redis } from 'ioredis';
-import type { Connection } from './connection.js';
+import type { Cluster, Redis } from 'ioredis';
+import { isCluster, type Connection } from './connection.js';
 import type { KeyLayout } from './layout.js';
 
 export class RedisNotify implements NativeNotify {
@@ -82,7 +82,8 @@ export class RedisNotify implements NativeNotify {
   async #connect(): Promise<Redis | Cluster> {
     const conn = this.conn();
     // No keyPrefix on the subscriber: the scripts publish to the exact channel names.
-    const subscriber = conn.client instanceof Cluster ? conn.client.duplicate(undefined, { keyPrefix: '' }) : conn.client.duplicate({ keyPrefix: '', lazyConnect: true, enableAutoPipelining: false });
+    const client = conn.client;
+    const subscriber = isCluster(client) ? client.duplicate(undefined, { keyPrefix: '' }) : client.duplicate({ keyPrefix: '', lazyConnect: true, enableAutoPipelining: false });
     subscriber.on('error', () => undefined); // reported through the calls that fail
     subscriber.on('message', (channel: string) => {
       for (const listener of [...(this.#listeners.get(channel) ?? [])]) listener();

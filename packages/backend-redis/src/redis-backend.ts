@@ -18,8 +18,7 @@ import {
   type LockLease,
   type RepairReport,
 } from '@agent-state/core';
-import { Cluster } from 'ioredis';
-import { Connection } from './connection.js';
+import { Connection, isCluster } from './connection.js';
 import { replyArray, type ScriptContext } from './context.js';
 import { decodeEntry, entryDigest } from './codec.js';
 import { ScriptError } from './error-code.js';
@@ -88,7 +87,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
   }
 
   async init(context: BackendInitContext): Promise<void> {
-    const conn = new Connection(this.options, this.options.connectTimeoutMs ?? context.connectTimeoutMs);
+    const conn = await Connection.create(this.options, this.options.connectTimeoutMs ?? context.connectTimeoutMs);
     this.#conn = conn;
     this.#keys = new KeyLayout(this.options.keyPrefix ?? DEFAULT_KEY_PREFIX, context.namespace, conn.client.options.keyPrefix ?? '');
     defineScripts(conn.client);
@@ -114,7 +113,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     const conn = this.#c();
     const started = performance.now();
     const details: Record<string, JsonValue> = {
-      mode: conn.client instanceof Cluster ? 'cluster' : 'standalone',
+      mode: conn.isCluster ? 'cluster' : 'standalone',
       keyBase: this.keys.base,
     };
     if (this.#sweepError !== undefined) details['lastSweepError'] = this.#sweepError;
@@ -212,7 +211,7 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
       const clientPrefix = client.options.keyPrefix ?? '';
       const pattern = `${(clientPrefix + base).replace(/[*?[\]\\]/g, '\\$&')}*`;
       const found = new Set<string>();
-      for (const node of client instanceof Cluster ? client.nodes('master') : [client]) {
+      for (const node of isCluster(client) ? client.nodes('master') : [client]) {
         let cursor = '0';
         do {
           const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);

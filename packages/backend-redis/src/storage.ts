@@ -6,7 +6,7 @@
  * namespace), and an empty stream (a log trimmed to nothing, kept so its last seq survives)
  * counts 0: it holds no record.
  */
-import { Redis } from 'ioredis';
+import { loadDriver } from './connection.js';
 import { DEFAULT_KEY_PREFIX, KeyLayout } from './layout.js';
 
 export interface StorageCountOptions {
@@ -20,6 +20,7 @@ export interface StorageCountOptions {
 /** Counts every key, field, member and stream entry of a namespace (SCAN, never KEYS). */
 export async function storageCount(options: StorageCountOptions): Promise<number> {
   const layout = new KeyLayout(options.keyPrefix ?? DEFAULT_KEY_PREFIX, options.namespace);
+  const { Redis } = await loadDriver();
   const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
