@@ -82,6 +82,12 @@ async function takeLock(resource) {
   }
 }
 
+/** User + system CPU time of this process since `mark` (a `process.cpuUsage()`), in ms. */
+function cpuSince(mark) {
+  const { user, system } = process.cpuUsage(mark);
+  return Math.round((user + system) / 100) / 10;
+}
+
 /** Rejections of an aborted wait mean "stop"; anything else is a real error. */
 const unlessStopped = (error) => {
   if (stop.signal.aborted) return null;
@@ -100,7 +106,10 @@ const mail = (async () => {
 
 await retrying('send ready', () => inbox.send(coordinatorId, { type: 'ready', agentId }));
 
-// The queue: wait for a task, do it, report it.
+// The queue: wait for a task, do it, report it. Each result says how much CPU this process used
+// since the one before (the wakeup, the claim, the lock, the writes, heartbeats): what one task
+// costs the machine, whatever the scheduler did with the wall clock.
+let cpuMark = process.cpuUsage();
 while (!stop.signal.aborted) {
   const job = await retrying('dequeue', () => queue.dequeue({ leaseMs: 10_000, waitMs: 60_000, signal: stop.signal })).catch(unlessStopped);
   if (!job) continue;
@@ -128,7 +137,9 @@ while (!stop.signal.aborted) {
     leasesLost,
     deliveryMs: deliveries.splice(0),
     completedAt: Date.now(),
+    cpuMs: cpuSince(cpuMark),
   };
+  cpuMark = process.cpuUsage();
   const resultKey = `swarm/${task.session}/results/${task.cycle}/${agentId}`;
   await retrying('write result', () =>
     state.write(resultKey, result, { ifVersion: 'absent' }).catch(async (error) => {

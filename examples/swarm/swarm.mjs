@@ -10,6 +10,7 @@
  *   COMMUNICATION_BACKEND=sqlite node swarm.mjs      # same, on SQLite
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -136,7 +137,7 @@ async function collect(ms, onMessage, enough) {
 // The IPC channel is only a lifeline: an agent whose coordinator is gone sees it close and stops.
 const started = Date.now();
 const children = ids.map((id) =>
-  spawn(process.execPath, [join(here, 'agent.mjs'), id, agentConfig, String(heartbeatMs), coordinatorId], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+  spawn(process.execPath, [...process.execArgv, join(here, 'agent.mjs'), id, agentConfig, String(heartbeatMs), coordinatorId], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
 );
 const exited = children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
 const ready = new Set();
@@ -157,11 +158,12 @@ if (!allReady) {
 const healthy = (await state.agents.list()).filter((a) => ids.includes(a.agentId) && a.status === 'healthy').length;
 say(`all ${agentCount} agents registered in ${Date.now() - started} ms (${healthy} healthy in the registry)`);
 
-const all = { assignment: [], lock: [], delivery: [] };
+const all = { assignment: [], lock: [], delivery: [], agentCpu: [], coordinatorCpu: [] };
 const perCycle = [];
 for (let cycle = 1; cycle <= cycles; cycle++) {
   await retrying('publish', () => state.publish('swarm', { type: 'cycle-start', session, cycle }));
   const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   for (const [i, id] of ids.entries()) {
     const task = { session, cycle, taskId: `task-${cycle}-${id}`, resource: i % 5, enqueuedAt: Date.now() };
     await retrying('enqueue', () => state.queue(`agent-${id}`).enqueue(task));
@@ -175,7 +177,13 @@ for (let cycle = 1; cycle <= cycles; cycle++) {
     () => results.size >= agentCount,
   );
   const collectionMs = Date.now() - t0;
+  const { user, system } = process.cpuUsage(cpu0);
   const values = [...results.values()];
+  // The first cycle's CPU includes each agent's start-up (and the coordinator's first calls).
+  if (cycle > 1) {
+    all.agentCpu.push(...values.map((r) => r.cpuMs).filter((ms) => typeof ms === 'number'));
+    all.coordinatorCpu.push((user + system) / 1000);
+  }
   const assignment = values.map((r) => r.assignmentMs);
   const lock = values.map((r) => r.lockMs);
   const delivery = values.flatMap((r) => r.deliveryMs);
@@ -219,12 +227,24 @@ const badExits = children.filter((c) => c.exitCode !== 0).length;
 if (badExits > 0) problems.push(`${badExits} agent(s) did not exit cleanly`);
 
 const totals = { assignment: summary(all.assignment), lock: summary(all.lock), delivery: summary(all.delivery) };
+// Where the time goes: the CPU one cycle needs (every agent's task plus the coordinator's part),
+// spread over the machine's cores, is the least any cycle can take, and a task handed out last in
+// a cycle waits behind most of it.
+const cores = availableParallelism();
+const agentCpuMs = summary(all.agentCpu).p50;
+const coordinatorCpuMs = summary(all.coordinatorCpu).p50;
+const cpu = {
+  cores,
+  agentCpuMsPerTask: agentCpuMs,
+  coordinatorCpuMsPerCycle: coordinatorCpuMs,
+  cycleCpuFloorMs: Math.round(((agentCpuMs * agentCount + coordinatorCpuMs) / cores) * 10) / 10,
+};
 const targets = {
   assignmentP99Under10ms: totals.assignment.p99 < 10,
   lockP99Under50ms: totals.lock.p99 < 50,
   deliveryP99Under5ms: totals.delivery.p99 < 5,
 };
-const report = { session, backend, agents: agentCount, cycles, perCycle, totals, targets, lost: problems.length, problems };
+const report = { session, backend, agents: agentCount, cycles, perCycle, totals, targets, cpu, lost: problems.length, problems };
 if (!opts.keep) {
   for await (const e of state.list({ prefix: `swarm/${session}/` })) await state.delete(e.key);
 }
@@ -236,5 +256,11 @@ say(
     `lock ${totals.lock.p99} ms (< 50: ${targets.lockP99Under50ms ? 'met' : 'not met'}), ` +
     `delivery ${totals.delivery.p99} ms (< 5: ${targets.deliveryP99Under5ms ? 'met' : 'not met'})`,
 );
+if (cycles > 1) {
+  say(
+    `CPU: ${cpu.agentCpuMsPerTask} ms per agent task (median), coordinator ${cpu.coordinatorCpuMsPerCycle} ms per cycle: ` +
+      `a cycle needs ${cpu.cycleCpuFloorMs} ms of ${cores} cores at the least`,
+  );
+}
 say(problems.length === 0 ? `nothing lost: ${agentCount * cycles} tasks, ${agentCount * cycles} results` : `LOST:\n  ${problems.join('\n  ')}`);
 process.exitCode = problems.length === 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 import type { StateClient } from '../client.js';
 import type { NativeLogs, NativeQueues, WakeTopic } from '../types.js';
+import type { BlockingWait } from './wait.js';
 import { PortableLogs } from './portable/portable-logs.js';
 import { PortableNotify } from './portable/portable-notify.js';
 import { PortableQueues } from './portable/portable-queues.js';
@@ -13,6 +14,13 @@ export interface WakeSource {
    * when the wake source is push, short (≤ 100 ms) when nothing pushes.
    */
   maxRecheckMs: number;
+  /**
+   * When this source is already listening to `topic` (a consumer loop's previous wait keeps it),
+   * a probe that says whether `topic` woke since this call; undefined otherwise. A waiter takes
+   * the mark before its first look, so if the probe still says "no" once it listens, nothing
+   * changed after that look began and it need not look again before it sleeps.
+   */
+  mark?(topic: WakeTopic): (() => boolean) | undefined;
 }
 
 /** The coordination families one client uses: native where the backend has them, else portable. */
@@ -55,13 +63,17 @@ class WakeMux implements WakeSource {
     const id = `${topic.kind}\u0000${topic.name}`;
     let t = this.#topics.get(id);
     if (!t) {
-      const fresh: MuxTopic = { listeners: new Set(), ready: undefined as never, linger: undefined };
+      const fresh: MuxTopic = { listeners: new Set(), ready: undefined as never, linger: undefined, live: false, wakes: 0 };
       fresh.ready = this.source(topic, () => {
+        fresh.wakes++;
         for (const listener of [...fresh.listeners]) listener();
       });
-      fresh.ready.catch(() => {
-        if (this.#topics.get(id) === fresh) this.#topics.delete(id);
-      });
+      fresh.ready.then(
+        () => void (fresh.live = true),
+        () => {
+          if (this.#topics.get(id) === fresh) this.#topics.delete(id);
+        },
+      );
       this.#topics.set(id, (t = fresh));
     }
     const entry = t;
@@ -80,6 +92,14 @@ class WakeMux implements WakeSource {
       entry.linger = setTimeout(() => void this.#drop(id, entry), LINGER_MS);
       entry.linger.unref();
     };
+  }
+
+  mark(topic: WakeTopic): (() => boolean) | undefined {
+    const t = this.#topics.get(`${topic.kind}\u0000${topic.name}`);
+    if (!t?.live) return undefined;
+    const at = t.wakes;
+    // The topic may be dropped (linger ran out) and subscribed afresh meanwhile: then say "woke".
+    return () => t.wakes !== at || this.#topics.get(`${topic.kind}\u0000${topic.name}`) !== t;
   }
 
   /** Stops every underlying listener (the client is closing). */
@@ -112,6 +132,19 @@ interface MuxTopic {
   listeners: Set<() => void>;
   ready: Promise<() => Promise<void>>;
   linger: NodeJS.Timeout | undefined;
+  /** The underlying listener is subscribed: no wakeup of the topic can be missed from here on. */
+  live: boolean;
+  /** Wakeups heard so far (for {@link WakeSource.mark}). */
+  wakes: number;
+}
+
+/** What {@link blockingWait} takes from a wake source for one topic. */
+export function wakeOf(source: WakeSource, topic: WakeTopic): Pick<BlockingWait<unknown>, 'listen' | 'mark' | 'maxRecheckMs'> {
+  return {
+    listen: (onWake) => source.listen(topic, onWake),
+    mark: () => source.mark?.(topic),
+    maxRecheckMs: source.maxRecheckMs,
+  };
 }
 
 /** How long an idle topic listener is kept for the next wait. */

@@ -2,7 +2,7 @@ import type { StateClient } from '../client.js';
 import { InvalidValueError } from '../errors.js';
 import type { JsonValue, LogTrim } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
-import { families } from './families.js';
+import { families, wakeOf } from './families.js';
 import { parseStored, userLog } from './layout.js';
 import { assertSignal, blockingWait } from './wait.js';
 
@@ -116,9 +116,8 @@ export class Log<T extends JsonValue = JsonValue> {
             const records = await f.logs.read(this.#log, { after, limit: PAGE });
             return records.length > 0 ? records : undefined;
           },
-          listen: (onWake) => f.logWake.listen({ kind: 'log', name: this.#log }, onWake),
+          ...wakeOf(f.logWake, { kind: 'log', name: this.#log }),
           waitMs: FOLLOW_WAIT_MS,
-          maxRecheckMs: f.logWake.maxRecheckMs,
           signal,
           closeSignal: this.state.closeSignal,
         });

@@ -2,7 +2,7 @@ import type { StateClient } from '../client.js';
 import { InvalidValueError } from '../errors.js';
 import type { JsonValue, LogRecord } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
-import { families } from './families.js';
+import { families, wakeOf } from './families.js';
 import { AGENTS_PREFIX, mailLog, pad, parseStored, type NamedPriority } from './layout.js';
 import { resolvePriority } from './queue.js';
 import { assertSignal, blockingWait } from './wait.js';
@@ -119,9 +119,8 @@ export class Mailbox {
     };
     const got = await blockingWait({
       check: look,
-      listen: (onWake) => f.logWake.listen({ kind: 'log', name: log }, onWake),
+      ...wakeOf(f.logWake, { kind: 'log', name: log }),
       waitMs: options?.waitMs ?? 0,
-      maxRecheckMs: f.logWake.maxRecheckMs,
       signal: options?.signal,
       closeSignal: this.state.closeSignal,
     });

@@ -2,7 +2,7 @@ import type { StateClient } from '../client.js';
 import { InvalidValueError } from '../errors.js';
 import type { JsonValue } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
-import { families } from './families.js';
+import { families, wakeOf } from './families.js';
 import { channelLog, parseStored } from './layout.js';
 import { blockingWait } from './wait.js';
 
@@ -178,7 +178,7 @@ export class ChannelFollower {
             const records = await f.logs.read(log, { after: this.#cursor, limit: PAGE });
             return records.length > 0 ? records : undefined;
           },
-          listen: (onWake) => f.logWake.listen({ kind: 'log', name: log }, onWake),
+          ...wakeOf(f.logWake, { kind: 'log', name: log }),
           // Each wait is bounded; the loop goes on until close().
           waitMs: 60_000,
           maxRecheckMs,

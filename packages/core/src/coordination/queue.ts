@@ -2,7 +2,7 @@ import type { StateClient } from '../client.js';
 import { InvalidValueError } from '../errors.js';
 import type { ClaimedJob, JsonValue, QueueCounts, QueueJobRecord, SettleAction } from '../types.js';
 import { assertOptions, assertPositive, assertSegment, serializeValue } from '../validate.js';
-import { families } from './families.js';
+import { families, wakeOf } from './families.js';
 import { MAX_PRIORITY, NAMED_PRIORITIES, parseStored, type NamedPriority } from './layout.js';
 import { assertSignal, blockingWait } from './wait.js';
 
@@ -157,9 +157,8 @@ export class Queue {
         this.state.guard('dequeue');
         return (await f.queues.claim(this.name, claim)) ?? undefined;
       },
-      listen: (onWake) => f.queueWake.listen({ kind: 'queue', name: this.name }, onWake),
+      ...wakeOf(f.queueWake, { kind: 'queue', name: this.name }),
       waitMs: options?.waitMs ?? 0,
-      maxRecheckMs: f.queueWake.maxRecheckMs,
       signal: options?.signal,
       closeSignal: this.state.closeSignal,
     });

@@ -17,6 +17,12 @@ export interface BlockingWait<T> {
   waitMs: number;
   /** Longest pause between re-checks when nothing wakes us. */
   maxRecheckMs: number;
+  /**
+   * Taken before the first check: a probe saying whether the topic woke since, when the source
+   * was listening already (see `WakeSource.mark`). With it, a waiter whose probe says "no" after
+   * `listen` skips the second look (nothing changed after the first began).
+   */
+  mark?: (() => (() => boolean) | undefined) | undefined;
   signal?: AbortSignal | undefined;
   /** The client's close signal: `close()` ends the wait at once with `StateClosedError`. */
   closeSignal?: AbortSignal | undefined;
@@ -35,6 +41,7 @@ export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined
     for (const s of signals) s.throwIfAborted();
   };
   throwIfAborted();
+  const probe = w.waitMs > 0 ? w.mark?.() : undefined;
   const first = await w.check();
   if (first !== undefined || w.waitMs <= 0) return first;
   const deadline = performance.now() + w.waitMs;
@@ -44,13 +51,21 @@ export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined
     pending = true;
     wake?.();
   });
-  const backoff = new Backoff(5, w.maxRecheckMs);
+  // Re-checks on a timer are for what wakes nobody (a delayed job coming due, a lease running
+  // out): short ones when the source is a poll (maxRecheckMs ≤ 100), a quarter of the longest
+  // pause and up when it pushes, so an idle waiter does not look again and again for nothing.
+  const backoff = new Backoff(w.maxRecheckMs <= 100 ? 5 : w.maxRecheckMs / 4, w.maxRecheckMs);
+  // Listening already when the first look began, and no wakeup since: nothing to look at again.
+  let skip = probe !== undefined && !probe();
   try {
     for (;;) {
       throwIfAborted();
-      pending = false;
-      const result = await w.check();
-      if (result !== undefined) return result;
+      if (!skip || pending) {
+        pending = false;
+        const result = await w.check();
+        if (result !== undefined) return result;
+      }
+      skip = false;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return undefined;
       if (pending) continue;
