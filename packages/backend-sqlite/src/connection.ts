@@ -4,11 +4,34 @@
  * counted), so two clients on `:memory:` see the same data as two clients on a file would.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { BackendUnavailableError } from '@agent-state/core';
 import { BACKEND_NAME, toStateError } from './errors.js';
 import type { ResolvedSqliteOptions } from './options.js';
+
+/** better-sqlite3's constructor. */
+export type Driver = typeof Database;
+
+let driver: Promise<Driver> | undefined;
+/**
+ * better-sqlite3, imported where a connection is opened, never when this package is imported: a
+ * process that only checks settings or reads a cache (the CLI's fast path) never loads the
+ * native addon.
+ */
+export function loadDriver(): Promise<Driver> {
+  driver ??= import('better-sqlite3').then((m) => m.default);
+  return driver;
+}
+
+/**
+ * The same module for synchronous tools ({@link storageCounts}): better-sqlite3 is CommonJS, so
+ * `require` gives the instance `import` does, also lazily.
+ */
+export function requireDriver(): Driver {
+  return createRequire(import.meta.url)('better-sqlite3') as Driver;
+}
 
 /** An open connection and the way to give it back. */
 export interface Connection {
@@ -28,8 +51,9 @@ const MEMORY_KEY = Symbol.for('agent-state.sqlite.memory');
  * cannot be created or the file cannot be opened. Nothing is read yet: a damaged file shows at
  * the first statement ({@link configure}).
  */
-export function connect(options: ResolvedSqliteOptions): Connection {
-  if (options.inMemory) return connectMemory();
+export async function connect(options: ResolvedSqliteOptions): Promise<Connection> {
+  const Database = await loadDriver();
+  if (options.inMemory) return connectMemory(Database);
   const path = options.databasePath;
   const dir = dirname(path);
   try {
@@ -53,7 +77,7 @@ export function sharedMemoryDatabase(): Database.Database | undefined {
   return (globalThis as unknown as Record<symbol, SharedMemory | undefined>)[MEMORY_KEY]?.db;
 }
 
-function connectMemory(): Connection {
+function connectMemory(Database: Driver): Connection {
   const g = globalThis as unknown as Record<symbol, SharedMemory | undefined>;
   let shared = g[MEMORY_KEY];
   if (!shared) {

@@ -92,7 +92,7 @@ export class SqliteBackend implements CommunicationBackend {
     const deadline = Date.now() + context.connectTimeoutMs;
     const left = () => Math.max(0, deadline - Date.now());
     const label = 'connect_timeout_ms';
-    const connection = connect(this.#options);
+    const connection = await connect(this.#options);
     try {
       const { db } = connection;
       const path = this.#options.databasePath;

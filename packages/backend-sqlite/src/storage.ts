@@ -3,8 +3,7 @@
  * index. For retention checks ("trimmed records, acked jobs and expired rows leave nothing
  * behind") and for operators; opens its own read-only connection.
  */
-import Database from 'better-sqlite3';
-import { sharedMemoryDatabase } from './connection.js';
+import { requireDriver, sharedMemoryDatabase } from './connection.js';
 import { MEMORY_PATH } from './options.js';
 
 /** Rows and index members of one namespace, per table or index. */
@@ -36,7 +35,7 @@ export interface StorageCounts {
 export function storageCounts(databasePath: string, namespace: string): StorageCounts {
   const memory = databasePath === MEMORY_PATH ? sharedMemoryDatabase() : undefined;
   if (databasePath === MEMORY_PATH && !memory) throw new Error('no client of this process has the :memory: database open');
-  const db = memory ?? new Database(databasePath, { readonly: true, fileMustExist: true });
+  const db = memory ?? new (requireDriver())(databasePath, { readonly: true, fileMustExist: true });
   try {
     const count = (sql: string) => db.prepare(sql).pluck().get(namespace) as number;
     const counts: Omit<StorageCounts, 'total'> = {
