@@ -4,18 +4,40 @@
  * driver errors to agent-state errors; a transaction that hit a deadlock or a serialization
  * failure (rolled back by the server) runs again, a bounded number of times.
  */
-import pg from 'pg';
+import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { StateClosedError } from '@agent-state/core';
 import { isRetryable, toStateError } from './errors.js';
 import type { ResolvedPostgresOptions } from './options.js';
 
+/** The node-postgres module. */
+export type Driver = typeof import('pg').default;
+
+let driver: Promise<Driver> | undefined;
+/**
+ * node-postgres, imported on first use: where a pool or client is opened, never when this package
+ * is imported, so a process that only checks settings or reads a cache (the CLI's fast path)
+ * never loads it.
+ */
+export function loadDriver(): Promise<Driver> {
+  driver ??= import('pg').then((m) => m.default);
+  return driver;
+}
+
+const typeSets = new WeakMap<Driver, ClientConfig['types']>();
 /** BIGINT columns (epoch ms, versions, seqs, tokens) come back as numbers; they stay below 2^53. */
-const TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === 20) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
-  }) as typeof pg.types.getTypeParser,
-};
+function typesOf(pg: Driver): ClientConfig['types'] {
+  let types = typeSets.get(pg);
+  if (!types) {
+    types = {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === 20) return (value: string) => Number(value);
+        return pg.types.getTypeParser(oid, format as 'text');
+      }) as Driver['types']['getTypeParser'],
+    };
+    typeSets.set(pg, types);
+  }
+  return types;
+}
 
 /** Runs of a transaction after a deadlock or serialization failure, at most. */
 const TX_ATTEMPTS = 5;
@@ -24,7 +46,7 @@ const TX_ATTEMPTS = 5;
 export type Query = <R extends object = Record<string, unknown>>(text: string, values?: unknown[]) => Promise<R[]>;
 
 /** node-postgres connection settings shared by the pool and the LISTEN client. */
-export function clientConfig(options: ResolvedPostgresOptions, connectTimeoutMs: number, namespace?: string): pg.ClientConfig {
+export function clientConfig(pg: Driver, options: ResolvedPostgresOptions, connectTimeoutMs: number, namespace?: string): ClientConfig {
   return {
     host: options.host,
     port: options.port,
@@ -40,15 +62,21 @@ export function clientConfig(options: ResolvedPostgresOptions, connectTimeoutMs:
     // Operators see which namespace a connection serves (pg_stat_activity); Postgres keeps 63 bytes.
     application_name: namespace === undefined ? 'agent-state' : `agent-state ${namespace}`.slice(0, 63),
     keepAlive: true,
-    types: TYPES,
+    types: typesOf(pg),
   };
 }
 
 export class Db {
-  readonly pool: pg.Pool;
+  readonly pool: Pool;
   #closed = false;
 
+  /** Loads the driver (see {@link loadDriver}) and makes the pool; nothing connects yet. */
+  static async open(options: ResolvedPostgresOptions, connectTimeoutMs: number, namespace?: string): Promise<Db> {
+    return new Db(await loadDriver(), options, connectTimeoutMs, namespace);
+  }
+
   constructor(
+    pg: Driver,
     readonly options: ResolvedPostgresOptions,
     connectTimeoutMs: number,
     namespace?: string,
@@ -56,7 +84,7 @@ export class Db {
     // Pool size 1: its one connection also carries the LISTEN (notify.ts), so it stays open (min 1)
     // instead of closing after 30 s idle and costing a reconnect and a wake of every waiter.
     this.pool = new pg.Pool({
-      ...clientConfig(options, connectTimeoutMs, namespace),
+      ...clientConfig(pg, options, connectTimeoutMs, namespace),
       max: options.poolSize,
       min: options.poolSize === 1 ? 1 : 0,
       idleTimeoutMillis: 30_000,
@@ -92,7 +120,7 @@ export class Db {
   async tx<T>(work: (query: Query) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       if (this.#closed) throw new StateClosedError('use the postgres backend (closed)');
-      let client: pg.PoolClient;
+      let client: PoolClient;
       try {
         client = await this.pool.connect();
       } catch (error) {

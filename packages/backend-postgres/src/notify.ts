@@ -22,9 +22,9 @@
  * listener also arms one timer for the queue's earliest delayed job or lease end, so a job
  * coming due wakes its waiters although nobody NOTIFYs then.
  */
-import pg from 'pg';
+import type { Client, Notification, Pool, PoolClient } from 'pg';
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
-import { clientConfig } from './connection.js';
+import { clientConfig, loadDriver } from './connection.js';
 import { toStateError } from './errors.js';
 import type { ResolvedPostgresOptions } from './options.js';
 
@@ -41,7 +41,7 @@ interface Topic {
 
 export class PostgresNotify implements NativeNotify {
   readonly #topics = new Map<string, Topic>();
-  #client: pg.Client | undefined;
+  #client: Client | undefined;
   #connecting: Promise<void> | undefined;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
@@ -50,20 +50,20 @@ export class PostgresNotify implements NativeNotify {
   #connectTimeoutMs = 10_000;
   #namespace: string | undefined;
   /** Shared mode: the pool whose connections carry the LISTEN. */
-  #pool: pg.Pool | undefined;
+  #pool: Pool | undefined;
   /** Shared mode: each pooled connection's LISTEN, once issued. */
-  readonly #listening = new WeakMap<pg.Client, Promise<void>>();
-  readonly #onConnect = (client: pg.PoolClient): void => {
+  readonly #listening = new WeakMap<Client, Promise<void>>();
+  readonly #onConnect = (client: PoolClient): void => {
     this.#adopt(client).catch(() => undefined);
   };
-  readonly #onNotification = (message: pg.Notification): void => {
+  readonly #onNotification = (message: Notification): void => {
     if (message.channel === this.#channel && message.payload !== undefined) this.#wake(message.payload);
   };
   /** Reads the ms until a queue's next due job (set by the backend). */
   nextDueIn: ((queue: string) => Promise<number | undefined>) | undefined;
 
   /** Called by the backend's init; with `pool`, its connections carry the LISTEN (shared mode, pool size 1). */
-  configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number, namespace?: string, pool?: pg.Pool): void {
+  configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number, namespace?: string, pool?: Pool): void {
     this.#options = options;
     this.#pool = pool;
     this.#namespace = namespace;
@@ -159,7 +159,8 @@ export class PostgresNotify implements NativeNotify {
     const options = this.#options;
     if (!options) throw new Error('postgres notify used before init');
     if (this.#pool) return this.#connectShared(this.#pool, options);
-    const client = new pg.Client({ ...clientConfig(options, this.#connectTimeoutMs, this.#namespace), statement_timeout: 0, query_timeout: this.#connectTimeoutMs });
+    const pg = await loadDriver();
+    const client = new pg.Client({ ...clientConfig(pg, options, this.#connectTimeoutMs, this.#namespace), statement_timeout: 0, query_timeout: this.#connectTimeoutMs });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -182,9 +183,9 @@ export class PostgresNotify implements NativeNotify {
    * Shared mode: from now on every connection the pool opens LISTENs first; the pool's current
    * connection (an idle one from before, or a new one) is checked out until its LISTEN is confirmed.
    */
-  async #connectShared(pool: pg.Pool, options: ResolvedPostgresOptions): Promise<void> {
+  async #connectShared(pool: Pool, options: ResolvedPostgresOptions): Promise<void> {
     if (!pool.listeners('connect').includes(this.#onConnect)) pool.on('connect', this.#onConnect);
-    let client: pg.PoolClient;
+    let client: PoolClient;
     try {
       client = await pool.connect();
     } catch (error) {
@@ -202,7 +203,7 @@ export class PostgresNotify implements NativeNotify {
   }
 
   /** Shared mode: LISTENs on a pooled connection (once) and takes it as the one that carries the wakeups. */
-  #adopt(client: pg.Client): Promise<void> {
+  #adopt(client: Client): Promise<void> {
     const known = this.#listening.get(client);
     if (known) return known;
     // Attached before the LISTEN is sent: a NOTIFY parsed in the same chunk as its reply is not missed.
@@ -226,7 +227,7 @@ export class PostgresNotify implements NativeNotify {
   }
 
   /** The LISTEN connection went away: reconnect with backoff, then wake everyone once. */
-  #lost(client: pg.Client, delay = RECONNECT_MIN_MS): void {
+  #lost(client: Client, delay = RECONNECT_MIN_MS): void {
     if (this.#client === client) this.#client = undefined;
     if (this.#closed || this.#topics.size === 0) return;
     this.#retry = setTimeout(() => {
@@ -265,13 +266,13 @@ export class PostgresNotify implements NativeNotify {
     const client = this.#client;
     this.#client = undefined;
     await this.#connecting?.catch(() => undefined);
-    const late = this.#client as pg.Client | undefined;
+    const late = this.#client as Client | undefined;
     if (this.#pool) {
       // The pool's connections are the pool's to end (Db.close); only stop listening through them.
       this.#pool.off('connect', this.#onConnect);
       for (const c of [client, late]) c?.off('notification', this.#onNotification);
       return;
     }
-    await Promise.all([client, late].filter((x): x is pg.Client => x !== undefined).map((c) => c.end().catch(() => undefined)));
+    await Promise.all([client, late].filter((x): x is Client => x !== undefined).map((c) => c.end().catch(() => undefined)));
   }
 }

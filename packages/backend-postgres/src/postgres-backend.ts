@@ -79,7 +79,7 @@ export class PostgresBackend implements CommunicationBackend {
   }
 
   async init(context: BackendInitContext): Promise<void> {
-    const db = new Db(this.options, context.connectTimeoutMs, context.namespace);
+    const db = await Db.open(this.options, context.connectTimeoutMs, context.namespace);
     const channel = channelFor(this.options.schema, context.namespace);
     try {
       this.#upgradedFrom = await withTimeout(

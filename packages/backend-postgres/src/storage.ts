@@ -2,8 +2,7 @@
  * What a namespace occupies, counted (not in bytes): rows of every table. For retention checks
  * ("trimmed records, acked jobs and expired rows leave nothing behind") and for operators.
  */
-import pg from 'pg';
-import { clientConfig } from './connection.js';
+import { clientConfig, loadDriver } from './connection.js';
 import { resolveOptions, type PostgresBackendOptions } from './options.js';
 
 /** Bound on connecting for these tools (every statement is bounded by statement_timeout_ms too). */
@@ -29,7 +28,8 @@ const TABLES = { entries: 'entries', locks: 'locks', fencing: 'fencing', namespa
 /** Counts the rows namespace `namespace` holds in the store `options` names (its own connection). */
 export async function storageCounts(options: PostgresBackendOptions, namespace: string): Promise<StorageCounts> {
   const o = resolveOptions(options);
-  const client = new pg.Client(clientConfig(o, TOOL_CONNECT_TIMEOUT_MS));
+  const pg = await loadDriver();
+  const client = new pg.Client(clientConfig(pg, o, TOOL_CONNECT_TIMEOUT_MS));
   client.on('error', () => undefined);
   await client.connect();
   try {
@@ -45,7 +45,8 @@ export async function storageCounts(options: PostgresBackendOptions, namespace: 
 /** Deletes every row of `namespace` (tests and tools; the version floor goes too). */
 export async function dropNamespace(options: PostgresBackendOptions, namespace: string): Promise<void> {
   const o = resolveOptions(options);
-  const client = new pg.Client(clientConfig(o, TOOL_CONNECT_TIMEOUT_MS));
+  const pg = await loadDriver();
+  const client = new pg.Client(clientConfig(pg, o, TOOL_CONNECT_TIMEOUT_MS));
   client.on('error', () => undefined);
   await client.connect();
   try {

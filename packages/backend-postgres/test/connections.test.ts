@@ -19,7 +19,7 @@ describe.skipIf(!up)('connection slots', () => {
     const url = new URL(TEST_URL);
     url.username = role;
     url.password = '';
-    const db = new Db(resolveOptions({ url: url.toString(), poolSize: 2 }), 10_000);
+    const db = await Db.open(resolveOptions({ url: url.toString(), poolSize: 2 }), 10_000);
     try {
       // Two statements at once: the pool opens a second connection, which the role cannot have.
       const results = await Promise.allSettled([db.query('SELECT pg_sleep(0.3)'), db.query('SELECT pg_sleep(0.3)')]);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BackendUnavailableError, InvalidConfigError, StateClosedError, openState } from '@agent-state/core';
 import { createPostgresBackend, resolveOptions } from '../src/index.js';
+import { FORMAT_VERSION } from '../src/layout.js';
 import { RUN_SCHEMA, TEST_URL, closedPort, dropRunSchema, freshNamespace, requireServer, sql } from './pg-helpers.js';
 
 const up = await requireServer();
@@ -81,7 +82,7 @@ describe.skipIf(!up)('settings against the server', () => {
     await second.close();
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect((error as InvalidConfigError).code).toBe('INVALID_CONFIG');
-    expect(String(error)).toMatch(/format version 99.*\(1\)/);
+    expect(String(error)).toMatch(new RegExp(`format version 99.*\\(${FORMAT_VERSION}\\)`));
   });
 
   it('several processes opening a new schema at once create it once', async () => {
@@ -90,7 +91,7 @@ describe.skipIf(!up)('settings against the server', () => {
       const backends = Array.from({ length: 4 }, () => createPostgresBackend({ url: TEST_URL, schema }));
       await Promise.all(backends.map((b) => b.init({ namespace: 'ns', connectTimeoutMs: 10_000 })));
       await Promise.all(backends.map((b) => b.close()));
-      expect(await sql(`SELECT value FROM "${schema}".meta`)).toEqual([{ value: '1' }]);
+      expect(await sql(`SELECT value FROM "${schema}".meta`)).toEqual([{ value: String(FORMAT_VERSION) }]);
     } finally {
       await dropRunSchema(schema);
     }
@@ -99,7 +100,7 @@ describe.skipIf(!up)('settings against the server', () => {
   it('after close every operation rejects with StateClosedError (never throws synchronously)', async () => {
     const backend = createPostgresBackend({ url: TEST_URL, schema: RUN_SCHEMA });
     await backend.init({ namespace: freshNamespace(), connectTimeoutMs: 10_000 });
-    expect((await backend.health()).details?.formatVersion).toBe(1);
+    expect((await backend.health()).details?.formatVersion).toBe(FORMAT_VERSION);
     await backend.close();
     const calls = [
       () => backend.read('k'),
