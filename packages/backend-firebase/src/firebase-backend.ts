@@ -71,13 +71,13 @@ export class FirebaseBackend implements CommunicationBackend {
     multiProcess: true,
     persistent: true,
     nativeIncrement: true,
-    coordination: { queues: true, logs: true, notify: true },
+    coordination: { queues: true, logs: true, notify: true, lockWake: true },
   };
   /** Native queues (queues.ts); usable once `init` resolved. */
   readonly queues: NativeQueues;
   /** Native logs (logs.ts); usable once `init` resolved. */
   readonly logs: NativeLogs;
-  /** Wakeups from the queue and log listeners (notify.ts). */
+  /** Wakeups from the queue and log listeners and from lock nodes' releases (notify.ts). */
   readonly notify: FirebaseNotify;
   #queues: FirebaseQueues | undefined;
   #logs: FirebaseLogs | undefined;
@@ -113,7 +113,7 @@ export class FirebaseBackend implements CommunicationBackend {
       remove: (...a) => l().remove(...a),
       names: (...a) => l().names(...a),
     };
-    this.notify = new FirebaseNotify(q, l);
+    this.notify = new FirebaseNotify(q, l, (resource, onWake) => locks.listenForRelease(this.#sc(), this.#c(), resource, onWake));
   }
 
   async init(context: BackendInitContext): Promise<void> {

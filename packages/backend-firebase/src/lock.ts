@@ -5,12 +5,17 @@
  * time, as estimated by each client from `.info/serverTimeOffset`) is in the future. While a
  * fenced write's commit holds the lock node's marker (transaction.ts), the lease does not change:
  * these steps wait for the commit, so a fenced write is never overtaken by a new holder.
+ *
+ * Release wakeups (`lockWake`): a waiter listens to the lock node itself (the listener `tryLock`
+ * already keeps, see {@link listenForRelease}), so a release anywhere is pushed to it by the
+ * server; nothing is published, and a client that never waits listens to nothing more.
  */
 import { assertLeaseHeld, leaseIsLive, type AcquiredLease, type LockLease } from '@agent-state/core';
 import type { Connection } from './connection.js';
 import { asLockNode, leaseOf, splitMarker, unmarked, type LockNode } from './codec.js';
-import { keyOfChild, type NamespacePaths } from './layout.js';
+import { keyOfChild, lockPath, type NamespacePaths } from './layout.js';
 import type { Nodes } from './transaction.js';
+import type { SyncCache } from './watch.js';
 
 /** One attempt to take `resource`: a new lease, or `null` while a live one exists. */
 export function tryLock(
@@ -79,4 +84,46 @@ export function releaseLock(nodes: Nodes, connection: Connection, paths: Namespa
     assertLeaseHeld(lease, leaseOf(lease.resource, node), now);
     return { next: { c: node!.c } satisfies LockNode, result: undefined };
   });
+}
+
+/**
+ * Calls `onWake` after each change of the lock node of `resource` that leaves it without a live
+ * lease: a release from any process (or a node removed or damaged, which a re-try reports). An
+ * acquire or extend also pushes the node, but shows a live lease, so it wakes nobody: each wakeup
+ * costs the waiter a `tryLock`. The listener is the node's entry in this client's {@link SyncCache}
+ * (the one `tryLock` warms), pinned while watched; a lease that merely runs out pushes nothing, so
+ * core's re-check timer covers it. Resolves once the listener has its first value: a release the
+ * server applies after that always calls `onWake`.
+ */
+export async function listenForRelease(
+  cache: SyncCache,
+  connection: Connection,
+  resource: string,
+  onWake: () => void,
+): Promise<() => void> {
+  const relPath = lockPath(resource);
+  const location = `${connection.target}/${relPath}`;
+  // The listener's first value is the state the caller re-checks after `listen` resolves (core
+  // does), not a release: only changes pushed after it wake.
+  let live = false;
+  const stop = cache.watch(relPath, () => {
+    if (live && isFree(cache.peek(relPath), resource, location, connection.now())) onWake();
+  });
+  try {
+    await cache.ready(relPath);
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  live = true;
+  return stop;
+}
+
+/** Whether a lock node holds no live lease at `now` (a damaged one counts as free: `tryLock` reports it). */
+function isFree(raw: unknown, resource: string, location: string, now: number): boolean {
+  try {
+    return !leaseIsLive(leaseOf(resource, asLockNode(splitMarker(raw, location).body, location)), now);
+  } catch {
+    return true;
+  }
 }

@@ -107,6 +107,15 @@ export class SyncCache {
     };
   }
 
+  /**
+   * The node at `relPath` as this client's listener last delivered it (no barrier), or
+   * `undefined` when no listener on it has delivered yet. For watch callbacks that need the
+   * value they were called about.
+   */
+  peek(relPath: string): unknown {
+    return this.#tracked.get(relPath)?.snapshot?.val();
+  }
+
   /** Stops every listener and every watch. */
   close(): void {
     this.#watches.clear();

@@ -18,7 +18,7 @@ const lease = { leaseMs: 30_000, owner: 'test' };
 describe('firebase native queues', () => {
   it('claims by priority (highest first), then by sequence, and declares the family', async () => {
     const b = await store().open();
-    expect(b.capabilities.coordination).toEqual({ queues: true, logs: true, notify: true });
+    expect(b.capabilities.coordination).toEqual({ queues: true, logs: true, notify: true, lockWake: true });
     const q = b.queues;
     const low = await q.enqueue('jobs', { json: '"low"', priority: -5 });
     const a = await q.enqueue('jobs', { json: '"a"', priority: 0 });

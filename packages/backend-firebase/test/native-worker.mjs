@@ -49,6 +49,19 @@ const tasks = {
     }
     emit('done', { seqs });
   },
+  /** Takes the lock, says so, releases it once the key `args.go` exists (10 s at most), says so. */
+  async lockThenRelease(backend) {
+    const lease = await backend.tryLock(args.resource, { ttlMs: 30_000, owner: `worker-${process.pid}` });
+    if (!lease) throw new Error(`${args.resource} is held by someone else`);
+    emit('locked', { token: lease.token });
+    const deadline = Date.now() + 10_000;
+    while ((await backend.read(args.go)) === null) {
+      if (Date.now() > deadline) throw new Error(`no ${args.go} within 10 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await backend.releaseLock(lease);
+    emit('released');
+  },
   /** Listens on a topic, says so, and reports the first wakeup. */
   async listen(backend) {
     await new Promise((resolve) => {
