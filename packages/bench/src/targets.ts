@@ -139,7 +139,7 @@ export const TARGETS: readonly TargetSpec[] = [
     unit: 'ms',
     requires: { processes: 10, calls: 100 },
   },
-  // #17: metrics cheap enough to leave on (median of ≥ 5 alternated rounds, the hottest in-process path).
+  // #17: metrics cheap enough to leave on (median of ≥ 9 alternated rounds, the hottest in-process path).
   ratio('sqlite', 17, 'metrics on ÷ off', 'metrics-cost', 'metrics-off', 0.95),
   ratio('file', 17, 'metrics on ÷ off', 'metrics-cost', 'metrics-off', 0.95),
   // #16 (serve; second-wave notes, issue 14): through `agent-state serve`, 16 clients, same run.

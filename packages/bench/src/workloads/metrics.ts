@@ -13,11 +13,12 @@ export const METRICS_WORKLOADS: readonly Workload[] = [
   {
     id: 'metrics-cost',
     title: 'metrics on ÷ off',
-    description: 'Point reads of one key in timed rounds, ours (metrics on) and the same client with metrics: false, alternating; at least 5 rounds each.',
+    description: 'Point reads of one key in timed rounds, ours (metrics on) and the same client with metrics: false, alternating; at least 9 rounds each.',
     needs: ['read', 'write'],
     subjects: ['ours', 'metrics-off'],
     axis: () => ({ inflight: 1, processes: 1 }),
-    rounds: (p) => Math.max(5, p.runs),
+    // Nine alternated pairs: the ratio of two near-equal figures needs more rounds than one figure.
+    rounds: (p) => Math.max(9, p.runs),
     setup: {
       key: 'metrics-cost',
       async run(subject) {
