@@ -5,7 +5,8 @@ import type { CommunicationBackend, JsonValue } from './types.js';
  * The migration fence (issue 14 item 5). `agent-state-migrate` marks its source while it copies
  * (`@migration/active`, with a TTL it refreshes) and, after `--switch`, for good
  * (`@migration/switched`). Every client reads both markers when it opens and keeps them fresh
- * (the backend's change notification where it has one, and a check every second), and refuses
+ * (a read every second; not the backend's `watch`, which on SQLite fires on every commit of
+ * any process, so fifty busy clients would each re-read the markers after every write), and refuses
  * writes while either is set with `MigratingError`, naming the migration and where the data is
  * going. Reads keep working. With `onMigration: 'wait'` a write waits for a running migration to
  * end instead (and still fails once the store was switched away from).
@@ -45,7 +46,6 @@ export class MigrationFence {
   /** Neither marker is set (as of the last read): the write path's one-boolean check. */
   #open = false;
   #timer: NodeJS.Timeout | undefined;
-  #unwatch: (() => void)[] = [];
   #refreshing: Promise<void> | undefined;
   #waiters = new Set<() => void>();
   /** When the last successful read of the markers started (performance.now()). */
@@ -63,16 +63,10 @@ export class MigrationFence {
     await this.refresh();
     this.#timer = setInterval(() => void this.refresh().catch(() => undefined), FENCE_REFRESH_MS);
     this.#timer.unref();
-    if (this.backend.watch) {
-      for (const key of [ACTIVE_MARKER_KEY, SWITCHED_MARKER_KEY]) {
-        this.#unwatch.push(this.backend.watch(key, () => void this.refresh().catch(() => undefined)));
-      }
-    }
   }
 
   stop(): void {
     clearInterval(this.#timer);
-    for (const stop of this.#unwatch.splice(0)) stop();
     for (const wake of this.#waiters) wake();
   }
 
