@@ -26,7 +26,7 @@ export class Store {
     this.layout = new Layout(options.directory, namespace, options.transactionDir);
     this.durable = options.durability === 'fsync';
     this.backupCount = options.backupCount;
-    this.mutexes = new Mutexes(this.dirs, onStale);
+    this.mutexes = new Mutexes(this.dirs, onStale, this.layout.holdersDir);
   }
 
   /** The stored document of a key, expired or not; `undefined` when there is none. */

@@ -119,10 +119,12 @@ export class FileBackend implements CommunicationBackend {
   }
 
   async close(): Promise<void> {
-    // Nothing else is held between calls: no timer, and mutexes are released by each call.
+    // Nothing else is held between calls: no timer, and mutexes are released by each call (the
+    // holder file they link to goes now).
     await this.notify.closeAll();
     this.#watches?.closeAll();
     this.#watches = undefined;
+    this.#store?.mutexes.close();
     this.#store = undefined;
   }
 

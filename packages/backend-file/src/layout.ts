@@ -45,6 +45,8 @@ export class Layout {
   readonly floorMutex: string;
   /** The store's format marker. */
   readonly formatFile: string;
+  /** One file per open client, what its mutexes hard-link to (see mutex.ts). */
+  readonly holdersDir: string;
   /** Native queues (see queues.ts) and logs (see logs.ts). */
   readonly queuesDir: string;
   readonly logsDir: string;
@@ -61,6 +63,7 @@ export class Layout {
     this.floorFile = join(this.namespaceDir, 'floor');
     this.floorMutex = join(this.namespaceDir, '#floor.lock');
     this.formatFile = join(this.namespaceDir, 'store.json');
+    this.holdersDir = join(this.namespaceDir, 'holders');
     this.queuesDir = join(this.namespaceDir, 'queues');
     this.logsDir = join(this.namespaceDir, 'logs');
     // A shared transaction directory holds one subfolder per store, so stores never replay

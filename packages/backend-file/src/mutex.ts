@@ -1,9 +1,17 @@
 /**
- * A per-file mutex across processes: a lock file created atomically and exclusively (a symbolic
- * link, see {@link createExclusive}) that names its holder (see {@link mutexOwner}). It guards one
- * key's (or one lock resource's) read-check-write; the section is short and synchronous, so
- * waiters poll with a jittered backoff, up to a deadline (`connect_timeout_ms`), then
- * `TimeoutError` naming the lock file and its holder.
+ * A per-file mutex across processes: a lock file created atomically and exclusively that names
+ * its holder (see {@link mutexOwner}). It guards one key's (or one lock resource's)
+ * read-check-write; the section is short and synchronous, so waiters poll with a jittered
+ * backoff, up to a deadline (`connect_timeout_ms`), then `TimeoutError` naming the lock file and
+ * its holder.
+ *
+ * A plain mutex (a write, a lock, a queue counter) is a hard link to the opened store's holder
+ * file (`holders/…`, written once per client, see {@link Mutexes}): `link` fails with EEXIST like
+ * `symlink` does, but creates no inode, and on ext4 allocating and freeing an inode (a symbolic
+ * link, an `O_EXCL` file) costs 100–300 µs where a link and its unlink cost ~10 µs: that was half
+ * of what a write or a lock+release added to the raw sequence. A transaction's mutexes name the
+ * transaction (readers wait for it, recovery rolls it forward), so they stay symbolic links whose
+ * target is their holder ({@link createExclusive}); so does every mutex where hard links fail.
  *
  * A mutex is broken only when its holder is provably dead ({@link holderIsDead}): same boot, same
  * pid namespace, and the pid gone or running another process (another start time); or a holder
@@ -13,10 +21,10 @@
  * the holder under it, so two processes that both saw the same dead holder cannot remove each
  * other's fresh mutex.
  */
-import { lstatSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { linkSync, lstatSync, readFileSync, readdirSync, readlinkSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Backoff, TimeoutError, localHost, ownerIsDeadLocally, sleep } from '@agent-state/core';
-import { DirCache, errnoOf, ioError, readIfExists } from './fs-io.js';
+import { DirCache, FILE_MODE, errnoOf, ioError, readIfExists } from './fs-io.js';
 
 const PROCESS_TAG = randomBytes(5).toString('hex');
 let counter = 0;
@@ -192,30 +200,92 @@ export function waitTimeout(what: string, path: string, holder: string | undefin
   return new TimeoutError(`${what} ${path}${holder === undefined ? '' : ` (held by ${holder})`}`, waitMs);
 }
 
-/** The mutex files of one store: acquire (waiting up to a deadline) and release. */
+/** Errors of `link` that say this file system (or this pair of directories) has no hard links. */
+const NO_HARD_LINKS = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * The mutex files of one store: acquire (waiting up to a deadline) and release.
+ *
+ * Plain mutexes are hard links to this client's holder file `<holdersDir>/<holder, ':' as '~'>`,
+ * whose content is the holder ({@link mutexOwner} of this process, kind `w`): reading a mutex
+ * gives its holder as before. The file is made on the first mutex (its content written before
+ * anything links it, so a mutex is never empty) and removed by {@link close}; a mutex that
+ * outlives it (its holder killed) still reads the same, a link keeping the content. The name
+ * carries the holder so that the files of dead clients are swept (on each client's first mutex)
+ * without reading them.
+ */
 export class Mutexes {
   /** The longest any wait for a mutex may take (`connect_timeout_ms`), then `TimeoutError`. */
   waitMs = DEFAULT_WAIT_MS;
+  /** The holder file once made. */
+  #holderFile: string | undefined;
+  /** False once `link` said this store has no hard links: symbolic links from then on. */
+  #linkable: boolean;
 
   constructor(
     private readonly dirs: DirCache,
     private readonly onStale: StaleHandler,
-  ) {}
+    private readonly holdersDir?: string,
+  ) {
+    this.#linkable = holdersDir !== undefined;
+  }
 
   /** One attempt, no waiting. Creates the directory if needed. */
   tryAcquire(path: string, dir: string, owner: string): boolean {
     try {
-      return createExclusive(path, owner);
+      return this.#create(path, owner);
     } catch (error) {
       if (errnoOf(error) !== 'ENOENT') throw ioError(path, 'create lock file', error);
     }
     this.dirs.forget(dir);
     try {
       this.dirs.ensure(dir);
-      return createExclusive(path, owner);
+      return this.#create(path, owner);
     } catch (error) {
       throw ioError(path, 'create lock file', error);
     }
+  }
+
+  /** Creates the mutex `path` for `owner`: a link to the holder file, or a symbolic link. */
+  #create(path: string, owner: string): boolean {
+    if (!this.#linkable || txOfOwner(owner) !== undefined) return createExclusive(path, owner);
+    for (let attempt = 0; ; attempt++) {
+      const holder = this.#holderFile ?? this.#makeHolderFile();
+      try {
+        linkSync(holder, path);
+        return true;
+      } catch (error) {
+        const code = errnoOf(error);
+        if (code === 'EEXIST') return false;
+        if (code === 'EMLINK') return createExclusive(path, owner); // 65,000 held at once: this one by symlink
+        if (code !== undefined && NO_HARD_LINKS.has(code)) {
+          this.#linkable = false;
+          return createExclusive(path, owner);
+        }
+        // ENOENT: the mutex's directory is missing (the caller makes it), or the holder file is
+        // (removed by hand, or by close() racing a call): made again, once.
+        if (code !== 'ENOENT' || attempt > 0 || exists(holder)) throw error;
+        this.#holderFile = undefined;
+      }
+    }
+  }
+
+  #makeHolderFile(): string {
+    const holder = mutexOwner(nonce());
+    const dir = this.holdersDir!;
+    this.dirs.ensure(dir);
+    sweepDeadHolderFiles(dir);
+    const path = `${dir}/${holder.replaceAll(':', '~')}`;
+    writeFileSync(path, holder, { mode: FILE_MODE, flag: 'wx' });
+    this.#holderFile = path;
+    return path;
+  }
+
+  /** Removes the holder file (the store closes). Mutexes still held keep reading the same. */
+  close(): void {
+    const path = this.#holderFile;
+    this.#holderFile = undefined;
+    if (path !== undefined) unlinkQuiet(path);
   }
 
   /**
@@ -261,4 +331,16 @@ export class Mutexes {
   release(path: string): void {
     unlinkQuiet(path);
   }
+}
+
+/** Removes the holder files of clients that are provably gone (their mutexes read the same). */
+function sweepDeadHolderFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return;
+    throw ioError(dir, 'read holders directory', error);
+  }
+  for (const name of names) if (holderIsDead(name.replaceAll('~', ':'))) unlinkQuiet(`${dir}/${name}`);
 }
