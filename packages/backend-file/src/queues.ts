@@ -4,7 +4,8 @@
  * loser gets ENOENT and moves on. The file's content (payload, priority, enqueue time) never
  * changes; its place and name carry the state. A queue `q` lives in `queues/<q segments>/#q/`:
  *
- * - `seq`                                      last sequence issued (record file, under `#seq.lock`)
+ * - `seq`                                      last sequence issued, and the end of the block
+ *                                               reserved by its last sync (record file, under `#seq.lock`)
  * - `ready/<pinv>/<sb>/<seq>.<attempts>`        waiting; `pinv` = 999999 - priority (7 digits),
  *                                               `sb` = seq bucket of {@link SEQ_BUCKET}, so the first
  *                                               name of the first non-empty bucket is the best job
@@ -35,7 +36,7 @@ import {
   type SettleAction,
 } from '@agent-state/core';
 import { ioError, errnoOf, writeFileDurable } from './fs-io.js';
-import { mutexOwner, nonce, unlinkQuiet } from './mutex.js';
+import { BOOT_ID, mutexOwner, nonce, unlinkQuiet } from './mutex.js';
 import { segmentOfDir } from './layout.js';
 import {
   JOB_ID,
@@ -57,7 +58,7 @@ import {
   rmdirQuiet,
   type JobBody,
 } from './queue-layout.js';
-import { readRecord, writeRecord } from './record-file.js';
+import { nextInCounter, readRecord, writeRecord, type CounterRecord } from './record-file.js';
 import type { Store } from './context.js';
 
 export { LO_MS, LO_PER_HI, SEQ_BUCKET } from './queue-layout.js';
@@ -103,8 +104,11 @@ export class FileQueues implements NativeQueues {
     let sequence: number;
     await store.mutexes.acquireOrWait(dirs.seqMutex, dirs.root, mutexOwner(nonce()));
     try {
-      sequence = (readRecord<{ seq: number }>(dirs.seqFile, 'queue sequence')?.seq ?? 0) + 1;
-      writeRecord(dirs.seqFile, { seq: sequence }, store.durable, 'queue sequence');
+      // Synced once per block of sequences (record-file.ts): the job's own file and bucket are
+      // the enqueue's two fsyncs, as in the raw durable write.
+      const next = nextInCounter(readRecord<CounterRecord>(dirs.seqFile, 'queue sequence'), store.durable);
+      sequence = next.value;
+      writeRecord(dirs.seqFile, next.record, next.sync, 'queue sequence');
     } finally {
       store.mutexes.release(dirs.seqMutex);
     }
@@ -385,8 +389,10 @@ export class FileQueues implements NativeQueues {
     const store = this.store();
     const dirs = this.dirsOf(queue);
     store.dirs.ensure(dirs.root);
-    const current = readRecord<{ seq: number }>(dirs.seqFile, 'queue sequence')?.seq ?? 0;
-    if (sequence > current) writeRecord(dirs.seqFile, { seq: sequence }, store.durable, 'queue sequence');
+    const current = readRecord<CounterRecord>(dirs.seqFile, 'queue sequence');
+    if (sequence > (current?.seq ?? 0)) {
+      writeRecord(dirs.seqFile, { seq: sequence, reserved: Math.max(sequence, current?.reserved ?? 0), boot: BOOT_ID }, store.durable, 'queue sequence');
+    }
   }
 
   /** The first ready bucket that has names (empty buckets and priority dirs are removed). */

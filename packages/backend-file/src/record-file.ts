@@ -4,10 +4,14 @@
  * sectors (as lease files are, see lock.ts), then `fdatasync` when the store is durable. A single
  * small sector-aligned `pwrite` is never torn by a process crash, and costs one flush instead of
  * the temp + fsync + rename + directory fsync of a document. Callers hold the record's mutex.
+ *
+ * A counter record ({@link nextInCounter}: a queue's sequence) is synced only once per
+ * {@link COUNTER_BLOCK} values, as lease tokens are (see lock.ts).
  */
 import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { CorruptDataError } from '@agent-state/core';
 import { FILE_MODE, errnoOf, ioError } from './fs-io.js';
+import { BOOT_ID } from './mutex.js';
 
 const SECTOR = 512;
 
@@ -52,4 +56,37 @@ export function writeRecord(path: string, value: object, durable: boolean, what:
   } finally {
     closeSync(fd);
   }
+}
+
+/** Values of a counter reserved per fdatasync of its record. */
+export const COUNTER_BLOCK = 1_000;
+
+/**
+ * A counter that never repeats a value, even across a power loss, without an fdatasync per value:
+ * `reserved` (the end of the block of values that may have been handed out) is durable before
+ * the block's first value leaves the process. Within one boot the page cache holds the last value
+ * (a process crash loses nothing); a record last written in an earlier boot (`boot` differs: the
+ * machine went down, maybe losing unsynced writes) continues above `reserved`.
+ */
+export interface CounterRecord {
+  /** The last value handed out. */
+  seq: number;
+  /** Values up to this one may have been handed out (absent in older records: `seq`). */
+  reserved?: number;
+  /** Boot id of the process that last wrote the record. */
+  boot?: string;
+}
+
+/**
+ * The next value of a counter whose stored record is `stored`: the record to write and whether
+ * to sync it (`durable` and a new block). Without a boot id (no /proc) every value is synced.
+ */
+export function nextInCounter(stored: CounterRecord | undefined, durable: boolean): { value: number; record: CounterRecord; sync: boolean } {
+  let last = stored?.seq ?? 0;
+  let reserved = stored?.reserved ?? last;
+  if (stored !== undefined && (stored.boot !== BOOT_ID || BOOT_ID === '')) last = Math.max(last, reserved);
+  const value = last + 1;
+  const sync = durable && value > reserved;
+  if (sync) reserved = BOOT_ID === '' ? value : value + COUNTER_BLOCK - 1;
+  return { value, record: { seq: value, reserved: Math.max(reserved, value), boot: BOOT_ID }, sync };
 }

@@ -1,9 +1,11 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NativeQueues, StateClient } from '@agent-state/core';
 import { openFile, openScript, removeTempDirs, runNode, tempDir, until } from './helpers.js';
 import { storageCountOf } from './storage-count.js';
+// The module instance openState() loads (dist).
+import { BOOT_ID } from '../dist/mutex.js';
 
 afterEach(removeTempDirs);
 
@@ -16,6 +18,27 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const claimOpts = { leaseMs: 60_000, owner: 'test' };
 
 describe('native queues', () => {
+  it('sequences are reserved in synced blocks: a counter of an earlier boot continues above its reservation, one of this boot where it stands', async () => {
+    const dir = tempDir();
+    const state = await openFile(dir);
+    const q = queuesOf(state);
+    const seqFile = join(dir, 'ns/queues/jobs/#q/seq');
+    const stored = (): unknown => JSON.parse(readFileSync(seqFile, 'utf8'));
+    expect((await q.enqueue('jobs', { json: '1', priority: 0 })).sequence).toBe(1);
+    expect(stored()).toEqual({ seq: 1, reserved: 1_000, boot: BOOT_ID });
+    expect((await q.enqueue('jobs', { json: '2', priority: 0 })).sequence).toBe(2);
+    expect(stored()).toEqual({ seq: 2, reserved: 1_000, boot: BOOT_ID });
+    // Last written before a reboot (a power loss may have lost sequences up to `reserved`).
+    writeFileSync(seqFile, JSON.stringify({ seq: 5, reserved: 1_005, boot: '00000000-0000-0000-0000-000000000000' }));
+    expect((await q.enqueue('jobs', { json: '3', priority: 0 })).sequence).toBe(1_006);
+    expect(stored()).toEqual({ seq: 1_006, reserved: 2_005, boot: BOOT_ID });
+    // A record of the first format (no reservation, no boot): above its last sequence.
+    writeFileSync(seqFile, JSON.stringify({ seq: 2_010 }));
+    expect((await q.enqueue('jobs', { json: '4', priority: 0 })).sequence).toBe(2_011);
+    expect(stored()).toEqual({ seq: 2_011, reserved: 3_010, boot: BOOT_ID });
+    await state.close();
+  });
+
   it('serves the highest priority first, then the lowest sequence', async () => {
     const state = await openFile(tempDir());
     const q = queuesOf(state);
