@@ -13,6 +13,7 @@ import type Database from 'better-sqlite3';
 import type { LogRecord, LogTrim, NativeLogs } from '@agent-state/core';
 import type { LocalWake, Runner } from './queues.js';
 import type { Scope } from './context.js';
+import { returning, type Returning } from './statements.js';
 
 /** Above every character a name may hold (names follow the ASCII key grammar). */
 const HIGH = '\u{10FFFF}';
@@ -23,7 +24,7 @@ export interface LogStatements {
    * (namespace, log, count, now, maxAgeMs, maxLen, count, setRetention) → [lastSeq, at]: reserves
    * `count` seqs, ending at lastSeq.
    */
-  reserve: Database.Statement<unknown[], [number, number]>;
+  reserve: Returning<[number, number]>;
   /** (namespace, log, seq, at, json). */
   insert: Database.Statement<unknown[]>;
   /** (namespace, log, after, limit) → [seq, at, json][]. */
@@ -39,7 +40,7 @@ export interface LogStatements {
   /** (namespace, log) → the oldest record's at. */
   oldestAt: Database.Statement<unknown[], number>;
   /** (namespace, log, seq) → 1 when the record existed. */
-  remove: Database.Statement<unknown[], number>;
+  remove: Returning<number>;
   /** (namespace, after, low, high) → the next log name holding a record within [low, high). */
   nextName: Database.Statement<unknown[], string>;
   /** (namespace) → [log, maxAgeMs] of logs that asked for an age retention. */
@@ -49,9 +50,12 @@ export interface LogStatements {
 export function prepareLogStatements(db: Database.Database): LogStatements {
   const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
   const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
+  // RETURNING writes are read to their end (see returning()).
+  const oneBack = <R>(sql: string) => returning<R>(one<R>(sql));
+  const rowBack = <R>(sql: string) => returning<R>(row<R>(sql));
   const log = 'namespace = ? AND log = ?';
   return {
-    reserve: row(
+    reserve: rowBack(
       `INSERT INTO logs (namespace, log, last_seq, last_at, max_age_ms, max_len) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (namespace, log) DO UPDATE SET
          last_seq = last_seq + ?,
@@ -67,7 +71,7 @@ export function prepareLogStatements(db: Database.Database): LogStatements {
     firstSince: one(`SELECT seq FROM log_records WHERE ${log} AND at >= ? ORDER BY seq LIMIT 1`),
     beyondNewest: one(`SELECT seq FROM log_records WHERE ${log} ORDER BY seq DESC LIMIT 1 OFFSET ?`),
     oldestAt: one(`SELECT at FROM log_records WHERE ${log} ORDER BY seq LIMIT 1`),
-    remove: one(`DELETE FROM log_records WHERE ${log} AND seq = ? RETURNING 1`),
+    remove: oneBack(`DELETE FROM log_records WHERE ${log} AND seq = ? RETURNING 1`),
     nextName: one(`SELECT log FROM log_records WHERE namespace = ? AND log > ? AND log >= ? AND log < ? ORDER BY log LIMIT 1`),
     aged: row(`SELECT log, max_age_ms FROM logs WHERE namespace = ? AND max_age_ms IS NOT NULL`),
   };

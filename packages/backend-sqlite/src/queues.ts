@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { ClaimedJob, NativeQueues, QueueCounts, QueueJobRecord, SettleAction, WakeTopic } from '@agent-state/core';
 import type { Scope } from './context.js';
+import { returning, type Returning } from './statements.js';
 
 /** Job states as stored. */
 export const WAITING = 0;
@@ -28,7 +29,7 @@ type JobRow = [seq: number, payload: string, priority: number, attempts: number,
 /** The queue statements of one connection. */
 export interface QueueStatements {
   /** (namespace, queue) → the new sequence; bumps the wake counter too. */
-  nextSeq: Database.Statement<unknown[], number>;
+  nextSeq: Returning<number>;
   /** (namespace, queue): bumps the wake counter (nack, retry of a dead letter). */
   bumpWake: Database.Statement<unknown[]>;
   /** (namespace, queue) → the wake counter. */
@@ -47,13 +48,13 @@ export interface QueueStatements {
   /** (namespace, queue, seq): to the dead letters. */
   toDead: Database.Statement<unknown[]>;
   /** (leaseId, leaseUntil, namespace, queue, seq) → [payload, priority, attempts, enqueuedAt]. */
-  take: Database.Statement<unknown[], [string, number, number, number]>;
+  take: Returning<[string, number, number, number]>;
   /** (namespace, queue, seq, leaseId) → 1 when the claim was current and the job is gone. */
-  ack: Database.Statement<unknown[], number>;
+  ack: Returning<number>;
   /** (state, dueAt, namespace, queue, seq, leaseId) → 1 when the claim was current. */
-  nack: Database.Statement<unknown[], number>;
+  nack: Returning<number>;
   /** (leaseUntil, namespace, queue, seq, leaseId) → 1 when the claim was current. */
-  extend: Database.Statement<unknown[], number>;
+  extend: Returning<number>;
   /** (namespace, queue) → waiting jobs (state 0). */
   countWaiting: Database.Statement<unknown[], number>;
   /** (now, namespace, queue) → [state, due, count] of timed jobs. */
@@ -65,9 +66,9 @@ export interface QueueStatements {
   /** (namespace, queue, afterSeq, limit) → dead JobRow[] in sequence order. */
   pageDead: Database.Statement<unknown[], JobRow>;
   /** (namespace, queue, seq) → 1 when a dead letter went back to waiting (attempts 0). */
-  retryDead: Database.Statement<unknown[], number>;
+  retryDead: Returning<number>;
   /** (namespace, queue, seq) → 1 when a dead letter was deleted. */
-  deleteDead: Database.Statement<unknown[], number>;
+  deleteDead: Returning<number>;
   /** (namespace, after) → the next queue name holding a job (a skip scan, one probe per name). */
   nextName: Database.Statement<unknown[], string>;
   /** (namespace, queue) → the earliest due_at of the queue's timed jobs (for wakeup timers). */
@@ -77,10 +78,13 @@ export interface QueueStatements {
 export function prepareQueueStatements(db: Database.Database): QueueStatements {
   const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
   const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
+  // RETURNING writes are read to their end (see returning()).
+  const oneBack = <R>(sql: string) => returning<R>(one<R>(sql));
+  const rowBack = <R>(sql: string) => returning<R>(row<R>(sql));
   const job = 'namespace = ? AND queue = ? AND seq = ?';
   const cols = 'seq, payload, priority, attempts, enqueued_at, state, due_at';
   return {
-    nextSeq: one(
+    nextSeq: oneBack(
       `INSERT INTO queues (namespace, queue, last_seq, wake) VALUES (?, ?, 1, 1)
        ON CONFLICT (namespace, queue) DO UPDATE SET last_seq = last_seq + 1, wake = wake + 1
        RETURNING last_seq`,
@@ -103,14 +107,14 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
     ),
     best: row(`SELECT seq, attempts FROM queue_jobs INDEXED BY queue_ready WHERE namespace = ? AND queue = ? AND state = 0 ORDER BY priority DESC, seq LIMIT 1`),
     toDead: db.prepare(`UPDATE queue_jobs SET state = 3, due_at = NULL, lease_id = NULL WHERE ${job}`),
-    take: row(
+    take: rowBack(
       `UPDATE queue_jobs SET state = 2, attempts = attempts + 1, lease_id = ?, due_at = ? WHERE ${job}
        RETURNING payload, priority, attempts, enqueued_at`,
     ),
     // A claim whose lease ran out stays current (its lease_id kept) until the next claim takes the job.
-    ack: one(`DELETE FROM queue_jobs WHERE ${job} AND state IN (0, 2) AND lease_id = ? RETURNING 1`),
-    nack: one(`UPDATE queue_jobs SET state = ?, due_at = ?, lease_id = NULL WHERE ${job} AND state IN (0, 2) AND lease_id = ? RETURNING 1`),
-    extend: one(`UPDATE queue_jobs SET state = 2, due_at = ? WHERE ${job} AND state IN (0, 2) AND lease_id = ? RETURNING 1`),
+    ack: oneBack(`DELETE FROM queue_jobs WHERE ${job} AND state IN (0, 2) AND lease_id = ? RETURNING 1`),
+    nack: oneBack(`UPDATE queue_jobs SET state = ?, due_at = ?, lease_id = NULL WHERE ${job} AND state IN (0, 2) AND lease_id = ? RETURNING 1`),
+    extend: oneBack(`UPDATE queue_jobs SET state = 2, due_at = ? WHERE ${job} AND state IN (0, 2) AND lease_id = ? RETURNING 1`),
     countWaiting: one(`SELECT count(*) FROM queue_jobs INDEXED BY queue_ready WHERE namespace = ? AND queue = ? AND state = 0`),
     countTimed: row(
       `SELECT state, due_at <= ? AS due, count(*) FROM queue_jobs INDEXED BY queue_timed
@@ -119,8 +123,8 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
     countDead: one(`SELECT count(*) FROM queue_jobs INDEXED BY queue_dead WHERE namespace = ? AND queue = ? AND state = 3`),
     page: row(`SELECT ${cols} FROM queue_jobs WHERE namespace = ? AND queue = ? AND seq > ? ORDER BY seq LIMIT ?`),
     pageDead: row(`SELECT ${cols} FROM queue_jobs WHERE namespace = ? AND queue = ? AND state = 3 AND seq > ? ORDER BY seq LIMIT ?`),
-    retryDead: one(`UPDATE queue_jobs SET state = 0, attempts = 0, due_at = NULL, lease_id = NULL WHERE ${job} AND state = 3 RETURNING 1`),
-    deleteDead: one(`DELETE FROM queue_jobs WHERE ${job} AND state = 3 RETURNING 1`),
+    retryDead: oneBack(`UPDATE queue_jobs SET state = 0, attempts = 0, due_at = NULL, lease_id = NULL WHERE ${job} AND state = 3 RETURNING 1`),
+    deleteDead: oneBack(`DELETE FROM queue_jobs WHERE ${job} AND state = 3 RETURNING 1`),
     nextName: one(`SELECT queue FROM queue_jobs WHERE namespace = ? AND queue > ? ORDER BY queue LIMIT 1`),
     nextDue: one(`SELECT min(due_at) FROM queue_jobs INDEXED BY queue_timed WHERE namespace = ? AND queue = ? AND state IN (1, 2)`),
   };
