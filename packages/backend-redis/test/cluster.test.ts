@@ -65,6 +65,9 @@ describe('redis cluster', () => {
     assert.deepEqual((await state.readMany(['tasks/1', 'tasks/2', 'tasks/3'])).map((e) => e?.version ?? null), [1, 1, null]);
     assert.equal(await state.increment('counters/n', 5), 5);
     const lock = await state.lock('deploy', { ttlMs: 5_000 });
+    let released!: () => void;
+    const releaseWake = new Promise<void>((resolve) => (released = resolve));
+    const stopLock = await state.backend.notify!.listen({ kind: 'lock', name: 'deploy' }, () => released());
     await state.write('tasks/1', { status: 'locked' }, { fence: lock });
     await state.transaction(async (tx) => {
       const a = await tx.read('tasks/1');
@@ -75,6 +78,8 @@ describe('redis cluster', () => {
     for await (const e of state.list({ prefix: 'tasks/' })) keys.push(e.key);
     assert.deepEqual(keys, ['tasks/1', 'tasks/3']);
     await lock.release();
+    await Promise.race([releaseWake, sleep(10_000).then(() => assert.fail('no lock wakeup on the cluster within 10 s of the release'))]);
+    await stopLock();
     await assert.rejects(state.write('tasks/1', 'late', { fence: lock }), LockLostError);
 
     // Native families: every script's keys share the namespace's slot; wakeups through a
