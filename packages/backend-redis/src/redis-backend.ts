@@ -155,6 +155,8 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
         options.ttlMs === undefined ? '' : wholeMs(options.ttlMs),
         fence ? leaseValue(fence) : '',
         entryDigest(options.json),
+        // updatedAt of a write without ttlMs (write-4.lua reads the server's TIME only for a ttl).
+        Date.now(),
       ]),
     ) as [number, number?, (number | null)?];
     const [code, second, expiresAt] = reply;

@@ -15,6 +15,7 @@
     ARGV[5] fence          '' = unfenced, or '<token> <owner>' (the lease value it must match)
     ARGV[6] digest         the first 16 hex digits of the SHA-1 of ARGV[2] (the client computes
                            it, so the server hashes only the old value)
+    ARGV[7] now            the client's clock (epoch ms): updatedAt of a write without ttlMs
 
   Output:
     {version, updatedAt, expiresAt | false}   written
@@ -26,7 +27,11 @@
   Entry format (3): '<version>:<updatedAt>:<expiresAt or empty>:<digest>:<json>', so a read is
   one GET and a script learns the version and checks the old value with one GET and one SHA-1,
   never a JSON parse (lib/entry.lua).
-  Clock: updatedAt/expiresAt come from the server's TIME, so every client agrees on them.
+  Clock: a write with ttlMs reads the server's TIME for expiresAt (and stamps updatedAt with it),
+  so every client agrees on when an entry ends, which is what PXAT enforces. A write without
+  ttlMs needs no clock of the server's: updatedAt is the writing client's (ARGV[7]), as on the
+  file and SQLite backends, and the script saves the TIME call (leases need none either: the
+  fence is the lease key's existence).
   Expiry: PXAT expiresAt-1, because Redis drops a key when now > when and the contract
   says an entry is expired when expiresAt <= now; a key that exists is therefore live.
   Versions never repeat: a new key (absent) starts at floor + 1, where 'floor' is at least every
@@ -47,8 +52,6 @@ if not version then return {-4} end
 
 if versionConflict(ARGV[3], version) then return {-1, version} end
 
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local floor = nil
 if version == 0 then
   redis.call('ZADD', KEYS[2], 0, ARGV[1])
@@ -58,6 +61,8 @@ end
 local nextVersion = version + 1
 
 if ARGV[4] ~= '' then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   local expiresAt = now + tonumber(ARGV[4])
   floor = floor or tonumber(redis.call('HGET', KEYS[4], 'floor') or '0')
   if nextVersion > floor then redis.call('HSET', KEYS[4], 'floor', nextVersion) end
@@ -65,5 +70,5 @@ if ARGV[4] ~= '' then
   return {nextVersion, now, expiresAt}
 end
 -- SET without PXAT also drops an earlier expiry, as a write without ttlMs must.
-redis.call('SET', KEYS[1], nextVersion .. ':' .. now .. '::' .. ARGV[6] .. ':' .. ARGV[2])
-return {nextVersion, now, false}
+redis.call('SET', KEYS[1], nextVersion .. ':' .. ARGV[7] .. '::' .. ARGV[6] .. ':' .. ARGV[2])
+return {nextVersion, tonumber(ARGV[7]), false}
