@@ -148,10 +148,11 @@ export function tryLock(store: Store, resource: string, options: { ttlMs: number
 /**
  * True when a waiter woken by a change in the lease's directory should try `tryLock` now: no
  * process holds the resource's mutex (a holder's unlink of it is the last step of every change,
- * and wakes the watchers again) and the stored lease is free, run out, or held by a process that
- * is provably gone. A damaged or unreadable record says true: `tryLock` reports it. Read without
- * the mutex (a record is one `pwrite`, so a read sees a whole one); a stale answer costs a
- * spurious try or, if the lease was just taken again, nothing: its next release wakes again.
+ * and wakes the watchers again) and the stored lease is free or run out. A damaged or unreadable
+ * record says true: `tryLock` reports it. Read without the mutex (a record is one `pwrite`, so a
+ * read sees a whole one); a stale answer costs a spurious try or, if the lease was just taken
+ * again, nothing: its next release wakes again. A lease whose holder died is not looked for here
+ * (a read of /proc per change and listener): core's re-check of the wait takes it.
  */
 export function leaseMayBeFree(files: KeyFiles): boolean {
   if (exists(files.mutex)) return false;
@@ -163,7 +164,7 @@ export function leaseMayBeFree(files: KeyFiles): boolean {
     return true;
   }
   const current = leaseOf(stored);
-  return !current || !leaseIsLive(current, Date.now()) || holderGone(stored!);
+  return !current || !leaseIsLive(current, Date.now());
 }
 
 /** What a rewrite of the record keeps: the holder, the reservation and its boot. */

@@ -89,9 +89,9 @@ export class FileNotify implements NativeNotify {
   }
 
   /**
-   * Releases of lock `resource`: the watch of its lease's directory, filtered by the names of
-   * the lease file and its mutex. A release rewrites the record, then unlinks the mutex; the
-   * unlink is what wakes (see {@link leaseMayBeFree}), so a woken waiter finds the mutex free.
+   * Releases of lock `resource`: the watch of its lease's directory, filtered by the name of the
+   * lease's mutex. A release rewrites the record, then unlinks the mutex; the unlink is what
+   * wakes (see {@link leaseMayBeFree}), so a woken waiter finds the mutex free.
    * Acquires, extends and other waiters' failed tries touch the same files; the filter's read
    * of the record (no mutex) keeps them from waking anyone, so a swarm's waiters do not all
    * retry (and take the mutex) at every change. The releasing process does nothing extra.
@@ -99,7 +99,11 @@ export class FileNotify implements NativeNotify {
   #listenLock(resource: string, onWake: () => void): () => Promise<void> {
     const files = this.store().layout.lock(resource);
     let stopped = false;
-    const onChange = (): void => {
+    let pending = false;
+    // Every change of the lease is three events (the mutex's link and unlink, the record's
+    // write), delivered to every listening process: one look per turn of the event loop.
+    const look = (): void => {
+      pending = false;
       if (stopped) return;
       let free: boolean;
       try {
@@ -109,12 +113,19 @@ export class FileNotify implements NativeNotify {
       }
       if (free) onWake();
     };
-    const stops = [this.watches().watch(files.dir, files.mutex, onChange), this.watches().watch(files.dir, files.file, onChange)];
+    const onChange = (): void => {
+      if (stopped || pending) return;
+      pending = true;
+      setImmediate(look);
+    };
+    // The mutex only: its unlink ends every change (a release's included); the record's own
+    // write comes before it and would only add a look that finds the mutex held.
+    const stopWatch = this.watches().watch(files.dir, files.mutex, onChange);
     const stop = async (): Promise<void> => {
       if (stopped) return;
       stopped = true;
       this.#stops.delete(stop);
-      for (const s of stops) s();
+      stopWatch();
     };
     this.#stops.add(stop);
     return stop;
