@@ -66,6 +66,9 @@ describe('the swarm example', () => {
         expect(t.p99).toBeLessThanOrEqual(t.max);
         expect(t.max).toBeLessThan(120_000);
       }
+      // Where the time goes: each agent's CPU per task (cycle 2 on) and the cycle's CPU floor.
+      expect(report.cpu.agentCpuMsPerTask).toBeGreaterThan(0);
+      expect(report.cpu.cycleCpuFloorMs).toBeGreaterThanOrEqual((report.cpu.agentCpuMsPerTask * 8) / report.cpu.cores - 0.1);
     }, 180_000);
   }
 
