@@ -8,10 +8,13 @@
  * - dist/full.js (src/bin.ts, the whole program), split: each command, core and every backend in
  *   its own chunk (dist/chunks/), loaded only when a command needs it.
  * - dist/bin.js (src/get-bin.ts), the executable, one file without chunks: the get fast path,
- *   core and the file backend, so `agent-state get` on files loads one module of ours (each
- *   module costs Node a resolve, a realpath and a compile: ~30 ms of CPU over the 11 chunks a
- *   split `get` loaded). Anything else it hands to dist/full.js. The other backends are not in it:
- *   their drivers would be static imports of the one file, loaded on every call.
+ *   core and every backend whose package loads its driver only when it connects (a dynamic
+ *   `import()`), so `agent-state get` loads one module of ours (each module costs Node a resolve,
+ *   a realpath and a compile: ~30 ms of CPU over the 11 chunks a split `get` loaded) and then the
+ *   configured backend's driver. Anything else it hands to dist/full.js. A backend whose package
+ *   imports its driver at load time is left out (a stub): the driver would be a static import of
+ *   the one file, loaded on every call, a `get` on files too. Which backends are in is decided
+ *   from a first build's metafile and written into the file (src/bin-backends.ts).
  * Each bundle has its own copy of core, and a process runs code of one of them only (dist/bin.js
  * reads which backend project.yml names, then either runs the get or imports dist/full.js).
  *
@@ -20,6 +23,7 @@
  * ioredis, firebase-admin, fastify ...), resolved from node_modules at run time as before.
  */
 import { chmodSync, cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -60,17 +64,40 @@ const lazyChildProcess = {
   },
 };
 
-/** In dist/bin.js, the backends other than file are stubs: get-bin.ts hands their projects to dist/full.js. */
-const onlyFileBackend = {
-  name: 'only-file-backend',
+/** The first-party backends dist/bin.js may carry besides files (context.ts imports each by name). */
+const CANDIDATES = ['sqlite', 'redis', 'postgres', 'firebase'];
+
+/**
+ * In dist/bin.js, the backends in `carried` are bundled and the others are stubs (get-bin.ts runs
+ * dist/full.js for their projects); src/bin-backends.ts becomes the list get-bin.ts checks.
+ */
+const binBackends = (carried) => ({
+  name: 'bin-backends',
   setup(b) {
-    b.onResolve({ filter: /^@agent-state\/backend-(sqlite|redis|postgres|firebase)$/ }, (args) => ({ path: args.path, namespace: 'not-here' }));
+    b.onResolve({ filter: /^@agent-state\/backend-[a-z]+$/ }, (args) =>
+      carried.includes(args.path.slice('@agent-state/backend-'.length)) ? undefined : { path: args.path, namespace: 'not-here' },
+    );
     b.onLoad({ filter: /.*/, namespace: 'not-here' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not in dist/bin.js (get-bin.ts runs dist/full.js for it)`)});`,
       loader: 'js',
     }));
+    b.onLoad({ filter: /[\\/]src[\\/]bin-backends\.ts$/ }, () => ({ contents: `export const BIN_BACKENDS = ${JSON.stringify(carried)};`, loader: 'js' }));
   },
-};
+});
+
+/** Static imports of anything but a Node built-in, by the backend package (`sqlite`) whose file makes them. */
+function staticImportsByBackend(metafile) {
+  const found = new Map();
+  for (const [input, { imports }] of Object.entries(metafile.inputs)) {
+    const backend = /packages[\\/]backend-([a-z]+)[\\/]/.exec(input)?.[1];
+    if (backend === undefined) continue;
+    for (const i of imports) {
+      if (!i.external || isBuiltin(i.path) || (i.kind !== 'import-statement' && i.kind !== 'require-call')) continue;
+      found.set(backend, [...(found.get(backend) ?? []), `${i.path} (${input})`]);
+    }
+  }
+  return found;
+}
 
 const common = {
   outdir: dist,
@@ -95,19 +122,30 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: [lazyChildProcess, externals],
 });
-const single = await build({
+// dist/bin.js: a first build with every candidate says which packages still import a driver at load time.
+const binOptions = (carried) => ({
   ...common,
   entryPoints: { bin: join(root, 'src/get-bin.ts') },
   splitting: false,
   metafile: true,
-  plugins: [onlyFileBackend, externals],
+  plugins: [binBackends(['file', ...carried]), externals],
 });
+const probe = await build({ ...binOptions(CANDIDATES), write: false, sourcemap: false });
+const loadsDriver = staticImportsByBackend(probe.metafile);
+const carried = CANDIDATES.filter((name) => !loadsDriver.has(name));
+for (const [name, imports] of loadsDriver) {
+  if (name !== 'file') console.log(`dist/bin.js: ${name} stays in dist/full.js (static import of ${imports.join(', ')})`);
+}
+const single = await build(binOptions(carried));
 
 // backend-redis reads its Lua scripts from `./lua/` next to its module; in the bundle that
 // module is a chunk, so the scripts go next to the chunks.
 const redis = join(root, '../../packages/backend-redis');
 const lua = [join(redis, 'dist/lua'), join(redis, 'src/lua')].find((d) => existsSync(d));
 if (lua) cpSync(lua, join(dist, 'chunks/lua'), { recursive: true });
+// ... and next to dist/bin.js when that carries the Redis backend.
+rmSync(join(dist, 'lua'), { recursive: true, force: true });
+if (lua && carried.includes('redis')) cpSync(lua, join(dist, 'lua'), { recursive: true });
 // BUNDLE_META=1: what each chunk holds, for `esbuild --analyze`-style reading.
 if (result.metafile) writeFileSync(join(dist, 'meta.json'), JSON.stringify(result.metafile));
 if (process.env.BUNDLE_META) writeFileSync(join(dist, 'meta-bin.json'), JSON.stringify(single.metafile));
