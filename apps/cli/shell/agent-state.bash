@@ -84,11 +84,13 @@ _agent_state_request() {
   printf '%s\0' "$_AGENT_STATE_REPLY_PATH" "$stdin" 3 "AGENT_STATE_LOCK_TOKEN=${AGENT_STATE_LOCK_TOKEN-}" \
     "AGENT_STATE_LOCK_OWNER=${AGENT_STATE_LOCK_OWNER-}" "AGENT_STATE_LOCK_RESOURCE=${AGENT_STATE_LOCK_RESOURCE-}" \
     "$#" "$@" >&"$_AGENT_STATE_SRV_FD"
-  local header="" part status
-  # Waits as long as the command does (`wait`, `queue pop --wait`), but not for a dead coprocess.
-  until IFS= read -r -t 5 part <&"$_AGENT_STATE_REPLY_FD"; do
+  local first header status
+  # The header is 28 bytes (`EXIT OUT_BYTES ERR_BYTES a|b`, fixed-width fields) in the same write
+  # as the body: the wait is for its first byte (`read -t` makes two system calls per character
+  # it reads), then the rest is read in one `read -N` (a line costs a system call per byte). Waits
+  # as long as the command does (`wait`, `queue pop --wait`), but not for a dead coprocess.
+  until IFS= read -r -t 5 -N 1 -u "$_AGENT_STATE_REPLY_FD" first; do
     status=$?
-    header+="$part"
     if ((status <= 128)) || ! kill -0 "$_AGENT_STATE_SRV_PID" 2>/dev/null; then
       echo "agent-state: INTERNAL: the shell coprocess (pid ${_AGENT_STATE_SRV_PID}) ended; see ${_AGENT_STATE_SRV_DIR}/log" >&2
       exec {_AGENT_STATE_SRV_FD}>&-
@@ -96,13 +98,28 @@ _agent_state_request() {
       return 70
     fi
   done
-  header+="$part"
-  local code="${header%% *}" sizes="${header#* }"
+  IFS= read -r -N 27 -u "$_AGENT_STATE_REPLY_FD" header
+  header="$first$header"
+  local out_bytes=$((${header:4:10})) body_bytes=$((${header:4:10} + ${header:15:10}))
   _AGENT_STATE_OUT="" _AGENT_STATE_ERR=""
-  # Byte counts: read them as bytes whatever the locale.
-  ((${sizes%% *} > 0)) && LC_ALL=C IFS= read -r -N "${sizes%% *}" _AGENT_STATE_OUT <&"$_AGENT_STATE_REPLY_FD"
-  ((${sizes#* } > 0)) && LC_ALL=C IFS= read -r -N "${sizes#* }" _AGENT_STATE_ERR <&"$_AGENT_STATE_REPLY_FD"
-  return "$code"
+  # stdout and stderr in one read. An all-ASCII body (`a`) has as many characters as bytes in any
+  # locale; any other is read and split as bytes.
+  if ((body_bytes > 0)); then
+    if [[ ${header:26:1} == a ]]; then
+      IFS= read -r -N "$body_bytes" -u "$_AGENT_STATE_REPLY_FD" _AGENT_STATE_OUT
+      _AGENT_STATE_ERR="${_AGENT_STATE_OUT:out_bytes}" _AGENT_STATE_OUT="${_AGENT_STATE_OUT:0:out_bytes}"
+    else
+      _agent_state_bytes "$body_bytes" "$out_bytes"
+    fi
+  fi
+  return $((${header:0:3}))
+}
+
+# _agent_state_bytes BODY_BYTES OUT_BYTES: reads the body as bytes whatever the locale.
+_agent_state_bytes() {
+  local LC_ALL=C
+  IFS= read -r -N "$1" -u "$_AGENT_STATE_REPLY_FD" _AGENT_STATE_OUT
+  _AGENT_STATE_ERR="${_AGENT_STATE_OUT:$2}" _AGENT_STATE_OUT="${_AGENT_STATE_OUT:0:$2}"
 }
 
 # _agent_state_capture STDIN_TEXT|'' ARGS...: runs the CLI (in the coprocess when it can); sets

@@ -1,34 +1,59 @@
 /**
- * `agent-state get KEY` without commander: the one call scripts make most as a process of its
- * own (the bench's `cli` case times it against `node -e 0`), parsed here when its command line
- * is one of the plain shapes below, so a run loads no argument parser. Anything else (help, an
- * unknown option, a missing or extra argument) goes to the full program, which parses and
- * reports it; both call the same `get` with the same options.
+ * `agent-state get KEY` and `incr KEY [BY]` without commander: the calls scripts make most, as a
+ * process of their own (the bench's `cli` case times `get` against `node -e 0`) and as requests
+ * to the shell coprocess (`batch --serve`, where building the program per request was a tenth
+ * of a call). Parsed here when the command line is one of the plain shapes below, so a run loads
+ * no argument parser. Anything else (help, an unknown option, a missing or extra argument, a BY
+ * that is not a number) goes to the full program, which parses and reports it; both call the same
+ * `get` and `incr` with the same options.
  *
  *   get [--json] [--raw] [-c FILE | --config FILE | --config=FILE] [--] KEY   (options in any order)
- *   [-c FILE | --config FILE] get ...
+ *   incr [-c FILE | --config FILE | --config=FILE] [--] KEY [BY]
+ *   [-c FILE | --config FILE] get|incr ...
  */
-import { processContext } from './context.js';
+import { processContext, type CommandContext } from './context.js';
 
 /** A plain `get` command line, parsed. */
 export interface FastGet {
+  command: 'get';
   /** `-c/--config FILE`, when given. */
   config: string | undefined;
   key: string;
   options: { json?: boolean; raw?: boolean };
 }
 
-/** The action for `argv` when it is a plain `get`, else undefined. */
+/** A plain `incr` command line, parsed. */
+export interface FastIncr {
+  command: 'incr';
+  /** `-c/--config FILE`, when given. */
+  config: string | undefined;
+  key: string;
+  by: number;
+}
+
+/** A plain command line. */
+export type FastCommand = FastGet | FastIncr;
+
+/** The action for `argv` when it is a plain command line, else undefined. */
 export function fastPath(argv: readonly string[]): (() => Promise<void>) | undefined {
-  const parsed = parseFastGet(argv);
-  if (!parsed) return undefined;
-  const { config, key, options } = parsed;
-  return async () => (await import('./commands/get/index.js')).get(processContext(config), key, options);
+  const parsed = parseFast(argv.slice(2));
+  return parsed && (() => runFast(processContext(parsed.config), parsed));
+}
+
+/** Runs a parsed plain command line in `ctx` (its `config` is the caller's to apply). */
+export async function runFast(ctx: CommandContext, parsed: FastCommand): Promise<void> {
+  if (parsed.command === 'get') return (await import('./commands/get/index.js')).get(ctx, parsed.key, parsed.options);
+  return (await import('./commands/incr/index.js')).incr(ctx, parsed.key, parsed.by);
 }
 
 /** `argv` as a plain `get` (see the shapes above), else undefined. */
 export function parseFastGet(argv: readonly string[]): FastGet | undefined {
-  const args = argv.slice(2);
+  const parsed = parseFast(argv.slice(2));
+  return parsed?.command === 'get' ? parsed : undefined;
+}
+
+/** `args` (the words after `agent-state`) as a plain command line (see the shapes above), else undefined. */
+export function parseFast(args: readonly string[]): FastCommand | undefined {
   let config: string | undefined;
   let i = 0;
   // A leading program-level --config.
@@ -37,7 +62,8 @@ export function parseFastGet(argv: readonly string[]): FastGet | undefined {
     config = args[1];
     i = 2;
   }
-  if (args[i] !== 'get') return undefined;
+  const command = args[i];
+  if (command !== 'get' && command !== 'incr') return undefined;
   const options: { json?: boolean; raw?: boolean } = {};
   const positional: string[] = [];
   for (i++; i < args.length; i++) {
@@ -46,8 +72,8 @@ export function parseFastGet(argv: readonly string[]): FastGet | undefined {
       positional.push(...args.slice(i + 1));
       break;
     }
-    if (a === '--json') options.json = true;
-    else if (a === '--raw') options.raw = true;
+    if (command === 'get' && a === '--json') options.json = true;
+    else if (command === 'get' && a === '--raw') options.raw = true;
     else if (a === '-c' || a === '--config') {
       if (args[i + 1] === undefined) return undefined;
       config = args[++i];
@@ -55,6 +81,12 @@ export function parseFastGet(argv: readonly string[]): FastGet | undefined {
     else if (a.startsWith('-') && a !== '-') return undefined;
     else positional.push(a);
   }
-  if (positional.length !== 1 || config === '') return undefined;
-  return { config, key: positional[0]!, options };
+  if (config === '' || positional.length === 0) return undefined;
+  const key = positional[0]!;
+  if (command === 'get') return positional.length === 1 ? { command, config, key, options } : undefined;
+  if (positional.length > 2) return undefined;
+  // The full program's rule for BY (parse.ts parseNumber); anything else it reports.
+  const text = positional[1] ?? '1';
+  const by = Number(text);
+  return text.trim() !== '' && Number.isFinite(by) ? { command, config, key, by } : undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { processContext, type CommandContext } from './context.js';
-import { parseDuration, parseExpectedVersion, parseInteger, parseNumber } from './parse.js';
+import { parseDuration, parseExpectedVersion, parseInteger } from './parse.js';
 
 /**
  * One top-level command. `spec` and `summary` are all the program needs to list it and route to
@@ -42,8 +42,6 @@ export function arg<T>(parse: Parser<T>): Parser<T> {
 export const duration = (option: string) => arg((t) => parseDuration(t, option));
 /** A whole-number option. */
 export const integer = (option: string) => arg((t) => parseInteger(t, option));
-/** A number argument. */
-export const number = (field: string) => arg((t) => parseNumber(t, field));
 /** `--if-version N|absent`. */
 export const expectedVersion = arg(parseExpectedVersion);
 /** A repeatable option collected into an array. */

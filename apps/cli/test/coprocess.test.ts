@@ -65,13 +65,19 @@ describe('the shell coprocess', () => {
       agent_state get 'bad//key'; echo "invalid=$?"
       agent_state get --nope k; echo "usage=$?"
       communication_backend_write_json n 1
-      agent_state set --if-version 7 n 2; echo "conflict=$?"`);
-    expect(result.stdout).toBe('missing=1\ninvalid=10\nusage=2\nconflict=13\n');
+      agent_state set --if-version 7 n 2; echo "conflict=$?"
+      communication_backend_increment n 2.5; echo "incr=$?"
+      agent_state incr -- n many; echo "incr-usage=$?"
+      agent_state incr -- 'bad//key'; echo "incr-invalid=$?"`);
+    expect(result.stdout).toBe('missing=1\ninvalid=10\nusage=2\nconflict=13\n3.5\nincr=0\nincr-usage=2\nincr-invalid=10\n');
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/^agent-state: INVALID_KEY: /);
     expect(lines[1]).toMatch(/^agent-state: USAGE: unknown option '--nope'$/);
     expect(lines[2]).toMatch(/^usage: agent-state get /);
     expect(lines[3]).toMatch(/^agent-state: CONFLICT: /);
+    // A BY that is not a number is the full program's usage error; a bad key is the increment's.
+    expect(lines[4]).toBe('agent-state: USAGE: BY: expected a number, got "many"');
+    expect(lines[5]).toMatch(/^agent-state: INVALID_KEY: /);
   });
 
   it('`wait` in the script does not wait for the coprocess, which exits with the shell and removes its files', async () => {

@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fastPath } from '../src/fast-path.js';
+import { fastPath, parseFast } from '../src/fast-path.js';
 import { makeProject } from './helpers.js';
 
 const argv = (...args: string[]) => ['node', 'agent-state', ...args];
@@ -14,6 +14,15 @@ describe('the get fast path', () => {
   it('takes plain get command lines, options in any order', () => {
     for (const args of [['get', 'k'], ['get', '--raw', 'k'], ['get', 'k', '--json'], ['-c', 'p.yml', 'get', 'k'], ['get', '--config=p.yml', '--', '--k'], ['--config', 'p.yml', 'get', '-c', 'q.yml', 'k']]) {
       expect(fastPath(argv(...args)), args.join(' ')).toBeTypeOf('function');
+    }
+  });
+
+  it('takes plain incr command lines, with the full program\'s rule for BY', () => {
+    expect(parseFast(['incr', '--', 'k', '2.5'])).toEqual({ command: 'incr', config: undefined, key: 'k', by: 2.5 });
+    expect(parseFast(['incr', 'k'])).toEqual({ command: 'incr', config: undefined, key: 'k', by: 1 });
+    expect(parseFast(['-c', 'p.yml', 'incr', '--', '-k', '-3'])).toEqual({ command: 'incr', config: 'p.yml', key: '-k', by: -3 });
+    for (const args of [['incr'], ['incr', 'k', 'many'], ['incr', 'k', ''], ['incr', 'k', '1', '2'], ['incr', '--raw', 'k'], ['incr', '-h'], ['incr', 'k', '-5']]) {
+      expect(parseFast(args), args.join(' ')).toBeUndefined();
     }
   });
 

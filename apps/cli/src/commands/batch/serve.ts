@@ -9,20 +9,25 @@
  *   to use as the command's standard input (or empty), ENV `NAME=VALUE` overrides (the lease of
  *   `lock -- ...` for `--fence`). Requests are a few hundred bytes, so each `printf` of one is a
  *   single atomic pipe write: concurrent `( … ) &` subshells never interleave.
- * - The reply goes to REPLY: `EXIT OUT_BYTES ERR_BYTES\n` then exactly what the one-shot command
- *   would have written to stdout, then to stderr. Each requester (one per shell process, by
- *   BASHPID) has its own reply FIFO, so replies never cross. The FIFO is unlinked once opened.
+ * - The reply goes to REPLY: a header of exactly HEADER_BYTES, `EXIT OUT_BYTES ERR_BYTES TEXT\n`
+ *   (numbers right-aligned in fields of 3, 10 and 10; TEXT `a` when the body is all ASCII, so it
+ *   has as many characters as bytes in any locale, else `b`), then exactly what the one-shot
+ *   command would have written to stdout, then to stderr. A fixed size lets bash read the header
+ *   with one `read -N` (a line it reads a byte per system call) and the body with one more.
+ *   Each requester (one per shell process, by BASHPID) has its own reply FIFO, so replies never
+ *   cross. The FIFO is unlinked once opened.
  * - Requests run concurrently (a blocking `wait` in one subshell holds up nobody else), on one
  *   client opened at start; the server exits when every shell holding the request FIFO is gone
  *   (end of file), after the requests in flight.
  */
-import { constants, createReadStream } from 'node:fs';
-import { open, readFile, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { close, constants, createReadStream, openSync, writeSync } from 'node:fs';
+import { readFile, rm, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { StateClient } from '@agent-state/core';
 import { openState, type CommandContext } from '../../context.js';
 import { reportError } from '../../errors.js';
+import { parseFast, runFast } from '../../fast-path.js';
 import { processAlive } from '../../pid.js';
 
 /** How long a reply may wait for its reader before it is dropped. */
@@ -76,8 +81,19 @@ async function handle(state: StateClient, base: CommandContext, request: Request
     if (report.line) err += `${report.line}\n`;
     exitCode = report.exitCode;
   }
-  const body = [Buffer.from(out), Buffer.from(err)];
-  await replies.send(request.reply, Buffer.concat([Buffer.from(`${exitCode} ${body[0]!.length} ${body[1]!.length}\n`), ...body]));
+  await replies.send(request.reply, reply(exitCode, out, err));
+}
+
+/** The size of a reply's header (see the protocol above). */
+export const HEADER_BYTES = 28;
+
+/** A reply: the fixed-size header, then stdout's and stderr's bytes. */
+export function reply(exitCode: number, out: string, err: string): Buffer {
+  const body = Buffer.from(out + err);
+  const outBytes = Buffer.byteLength(out);
+  const text = body.length === out.length + err.length ? 'a' : 'b';
+  const header = `${String(exitCode).padStart(3)} ${String(outBytes).padStart(10)} ${String(body.length - outBytes).padStart(10)} ${text}\n`;
+  return Buffer.concat([Buffer.from(header), body]);
 }
 
 /** Runs one command line in `ctx`; its exit code. */
@@ -88,6 +104,12 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
   if (name === undefined || !SERVED.has(name) || (name === 'log' && args.includes('follow'))) {
     ctx.stderr(`agent-state: USAGE: ${name ?? 'that'} does not run in the shell coprocess (run it as its own process)\n`);
     return 2;
+  }
+  // The plain `get` and `incr` the shell functions send most, without building the program.
+  const fast = parseFast(args);
+  if (fast !== undefined && fast.config === undefined) {
+    await runFast(ctx, fast);
+    return 0;
   }
   const argv = ['node', 'agent-state', ...args];
   const program = buildProgram(argv);
@@ -157,25 +179,27 @@ function complete(fields: string[]): Request | undefined {
 
 /**
  * The requesters' reply FIFOs, opened once each (non-blocking, so a requester that died never
- * blocks the server) and unlinked at once; closed when their process is gone.
+ * blocks the server) and unlinked at once; closed when their process is gone. A reply is written
+ * with `writeSync`: a pipe write of a few bytes never blocks (O_NONBLOCK), and skips the thread
+ * pool's round trip that an asynchronous write costs every call.
  */
 class ReplyChannels {
-  readonly #handles = new Map<string, FileHandle>();
+  readonly #fds = new Map<string, number>();
   readonly #sweep = setInterval(() => this.#closeDead(), 5_000).unref();
 
   async send(path: string, data: Buffer): Promise<void> {
     try {
-      let handle = this.#handles.get(path);
-      if (handle === undefined) {
-        handle = await open(path, constants.O_WRONLY | constants.O_NONBLOCK);
-        this.#handles.set(path, handle);
+      let fd = this.#fds.get(path);
+      if (fd === undefined) {
+        fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+        this.#fds.set(path, fd);
         await unlink(path).catch(() => undefined);
       }
       let offset = 0;
       let stalledSince: number | undefined;
       while (offset < data.length) {
         try {
-          offset += (await handle.write(data, offset)).bytesWritten;
+          offset += writeSync(fd, data, offset);
           stalledSince = undefined;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
@@ -188,25 +212,25 @@ class ReplyChannels {
       }
     } catch {
       // The requester is gone (ENXIO, EPIPE): nobody to answer.
-      await this.#drop(path);
+      this.#drop(path);
     }
   }
 
-  async #drop(path: string): Promise<void> {
-    const handle = this.#handles.get(path);
-    this.#handles.delete(path);
-    await handle?.close().catch(() => undefined);
+  #drop(path: string): void {
+    const fd = this.#fds.get(path);
+    this.#fds.delete(path);
+    if (fd !== undefined) close(fd, () => undefined);
   }
 
   #closeDead(): void {
-    for (const path of this.#handles.keys()) {
+    for (const path of this.#fds.keys()) {
       const pid = Number(/^r\.(\d+)/.exec(basename(path))?.[1]);
-      if (Number.isInteger(pid) && !processAlive(pid)) void this.#drop(path);
+      if (Number.isInteger(pid) && !processAlive(pid)) this.#drop(path);
     }
   }
 
   closeAll(): void {
     clearInterval(this.#sweep);
-    for (const path of [...this.#handles.keys()]) void this.#drop(path);
+    for (const path of [...this.#fds.keys()]) this.#drop(path);
   }
 }
