@@ -112,6 +112,7 @@ export class FileBackend implements CommunicationBackend {
       if (upgraded !== undefined) process.stderr.write(`${upgraded}\n`);
     } catch (error) {
       this.#store = undefined;
+      store.mutexes.close();
       throw error;
     }
     this.#nextScan = Date.now() + RECOVERY_SCAN_MS;
