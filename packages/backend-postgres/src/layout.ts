@@ -110,6 +110,18 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE S.locks ADD COLUMN waiting boolean NOT NULL DEFAULT false;
   `,
+  // 3: the claim's first waiting job, found through queue_ready whatever the statistics say. The
+  // planner may otherwise walk the primary key and sort: a table never analyzed since a burst of
+  // enqueues (autovacuum off, or not round yet) looks like one row per queue to it, and the two
+  // paths then cost about the same; measured, the primary-key plan read all 10,000 jobs of a
+  // backlog per claim (8 ms instead of 0.2). With sorting off for this one query, the only plan
+  // left that needs no sort is the index whose order is the claim's.
+  `
+  CREATE FUNCTION S.first_ready(ns text, q text) RETURNS TABLE (job_seq bigint, job_priority integer)
+    LANGUAGE sql VOLATILE SET enable_sort = off
+    AS $$ SELECT seq, priority FROM S.queue_jobs WHERE namespace = ns AND queue = q AND state = 0
+          ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED $$;
+  `,
 ];
 
 /** The format this package writes. */

@@ -32,16 +32,15 @@ const RAW = {
   /**
    * ($1 ns, $2 queue, $3 maxAttempts | null, $4 leaseId, $5 leaseMs) → the claimed (or
    * moved-to-dead) job. Every row it touches is found by an index condition, whatever the
-   * planner's statistics say: the first entry of `queue_ready` (its ORDER BY is the index's), the
+   * planner's statistics say: the first entry of `queue_ready` (S.first_ready, planned with
+   * sorting off so that no other index can serve it; layout.ts, migration 3), the
    * due part of `queue_timed` (the server time is one scalar computed once, so `due_at <= now` is
    * an index condition, not a filter over every job in flight), and the row to update by its full
    * primary key (`seq = (SELECT …)`, not a join, which stale statistics turned into a scan of the
    * queue's every row: 10,000 per claim behind a fresh backlog).
    */
   claim: `WITH t AS (SELECT S.now_ms() AS now),
-    ready AS (
-      SELECT seq, priority FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state = 0
-      ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED),
+    ready AS (SELECT job_seq AS seq, job_priority AS priority FROM S.first_ready($1, $2)),
     due AS (
       SELECT seq, priority FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state IN (1, 2) AND due_at <= (SELECT now FROM t)
       ORDER BY priority DESC, seq LIMIT 1 FOR UPDATE SKIP LOCKED),

@@ -136,4 +136,46 @@ describe.skipIf(!up)('native queues', () => {
       await f.dispose();
     }
   }, 60_000);
+
+  it('claims keep reading a few pages, not the whole backlog, after a small queue churned and 10,000 jobs were enqueued without ANALYZE', async () => {
+    // The shape of the bench's sequence (claim-small, then claim-backlog in the same store), where
+    // with no statistics the planner once found the first waiting job by the primary key and a
+    // sort of the whole queue (10,006 buffers, 8 ms a claim) after a few hundred claims. This
+    // bulk-loaded version did not flip the old plan here: it bounds the pages read, it does not
+    // reproduce the flip.
+    const f = new NativeFixture();
+    const client = new pg.Client({ connectionString: TEST_URL, connectionTimeoutMillis: 10_000 });
+    const cycle = async (queue: string) => {
+      const job = (await b.queues.claim(queue, { leaseMs: 60_000, owner: 'o' }))!;
+      expect(await b.queues.settle(queue, job.id, job.leaseId, { kind: 'ack' })).toBe(true);
+      await b.queues.enqueue(queue, { json: '1', priority: 0 });
+    };
+    let b!: Awaited<ReturnType<NativeFixture['backend']>>;
+    try {
+      b = await f.backend();
+      for (let i = 0; i < 100; i++) await b.queues.enqueue('small', { json: String(i), priority: 0 });
+      for (let i = 0; i < 300; i++) await cycle('small');
+      await b.queues.enqueue('backlog', { json: '0', priority: 0 });
+      await client.connect();
+      await client.query(
+        `INSERT INTO "${RUN_SCHEMA}".queue_jobs (namespace, queue, seq, state, priority, due_at, lease_id, attempts, enqueued_at, payload)
+         SELECT $1, 'backlog', g, 0, 0, NULL, NULL, 0, 0, '"j"' FROM generate_series(2, 10001) AS g`,
+        [f.namespace],
+      );
+      await client.query(`UPDATE "${RUN_SCHEMA}".queues SET last_seq = 10001 WHERE namespace = $1 AND queue = 'backlog'`, [f.namespace]);
+      for (let i = 0; i < 300; i++) await cycle('backlog');
+      await client.query('BEGIN');
+      const explained = await client.query<{ 'QUERY PLAN': { Plan: PlanNode & { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }[] }>(
+        `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${claimStatement(RUN_SCHEMA)}`,
+        [f.namespace, 'backlog', null, 'lease-x', 60_000],
+      );
+      await client.query('ROLLBACK');
+      const plan = explained.rows[0]!['QUERY PLAN'][0]!.Plan;
+      // Every page the claim touched, the first waiting job's lookup included (a full walk: ~10,000).
+      expect(plan['Shared Hit Blocks'] + plan['Shared Read Blocks']).toBeLessThan(500);
+    } finally {
+      await client.end().catch(() => undefined);
+      await f.dispose();
+    }
+  }, 120_000);
 });
