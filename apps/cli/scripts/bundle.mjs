@@ -20,10 +20,11 @@
  *
  * Bundled: our workspace packages (one copy of core for the CLI and the backends, so error
  * classes match), commander, yaml and zod. External: drivers and native modules (better-sqlite3,
- * ioredis, firebase-admin, fastify ...), resolved from node_modules at run time as before.
+ * ioredis, firebase-admin, fastify ...), resolved from node_modules at run time as before, except
+ * that dist/bin.js loads ioredis and pg from one file each (dist/drivers/, see PREBUNDLED).
  */
 import { chmodSync, cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
-import { isBuiltin } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -123,20 +124,62 @@ const result = await build({
   plugins: [lazyChildProcess, externals],
 });
 // dist/bin.js: a first build with every candidate says which packages still import a driver at load time.
-const binOptions = (carried) => ({
+const binOptions = (carried, drivers = []) => ({
   ...common,
   entryPoints: { bin: join(root, 'src/get-bin.ts') },
   splitting: false,
   metafile: true,
-  plugins: [binBackends(['file', ...carried]), externals],
+  plugins: [binBackends(['file', ...carried]), driverFiles(drivers), externals],
 });
+
+/**
+ * Pure-JavaScript drivers dist/bin.js loads from one file of their own (dist/drivers/NAME.mjs),
+ * still by the backend's dynamic import, instead of from node_modules: ioredis is 55 CommonJS
+ * modules and pg 32, and Node pays a resolve, a read and a wrapper compile for each on every
+ * call. better-sqlite3 is a native addon found through `bindings` and stays in node_modules.
+ */
+const PREBUNDLED = { redis: 'ioredis', postgres: 'pg' };
+
+/** In dist/bin.js, `import(driver)` of a pre-bundled driver is `import('./drivers/driver.mjs')`. */
+const driverFiles = (drivers) => ({
+  name: 'driver-files',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z]/ }, (args) => (drivers.includes(args.path) ? { path: `./drivers/${args.path}.mjs`, external: true } : undefined));
+  },
+});
+
+/**
+ * dist/drivers/NAME.mjs: the driver and its dependencies in one ES module with the same exports
+ * Node gives an `import()` of the CommonJS package (its default and its named exports), resolved
+ * from the backend package that depends on it.
+ */
+async function bundleDriver(name, backend) {
+  const from = createRequire(join(root, `../../packages/backend-${backend}/package.json`));
+  const entry = from.resolve(name);
+  const names = Object.keys(from(name)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+  await build({
+    ...common,
+    outdir: undefined,
+    stdin: {
+      contents: `import driver from ${JSON.stringify(entry)};\nexport default driver;\nexport const { ${names.join(', ')} } = driver;\n`,
+      resolveDir: dirname(entry),
+      loader: 'js',
+    },
+    outfile: join(dist, `drivers/${name}.mjs`),
+    // pg requires its optional native binding only when asked for (`pg.native`).
+    plugins: [{ name: 'optional', setup: (ob) => ob.onResolve({ filter: /^pg-native$/ }, () => ({ external: true })) }],
+  });
+}
 const probe = await build({ ...binOptions(CANDIDATES), write: false, sourcemap: false });
 const loadsDriver = staticImportsByBackend(probe.metafile);
 const carried = CANDIDATES.filter((name) => !loadsDriver.has(name));
 for (const [name, imports] of loadsDriver) {
   if (name !== 'file') console.log(`dist/bin.js: ${name} stays in dist/full.js (static import of ${imports.join(', ')})`);
 }
-const single = await build(binOptions(carried));
+rmSync(join(dist, 'drivers'), { recursive: true, force: true });
+const drivers = carried.filter((name) => name in PREBUNDLED).map((name) => PREBUNDLED[name]);
+for (const name of carried.filter((b) => b in PREBUNDLED)) await bundleDriver(PREBUNDLED[name], name);
+const single = await build(binOptions(carried, drivers));
 
 // backend-redis reads its Lua scripts from `./lua/` next to its module; in the bundle that
 // module is a chunk, so the scripts go next to the chunks.
