@@ -27,7 +27,7 @@ async function until(at: number): Promise<void> {
 
 describe('native queues', () => {
   it('declares the native families', () => {
-    expect(b.capabilities.coordination).toEqual({ queues: true, logs: true, notify: true });
+    expect(b.capabilities.coordination).toEqual({ queues: true, logs: true, notify: true, lockWake: true });
   });
 
   it('claims by priority (highest first), then by sequence; sequences strictly increase per queue', async () => {
