@@ -20,8 +20,9 @@
  *   client opened at start; the server exits when every shell holding the request FIFO is gone
  *   (end of file), after the requests in flight.
  */
-import { close, constants, createReadStream, openSync, writeSync } from 'node:fs';
+import { close, constants, openSync, writeSync } from 'node:fs';
 import { readFile, rm, unlink } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { StateClient } from '@agent-state/core';
@@ -46,11 +47,13 @@ interface Request {
 /** Serves requests from `dir/requests` until every writer is gone. */
 export async function serve(ctx: CommandContext, dir: string): Promise<void> {
   const state = await openState(ctx);
+  // A plain copy, taken once: spreading process.env (a getter per variable) cost every request.
+  const base = { ...ctx, env: { ...ctx.env } };
   const replies = new ReplyChannels();
   const inFlight = new Set<Promise<void>>();
   try {
-    for await (const request of requests(createReadStream(join(dir, 'requests')))) {
-      const done: Promise<void> = handle(state, ctx, request, replies).finally(() => inFlight.delete(done));
+    for await (const request of requests(requestStream(join(dir, 'requests')))) {
+      const done: Promise<void> = handle(state, base, request, replies).finally(() => inFlight.delete(done));
       inFlight.add(done);
     }
     await Promise.all(inFlight);
@@ -138,6 +141,15 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;
   }
+}
+
+/**
+ * The request FIFO as a stream read through the event loop (a pipe handle, woken by epoll)
+ * rather than by blocking reads on the thread pool, which cost each request a hand-over between
+ * threads. Opened non-blocking: the shell that started this server holds its write end already.
+ */
+function requestStream(path: string): Socket {
+  return new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
 }
 
 /** Splits the request stream into requests (NUL-terminated fields). */
