@@ -32,7 +32,7 @@ import { RedisNotify } from './notify.js';
 import { RedisQueues } from './queues.js';
 import { extendLock, leaseValue, releaseLock, tryLock, wholeMs } from './lock.js';
 import { validateOptions, type RedisBackendOptions } from './options.js';
-import { defineScripts, runScript, type ScriptName } from './scripts.js';
+import { isNoScript, runScript, runScriptText, type ScriptName } from './scripts.js';
 import { repair } from './repair.js';
 import { commit } from './transaction.js';
 
@@ -90,7 +90,6 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
     const conn = await Connection.create(this.options, this.options.connectTimeoutMs ?? context.connectTimeoutMs);
     this.#conn = conn;
     this.#keys = new KeyLayout(this.options.keyPrefix ?? DEFAULT_KEY_PREFIX, context.namespace, conn.client.options.keyPrefix ?? '');
-    defineScripts(conn.client);
     await conn.open();
     try {
       await checkFormat(this, conn.target);
@@ -265,16 +264,20 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
 
   /** @internal {@link ScriptContext.script}. */
   script(name: ScriptName, location: string, args: (string | number)[]): Promise<unknown> {
-    return this.#call(location, (client) => runScript(client, name, args));
+    return this.#call(
+      location,
+      (client) => runScript(client, name, args),
+      (client) => runScriptText(client, name, args),
+    );
   }
 
   /**
    * Runs one driver call once the connection is ready, mapping its errors. Not an async
    * function: on the hot path (connection ready) it adds one promise, not an async frame.
    */
-  #call<T>(location: string, fn: (client: Connection['client']) => Promise<T>): Promise<T> {
+  #call<T>(location: string, fn: (client: Connection['client']) => Promise<T>, noScript?: (client: Connection['client']) => Promise<T>): Promise<T> {
     const conn = this.#c();
-    if (!conn.isReady) return conn.ready().then(() => this.#call(location, fn));
+    if (!conn.isReady) return conn.ready().then(() => this.#call(location, fn, noScript));
     const client = conn.client;
     // Auto-pipelining only for concurrent callers: with nothing in flight a command is written
     // at once (ioredis's auto-pipeline would hold it for a tick and build a pipeline: ~30% more
@@ -290,17 +293,19 @@ export class RedisBackend implements CommunicationBackend, ScriptContext {
       return Promise.reject(driverError(error, conn.target, location));
     }
     this.#inFlight++;
-    return pending.then(
-      (value) => {
-        this.#inFlight--;
-        return value;
-      },
-      (error: unknown) => {
-        this.#inFlight--;
-        throw driverError(error, conn.target, location);
-      },
-    );
+    return pending.then(this.#settled, (error: unknown) => {
+      this.#inFlight--;
+      // A server without the script (fresh, restarted, flushed): EVAL once, which caches it.
+      if (noScript !== undefined && isNoScript(error)) return this.#call(location, noScript);
+      throw driverError(error, conn.target, location);
+    });
   }
+
+  /** The success half of #call's then(): one function for every call, not a closure per call. */
+  readonly #settled = <T>(value: T): T => {
+    this.#inFlight--;
+    return value;
+  };
 
   /** Throws the error for a write or delete script's negative reply. */
   #refused(key: string, location: string, code: number, expected: BackendWriteOptions['ifVersion'], actual: number | undefined, fence: LockLease | undefined): never {

@@ -85,6 +85,25 @@ describe('faults', () => {
     assert.equal((await state.read('pause/a'))?.value, 1);
   });
 
+  it('a server that lost its scripts (SCRIPT FLUSH) runs them again by EVAL: concurrent writes all land, each once', async () => {
+    const server = await RedisServer.start();
+    cleanups.push(() => server.dispose());
+    const state = await openOn(server.url);
+    cleanups.push(() => state.close());
+    await state.write('flush/a', 0);
+    const admin = new Redis(server.port, '127.0.0.1');
+    cleanups.push(async () => void admin.disconnect());
+    await admin.call('SCRIPT', 'FLUSH');
+    // 32 in flight: they go out together (auto-pipelined), all meet NOSCRIPT, all are re-run.
+    const written = await Promise.all(Array.from({ length: 32 }, (_, i) => state.write(`flush/k${i}`, i)));
+    assert.deepEqual(
+      written.map((e) => e.value),
+      Array.from({ length: 32 }, (_, i) => i),
+    );
+    assert.equal((await state.write('flush/a', 1)).version, 2, 'the re-run wrote once');
+    assert.equal((await state.read('flush/k31'))?.version, 1);
+  });
+
   it('calls fail with BackendUnavailableError while the server is down (health says so), the client recovers by itself, and a lease that lapsed meanwhile is LockLostError on extend', async () => {
     const server = await RedisServer.start();
     cleanups.push(() => server.dispose());
