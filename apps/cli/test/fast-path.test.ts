@@ -2,11 +2,11 @@
  * The commander-free path for a plain `get`: it takes only the shapes it can parse exactly as the
  * full program does, and hands everything else (help, unknown options, wrong arity) to it.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fastPath, parseFast } from '../src/fast-path.js';
-import { makeProject } from './helpers.js';
+import { BIN, makeProject, spawnCollect } from './helpers.js';
 
 const argv = (...args: string[]) => ['node', 'agent-state', ...args];
 
@@ -76,6 +76,29 @@ describe('the get fast path', () => {
       const sqlite = await project.cli(['get', 'k'], { env: { TEAM: 'a', COUNT: '2', COMMUNICATION_BACKEND: 'sqlite' } });
       expect(sqlite).toEqual({ code: 1, stdout: '', stderr: '' });
     } finally {
+      project.cleanup();
+    }
+  });
+
+  it('dist/bin.js alone runs get on every backend whose driver loads lazily (SQLite here), and hands anything else to dist/full.js', async () => {
+    const project = makeProject('sqlite');
+    // A copy of the one file (and its pre-bundled drivers) without full.js or chunks beside it,
+    // inside the package so better-sqlite3 still resolves from node_modules.
+    const alone = mkdtempSync(join(dirname(BIN), '..', '.bin-alone-'));
+    try {
+      copyFileSync(BIN, join(alone, 'bin.js'));
+      if (existsSync(join(dirname(BIN), 'drivers'))) cpSync(join(dirname(BIN), 'drivers'), join(alone, 'drivers'), { recursive: true });
+      const env = { ...process.env, AGENT_STATE_CACHE_DIR: join(project.dir, 'config-cache') };
+      const one = (...args: string[]) => spawnCollect(process.execPath, [join(alone, 'bin.js'), ...args], project.dir, env);
+      expect((await project.cli(['set', 'k', '{"n":1}'])).code).toBe(0);
+      expect(await one('get', 'k')).toEqual({ code: 0, stdout: '{"n":1}\n', stderr: '' });
+      expect(await one('get', '--json', 'missing')).toEqual({ code: 1, stdout: '', stderr: '' });
+      // A command the one file does not carry needs dist/full.js, which this copy lacks.
+      const set = await one('set', 'k', '2');
+      expect(set.code).not.toBe(0);
+      expect(set.stderr).toContain('full.js');
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
       project.cleanup();
     }
   });
