@@ -65,6 +65,28 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * Node built-ins that only a backend other than files imports, each for a few functions used
+ * after it has opened (SQLite's crc32 from node:zlib): in dist/bin.js they are functions that
+ * load the built-in on their first call, so a `get` on files does not load it (~1 ms).
+ */
+const LAZY_BUILTINS = ['node:zlib'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (!LAZY_BUILTINS.includes(args.path)) return undefined;
+      // The wrapper's own require() is the real built-in.
+      return args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'lazy-builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => {
+      const names = Object.entries(createRequire(import.meta.url)(args.path)).filter(([k, v]) => typeof v === 'function' && /^[a-z][\w$]*$/.test(k)).map(([k]) => k);
+      const load = `let m; const load = () => (m ??= require(${JSON.stringify(args.path)}));`;
+      return { contents: `${load}\n${names.map((k) => `export const ${k} = (...a) => load().${k}(...a);`).join('\n')}`, loader: 'js' };
+    });
+  },
+};
+
 /** The first-party backends dist/bin.js may carry besides files (context.ts imports each by name). */
 const CANDIDATES = ['sqlite', 'redis', 'postgres', 'firebase'];
 
@@ -129,7 +151,7 @@ const binOptions = (carried, drivers = []) => ({
   entryPoints: { bin: join(root, 'src/get-bin.ts') },
   splitting: false,
   metafile: true,
-  plugins: [binBackends(['file', ...carried]), driverFiles(drivers), externals],
+  plugins: [binBackends(['file', ...carried]), driverFiles(drivers), lazyBuiltins, externals],
 });
 
 /**
