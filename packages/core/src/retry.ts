@@ -35,8 +35,9 @@ const WOKEN_RECHECK_MS = 25;
  * Lock waiting shared by every backend: calls `tryOnce` until it returns a lease, never past
  * `waitMs`; then `LockTimeoutError`. `waitMs = 0` makes exactly one attempt. Without `wake` it
  * sleeps with decorrelated jitter (1–25 ms) between tries. With `wake` (the backend announces
- * releases) it listens after the first failed try and tries again on each release, and on a
- * 5–25 ms timer for leases that run out; a release between a try and the wait is not lost.
+ * releases) it listens after the first failed try and tries again on each release as well as on
+ * the same 1–25 ms jitter (for leases that run out, and wakeups that lag); a release between a
+ * try and the wait is not lost.
  */
 export async function waitForLock(
   resource: string,
@@ -53,6 +54,9 @@ export async function waitForLock(
       check: async () => (await tryOnce()) ?? undefined,
       listen: (onWake) => wake.listen(onWake),
       waitMs: Math.max(0, deadline - performance.now()),
+      // The same 1–25 ms jitter as without wakeups (a wakeup can lag a release by an inotify or
+      // pub/sub hop; a waiter that also tries on its own keeps the uncontended-handoff p95).
+      minRecheckMs: 1,
       maxRecheckMs: WOKEN_RECHECK_MS,
       closeSignal: wake.closeSignal,
     });

@@ -17,6 +17,8 @@ export interface BlockingWait<T> {
   waitMs: number;
   /** Longest pause between re-checks when nothing wakes us. */
   maxRecheckMs: number;
+  /** First pause of the re-check backoff; default 5 ms for a poll source, maxRecheckMs / 4 for a push one. */
+  minRecheckMs?: number | undefined;
   /**
    * Taken before the first check: a probe saying whether the topic woke since, when the source
    * was listening already (see `WakeSource.mark`). With it, a waiter whose probe says "no" after
@@ -54,7 +56,7 @@ export async function blockingWait<T>(w: BlockingWait<T>): Promise<T | undefined
   // Re-checks on a timer are for what wakes nobody (a delayed job coming due, a lease running
   // out): short ones when the source is a poll (maxRecheckMs ≤ 100), a quarter of the longest
   // pause and up when it pushes, so an idle waiter does not look again and again for nothing.
-  const backoff = new Backoff(w.maxRecheckMs <= 100 ? 5 : w.maxRecheckMs / 4, w.maxRecheckMs);
+  const backoff = new Backoff(w.minRecheckMs ?? (w.maxRecheckMs <= 100 ? 5 : w.maxRecheckMs / 4), w.maxRecheckMs);
   // Listening already when the first look began, and no wakeup since: nothing to look at again.
   let skip = probe !== undefined && !probe();
   try {
