@@ -188,6 +188,10 @@ async function bundleDriver(name, backend) {
       loader: 'js',
     },
     outfile: join(dist, `drivers/${name}.mjs`),
+    // pg asks whether it runs on Cloudflare Workers by `navigator.userAgent` and, where Node has
+    // no `navigator` (20; 21+ has one), by building a `Response`, which loads undici (10-30 ms
+    // of a `get`). This file runs on Node only: it sees the answer Node 21+ gives.
+    ...(name === 'pg' && { define: { navigator: '{"userAgent":"Node.js"}' } }),
     // pg requires its optional native binding only when asked for (`pg.native`).
     plugins: [{ name: 'optional', setup: (ob) => ob.onResolve({ filter: /^pg-native$/ }, () => ({ external: true })) }],
   });
