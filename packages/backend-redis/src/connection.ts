@@ -259,8 +259,8 @@ function createClient({ Redis }: Driver, options: RedisBackendOptions, timeoutMs
     lazyConnect: true,
     connectTimeout: timeoutMs,
     enableOfflineQueue: false,
-    // Switched per call by the backend (RedisBackend#call): on only while other commands are in
-    // flight, see there.
+    // Concurrent commands are batched by corking the socket (RedisBackend#call), not by
+    // ioredis's auto-pipeline.
     enableAutoPipelining: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
