@@ -1,4 +1,4 @@
-/** Raw firebase-admin baseline on the same Realtime Database: `set`, `once('value')`, `transaction`. */
+/** Raw firebase-admin baseline on the same Realtime Database: `set`, `once('value')`, `transaction`, every key a child of one node. */
 import { randomUUID } from 'node:crypto';
 import type { StoreRef, Subject, SubjectSpec } from './types.js';
 
@@ -15,7 +15,11 @@ export const rawFirebase: SubjectSpec = {
     const { getDatabase } = await import('firebase-admin/database');
     const app = initializeApp({ databaseURL: fb.databaseUrl, projectId: 'agent-state-bench' }, `bench-raw-${randomUUID()}`);
     const db = getDatabase(app);
-    const ref = (key: string) => db.ref(`${store.namespace}-raw/${key.replaceAll('.', '_')}`);
+    // Every key a child of one node, as our backend stores them (`k/<name>`): on firebase-server a
+    // write's cost grows with the siblings of the written node (its rules simulator copies them),
+    // so a raw layout nesting `scale/w/*` apart from `scale/fill/*` would compare a write beside 8
+    // keys with ours beside all of them.
+    const ref = (key: string) => db.ref(`${store.namespace}-raw/${key.replaceAll('.', '_').replaceAll('/', ':')}`);
     return {
       read: async (key) => (await ref(key).once('value')).val() ?? undefined,
       write: (key, value) => ref(key).set(value),
