@@ -42,10 +42,19 @@ export function processContext(configFile: string | undefined): CommandContext {
 /**
  * Opens the state client the context's project.yml describes, runs `fn`, and closes the client
  * whatever happens (an error from `fn` wins over one from `close`). Core is imported here, not at
- * the top, so `--help` and `shell-functions` never pay for it.
+ * the top, so `--help` and `shell-functions` never pay for it. `keys` (field name → key) are
+ * checked first, before the store is opened.
  */
-export async function withState<T>(ctx: CommandContext, fn: (state: StateClient) => Promise<T>): Promise<T> {
+export async function withState<T>(ctx: CommandContext, fn: (state: StateClient) => Promise<T>, keys?: Readonly<Record<string, string>>): Promise<T> {
   if (ctx.state) return fn(ctx.state);
+  // Bad input is refused before any I/O: a bad KEY says INVALID_KEY even when the store is down.
+  if (keys) {
+    const { keyProblem, InvalidKeyError } = await import('@agent-state/core');
+    for (const [field, key] of Object.entries(keys)) {
+      const problem = keyProblem(key);
+      if (problem) throw new InvalidKeyError(field, key, problem);
+    }
+  }
   const state = await openState(ctx);
   let result: T;
   try {

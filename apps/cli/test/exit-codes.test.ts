@@ -91,6 +91,16 @@ describe('exit codes', () => {
       expectFailure(await project.cli(['get', 'k', '--config', 'down.yml']), 16, 'BACKEND_UNAVAILABLE');
     });
 
+    it('a bad key is INVALID_KEY (exit 10) before the store is opened, even when the store is down', async () => {
+      writeFileSync(join(project.dir, 'afile'), '');
+      writeFileSync(join(project.dir, 'down.yml'), 'communication:\n  backend: file\n  settings:\n    directory: ./afile/store\n');
+      for (const args of [['get', 'a//b'], ['set', 'a//b', '1'], ['delete', 'a//b'], ['incr', 'a//b'], ['wait', 'a//b', '--until-version', '1'], ['lock', 'a//b', '--', 'true']]) {
+        const result = await project.cli([...args, '--config', 'down.yml']);
+        expectFailure(result, 10, 'INVALID_KEY');
+        expect(result.stderr, args.join(' ')).toContain('a//b');
+      }
+    });
+
     it('CORRUPT_DATA exits 18 and is never read as absent', async () => {
       expect((await project.cli(['set', 'k', '1'])).code).toBe(0);
       writeFileSync(join(project.dir, 'state/cli-test/data/k.json'), 'garbage');

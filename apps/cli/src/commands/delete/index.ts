@@ -23,6 +23,6 @@ export function deleteOp(state: StateClient, key: string, options: DeleteOptions
 
 /** Deletes a key; prints nothing (`{"deleted":bool}` with `--json`). */
 export async function del(ctx: CommandContext, key: string, options: DeleteOptions = {}): Promise<void> {
-  const deleted = await withState(ctx, (state) => deleteOp(state, key, options, ctx.env));
+  const deleted = await withState(ctx, (state) => deleteOp(state, key, options, ctx.env), { key });
   if (options.json) ctx.stdout(`${JSON.stringify({ deleted })}\n`);
 }

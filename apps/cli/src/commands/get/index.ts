@@ -14,7 +14,7 @@ export interface GetOptions {
 
 /** Prints the value of `key`; `NotFoundError` (exit 1, nothing printed) when it is absent or expired. */
 export async function get(ctx: CommandContext, key: string, options: GetOptions = {}): Promise<void> {
-  const entry = await withState(ctx, (state) => state.read(key));
+  const entry = await withState(ctx, (state) => state.read(key), { key });
   if (!entry) throw new NotFoundError(`no key ${key}`);
   ctx.stdout(options.json ? formatEntry(entry) : formatValue(entry.value, options));
 }

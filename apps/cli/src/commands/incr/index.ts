@@ -4,6 +4,6 @@ import { withState } from '../../context.js';
 
 /** Adds `by` to the number under `key` and prints the result. */
 export async function incr(ctx: CommandContext, key: string, by = 1): Promise<void> {
-  const value = await withState(ctx, (state) => state.increment(key, by));
+  const value = await withState(ctx, (state) => state.increment(key, by), { key });
   ctx.stdout(`${value}\n`);
 }

@@ -58,7 +58,7 @@ export async function lock(ctx: CommandContext, resource: string, command: strin
       return ERROR_EXIT_CODES.LOCK_LOST;
     }
     return code;
-  });
+  }, { resource });
   if (exitCode !== 0) throw new SilentExit(exitCode);
 }
 

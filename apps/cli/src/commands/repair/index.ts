@@ -33,7 +33,7 @@ export async function repairOp(state: StateClient, key: string, remove: boolean)
 
 /** Prints the report; says on stderr what was replaced. */
 export async function repair(ctx: CommandContext, key: string, options: { delete?: boolean } = {}): Promise<void> {
-  const report = await withState(ctx, (state) => repairOp(state, key, options.delete === true));
+  const report = await withState(ctx, (state) => repairOp(state, key, options.delete === true), { key });
   if (report.deleted) ctx.stderr(`agent-state: repair: removed ${key}${report.damage ? ` (${report.damage})` : ''}; it now reads as absent\n`);
   else if (report.damage && !options.delete) ctx.stderr(`agent-state: repair: ${key} is damaged (${report.damage}); run again with --delete to remove it\n`);
   ctx.stdout(`${JSON.stringify(report)}\n`);

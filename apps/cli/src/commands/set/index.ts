@@ -29,6 +29,6 @@ export function setOp(state: StateClient, key: string, value: JsonValue, options
 /** Writes a value; prints nothing (the new entry with `--json`). */
 export async function set(ctx: CommandContext, key: string, text: string | undefined, options: SetOptions = {}): Promise<void> {
   const value = await readValue(text, options, ctx.stdin);
-  const entry = await withState(ctx, (state) => setOp(state, key, value, options, ctx.env));
+  const entry = await withState(ctx, (state) => setOp(state, key, value, options, ctx.env), { key });
   if (options.json) ctx.stdout(formatEntry(entry));
 }

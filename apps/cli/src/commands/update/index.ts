@@ -82,12 +82,14 @@ export async function update(ctx: CommandContext, key: string, text: string | un
     if (options.ifVersion !== undefined || text !== undefined) throw new UsageError('update: give either --expr or a new value with --if-version, not both');
     const fn = compileExpr(options.expr);
     const args = parseArgs(options.args);
-    entry = await withState(ctx, (state) => updateOp(state, key, fn, args, options.ttlMs));
+    entry = await withState(ctx, (state) => updateOp(state, key, fn, args, options.ttlMs), { key });
   } else {
     if (options.ifVersion === undefined) throw new UsageError('update: give --expr EXPR, or --if-version N with a new value (argument or - for stdin)');
     const value = await readValue(text ?? '-', options, ctx.stdin);
-    entry = await withState(ctx, (state) =>
-      setOp(state, key, value, { ifVersion: options.ifVersion!, ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }) }, ctx.env),
+    entry = await withState(
+      ctx,
+      (state) => setOp(state, key, value, { ifVersion: options.ifVersion!, ...(options.ttlMs !== undefined && { ttlMs: options.ttlMs }) }, ctx.env),
+      { key },
     );
   }
   if (!entry) throw new NotFoundError(`no key ${key}`);

@@ -32,6 +32,6 @@ export async function wait(ctx: CommandContext, key: string, options: WaitOption
   const { untilVersion } = options;
   if (untilVersion === undefined) throw new UsageError('wait: give --until-version N (the version to wait for)');
   if (!Number.isInteger(untilVersion) || untilVersion < 1) throw new UsageError(`--until-version: expected a whole number ≥ 1, got ${untilVersion}`);
-  const entry = await withState(ctx, (state) => waitOp(state, key, untilVersion, options.timeoutMs));
+  const entry = await withState(ctx, (state) => waitOp(state, key, untilVersion, options.timeoutMs), { key });
   if (entry) ctx.stdout(options.value ? formatValue(entry.value, options) : formatEntry(entry));
 }
