@@ -37,6 +37,12 @@ interface Topic {
   callbacks: Set<() => void>;
   queue?: string;
   dueTimer?: NodeJS.Timeout | undefined;
+  /**
+   * The latest due time (the server's epoch ms) a timer fired for: the next timer is for a later
+   * one. A timed job stays due until it is claimed, so re-arming for it would fire (and query)
+   * every few milliseconds until then.
+   */
+  firedDue?: number;
 }
 
 export class PostgresNotify implements NativeNotify {
@@ -59,8 +65,8 @@ export class PostgresNotify implements NativeNotify {
   readonly #onNotification = (message: Notification): void => {
     if (message.channel === this.#channel && message.payload !== undefined) this.#wake(message.payload);
   };
-  /** Reads the ms until a queue's next due job (set by the backend). */
-  nextDueIn: ((queue: string) => Promise<number | undefined>) | undefined;
+  /** Reads a queue's next due time after `after` and the ms until it (set by the backend). */
+  nextDueIn: ((queue: string, after: number) => Promise<{ due: number; inMs: number } | undefined>) | undefined;
 
   /** Called by the backend's init; with `pool`, its connections carry the LISTEN (shared mode, pool size 1). */
   configure(options: ResolvedPostgresOptions, channel: string, connectTimeoutMs: number, namespace?: string, pool?: Pool): void {
@@ -128,17 +134,20 @@ export class PostgresNotify implements NativeNotify {
   #armDue(key: string): void {
     const topic = this.#topics.get(key);
     if (!topic || topic.queue === undefined || !this.nextDueIn) return;
-    this.nextDueIn(topic.queue).then(
-      (ms) => {
+    this.nextDueIn(topic.queue, topic.firedDue ?? 0).then(
+      (next) => {
         const t = this.#topics.get(key);
         if (!t || this.#closed) return;
         if (t.dueTimer) clearTimeout(t.dueTimer);
         t.dueTimer = undefined;
-        if (ms === undefined) return;
+        if (next === undefined) return;
+        const capped = next.inMs + 5 > MAX_DUE_TIMER_MS;
         t.dueTimer = setTimeout(() => {
           t.dueTimer = undefined;
+          // A capped timer fired before the due time: that one is still to come.
+          if (!capped) t.firedDue = Math.max(t.firedDue ?? 0, next.due);
           this.#wake(key);
-        }, Math.min(ms + 5, MAX_DUE_TIMER_MS));
+        }, Math.min(next.inMs + 5, MAX_DUE_TIMER_MS));
         t.dueTimer.unref();
       },
       () => undefined,

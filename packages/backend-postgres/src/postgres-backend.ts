@@ -75,7 +75,7 @@ export class PostgresBackend implements CommunicationBackend {
     this.queues = new PostgresQueues(context, this.options.schema);
     this.logs = new PostgresLogs(context, this.options.schema, () => this.#startLogSweep());
     this.notify = new PostgresNotify();
-    this.notify.nextDueIn = (queue) => this.queues.nextDueIn(queue);
+    this.notify.nextDueIn = (queue, after) => this.queues.nextDueIn(queue, after);
   }
 
   async init(context: BackendInitContext): Promise<void> {

@@ -90,7 +90,7 @@ const RAW = {
       SELECT (SELECT queue FROM S.queue_jobs WHERE namespace = $1 AND queue > n.queue ORDER BY queue LIMIT 1) FROM n WHERE n.queue IS NOT NULL)
     SELECT queue FROM n WHERE queue IS NOT NULL`,
   /** ($1 ns, $2 queue) → the earliest due_at of the queue's timed jobs and now (for wakeup timers). */
-  nextDue: `SELECT min(due_at) AS due, S.now_ms() AS now FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state IN (1, 2)`,
+  nextDue: `SELECT min(due_at) AS due, S.now_ms() AS now FROM S.queue_jobs WHERE namespace = $1 AND queue = $2 AND state IN (1, 2) AND due_at > $3`,
 };
 
 type Statements = typeof RAW;
@@ -210,10 +210,15 @@ export class PostgresQueues implements NativeQueues {
     return (await c.db.query<{ queue: string }>(this.#sql.names, [c.namespace])).map((r) => r.queue);
   }
 
-  /** Milliseconds until the queue's next delayed job or lease end (undefined: none). */
-  async nextDueIn(queue: string): Promise<number | undefined> {
+  /**
+   * The queue's next delayed job or lease end after `after` (epoch ms on the server's clock) and
+   * the milliseconds until it; undefined when there is none.
+   */
+  async nextDueIn(queue: string, after: number): Promise<{ due: number; inMs: number } | undefined> {
     const c = this.context();
-    const row = (await c.db.query<{ due: number | null; now: number }>(this.#sql.nextDue, [c.namespace, queue]))[0]!;
-    return row.due === null ? undefined : Math.max(0, row.due - row.now);
+    const row = (await c.db.query<{ due: number | string | null; now: number | string }>(this.#sql.nextDue, [c.namespace, queue, after]))[0]!;
+    if (row.due === null) return undefined;
+    const due = Number(row.due);
+    return { due, inMs: Math.max(0, due - Number(row.now)) };
   }
 }

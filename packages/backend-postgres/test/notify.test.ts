@@ -117,6 +117,24 @@ describe.skipIf(!up)('LISTEN/NOTIFY wakeups', () => {
     }
   });
 
+  it('a due job nobody claims is announced once, not again every few milliseconds until claimed', async () => {
+    const f = new NativeFixture();
+    try {
+      const b = await f.backend();
+      await b.queues.enqueue('due', { json: '1', priority: 0, delayMs: 300 });
+      let wakes = 0;
+      const stop = await b.notify.listen({ kind: 'queue', name: 'due' }, () => wakes++);
+      await until(() => wakes > 0, 'the due wakeup');
+      // The job stays due (nobody claims it). A listener that re-armed for it woke (and queried)
+      // every 5 ms.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(wakes).toBeLessThanOrEqual(3);
+      await stop();
+    } finally {
+      await f.dispose();
+    }
+  });
+
   describe('pool size 1: the pool\'s one connection carries the LISTEN', () => {
     const connectionsOf = async (namespace: string) =>
       (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [`agent-state ${namespace}`.slice(0, 63)]))[0]!.n;

@@ -44,6 +44,11 @@ interface TopicState {
   last: number | undefined;
   dueTimer: NodeJS.Timeout | undefined;
   dueAt: number;
+  /**
+   * The latest due time a timer fired for: later reads look only past it. A timed job stays due
+   * until it is claimed, so re-arming for it would fire every millisecond until then.
+   */
+  firedDue: number;
   /** The topic's bell file name (undefined before init). */
   bell: string | undefined;
 }
@@ -126,7 +131,7 @@ export class SqliteNotify implements NativeNotify {
     const key = keyOf(topic);
     let state = this.#topics.get(key);
     if (!state) {
-      state = { topic, callbacks: new Set(), last: undefined, dueTimer: undefined, dueAt: Infinity, bell: undefined };
+      state = { topic, callbacks: new Set(), last: undefined, dueTimer: undefined, dueAt: Infinity, firedDue: 0, bell: undefined };
       this.#topics.set(key, state);
       const namespace = this.scope()?.namespace;
       const dir = bellDirOf(this.databasePath);
@@ -244,7 +249,7 @@ export class SqliteNotify implements NativeNotify {
         state.last = s.st.readLock.get(s.namespace, name)?.[1];
       } else {
         state.last = s.qs.wake.get(s.namespace, name) ?? undefined;
-        this.#armDue(state, s.qs.nextDue.get(s.namespace, name) ?? null);
+        this.#armDue(state, s.qs.nextDue.get(s.namespace, name, state.firedDue) ?? null);
       }
       return true;
     } catch {
@@ -260,6 +265,7 @@ export class SqliteNotify implements NativeNotify {
     const delay = Math.min(Math.max(0, dueAt - Date.now()) + 1, MAX_DUE_TIMER_MS);
     state.dueTimer = setTimeout(() => {
       state.dueTimer = undefined;
+      state.firedDue = Math.max(state.firedDue, dueAt);
       state.dueAt = Infinity;
       const key = keyOf(state.topic);
       if (this.#topics.get(key) !== state) return;

@@ -71,7 +71,7 @@ export interface QueueStatements {
   deleteDead: Returning<number>;
   /** (namespace, after) → the next queue name holding a job (a skip scan, one probe per name). */
   nextName: Database.Statement<unknown[], string>;
-  /** (namespace, queue) → the earliest due_at of the queue's timed jobs (for wakeup timers). */
+  /** (namespace, queue, after) → the earliest due_at after `after` of the queue's timed jobs (for wakeup timers). */
   nextDue: Database.Statement<unknown[], number | null>;
 }
 
@@ -126,7 +126,7 @@ export function prepareQueueStatements(db: Database.Database): QueueStatements {
     retryDead: oneBack(`UPDATE queue_jobs SET state = 0, attempts = 0, due_at = NULL, lease_id = NULL WHERE ${job} AND state = 3 RETURNING 1`),
     deleteDead: oneBack(`DELETE FROM queue_jobs WHERE ${job} AND state = 3 RETURNING 1`),
     nextName: one(`SELECT queue FROM queue_jobs WHERE namespace = ? AND queue > ? ORDER BY queue LIMIT 1`),
-    nextDue: one(`SELECT min(due_at) FROM queue_jobs INDEXED BY queue_timed WHERE namespace = ? AND queue = ? AND state IN (1, 2)`),
+    nextDue: one(`SELECT min(due_at) FROM queue_jobs INDEXED BY queue_timed WHERE namespace = ? AND queue = ? AND state IN (1, 2) AND due_at > ?`),
   };
 }
 
