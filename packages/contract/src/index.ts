@@ -65,7 +65,7 @@ export type { GroupSpec } from './catalog.js';
 export { firstPartyTarget, moduleTarget, FIRST_PARTY } from './targets.js';
 export type { TargetOptions } from './targets.js';
 export { tasks, checkedValue, isWhole } from './tasks.js';
-export { driverFilesLoaded } from './lazy-driver.js';
+export { driverFilesLoaded, lazyDriverGroup } from './lazy-driver.js';
 export type { DriverFiles } from './lazy-driver.js';
 export {
   roundTripGroup,
