@@ -123,6 +123,8 @@ export class StateClient implements AsyncDisposable {
   #agents: Agents | undefined;
   readonly #subscriptions = new Set<ChannelFollower>();
   readonly #closing = new AbortController();
+  /** See {@link StateClient.#lockWake}: null once known that the backend announces no releases. */
+  #lockWakes: LockWake | null | undefined;
 
   /** @internal Use `openState()`. */
   constructor(
@@ -369,7 +371,7 @@ export class StateClient implements AsyncDisposable {
         this.guard('lock');
         return this.backend.tryLock(resource, { ttlMs, owner });
       },
-      this.#lockWake(resource),
+      this.#lockWake(),
     );
     const lease = taken.replaced ? await this.#tookOver(taken, taken.replaced) : taken;
     return new Lock(this.backend, lease, ttlMs, (op) => this.guard(op));
@@ -412,7 +414,7 @@ export class StateClient implements AsyncDisposable {
             this.guard('lock');
             return this.backend.tryLock(resource, { ttlMs, owner });
           },
-          this.#lockWake(resource),
+          this.#lockWake(),
         );
         const lease = taken.replaced ? await this.#tookOver(taken, taken.replaced) : taken;
         held.push(new Lock(this.backend, lease, ttlMs, (op) => this.guard(op)));
@@ -671,23 +673,28 @@ export class StateClient implements AsyncDisposable {
     return remote ? `${REMOTE_OWNER_PREFIX}${id}` : id;
   }
 
-  /** A takeover (rare: the backend saw another owner's expired lease): audited, then the plain lease. */
   /**
-   * How a wait for `resource` hears its releases, when the backend announces them (declared
-   * `coordination.lockWake`); undefined otherwise. Built lazily: only a wait that found the lock
-   * taken ever listens.
+   * How lock waits hear releases, when the backend announces them (declared
+   * `coordination.lockWake`); undefined otherwise. Made once per client; it listens (and builds
+   * the coordination families) only when a wait found a lock taken.
    */
-  #lockWake(resource: string): LockWake | undefined {
-    if (this.backend.capabilities.coordination?.lockWake !== true || !this.backend.notify) return undefined;
-    return {
-      listen: (onWake) => {
-        const source = families(this).lockWake;
-        return source ? source.listen({ kind: 'lock', name: resource }, onWake) : Promise.resolve(async () => undefined);
-      },
-      closeSignal: this.closeSignal,
-    };
+  #lockWake(): LockWake | undefined {
+    if (this.#lockWakes === undefined) {
+      const announced = this.backend.capabilities.coordination?.lockWake === true && this.backend.notify !== undefined;
+      this.#lockWakes = announced
+        ? {
+            listen: (resource, onWake) => {
+              const source = families(this).lockWake;
+              return source ? source.listen({ kind: 'lock', name: resource }, onWake) : Promise.resolve(async () => undefined);
+            },
+            closeSignal: this.closeSignal,
+          }
+        : null;
+    }
+    return this.#lockWakes ?? undefined;
   }
 
+  /** A takeover (rare: the backend saw another owner's expired lease): audited, then the plain lease. */
   async #tookOver(taken: AcquiredLease, replaced: LockLease): Promise<LockLease> {
     const lease: LockLease = { resource: taken.resource, owner: taken.owner, token: taken.token, expiresAt: taken.expiresAt };
     await auditTakeover(this, lease, replaced);

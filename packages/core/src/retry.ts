@@ -22,8 +22,8 @@ export async function retryOnConflict<T>(attempt: () => Promise<T>, maxRetries: 
 
 /** How a lock waiter hears that the resource was released (backends with `lockWake`). */
 export interface LockWake {
-  /** Starts listening for releases of the resource; returns the function that stops. */
-  listen(onWake: () => void): Promise<() => Promise<void>>;
+  /** Starts listening for releases of `resource`; returns the function that stops. */
+  listen(resource: string, onWake: () => void): Promise<() => Promise<void>>;
   /** The client's close signal: `close()` ends the wait with its reason. */
   closeSignal?: AbortSignal | undefined;
 }
@@ -52,7 +52,7 @@ export async function waitForLock(
   if (wake && waitMs > 0) {
     const lease = await blockingWait<LockLease>({
       check: async () => (await tryOnce()) ?? undefined,
-      listen: (onWake) => wake.listen(onWake),
+      listen: (onWake) => wake.listen(resource, onWake),
       waitMs: Math.max(0, deadline - performance.now()),
       // The same 1–25 ms jitter as without wakeups (a wakeup can lag a release by an inotify or
       // pub/sub hop; a waiter that also tries on its own keeps the uncontended-handoff p95).
