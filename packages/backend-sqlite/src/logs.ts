@@ -13,7 +13,7 @@ import type Database from 'better-sqlite3';
 import type { LogRecord, LogTrim, NativeLogs } from '@agent-state/core';
 import type { LocalWake, Runner } from './queues.js';
 import type { Scope } from './context.js';
-import { returning, type Returning } from './statements.js';
+import { statementMakers, type Returning } from './statements.js';
 
 /** Above every character a name may hold (names follow the ASCII key grammar). */
 const HIGH = '\u{10FFFF}';
@@ -48,11 +48,7 @@ export interface LogStatements {
 }
 
 export function prepareLogStatements(db: Database.Database): LogStatements {
-  const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
-  const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
-  // RETURNING writes are read to their end (see returning()).
-  const oneBack = <R>(sql: string) => returning<R>(one<R>(sql));
-  const rowBack = <R>(sql: string) => returning<R>(row<R>(sql));
+  const { row, one, oneBack, rowBack } = statementMakers(db);
   const log = 'namespace = ? AND log = ?';
   return {
     reserve: rowBack(

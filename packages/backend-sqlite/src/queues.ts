@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { ClaimedJob, NativeQueues, QueueCounts, QueueJobRecord, SettleAction, WakeTopic } from '@agent-state/core';
 import type { Scope } from './context.js';
-import { returning, type Returning } from './statements.js';
+import { statementMakers, type Returning } from './statements.js';
 
 /** Job states as stored. */
 export const WAITING = 0;
@@ -76,11 +76,7 @@ export interface QueueStatements {
 }
 
 export function prepareQueueStatements(db: Database.Database): QueueStatements {
-  const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
-  const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
-  // RETURNING writes are read to their end (see returning()).
-  const oneBack = <R>(sql: string) => returning<R>(one<R>(sql));
-  const rowBack = <R>(sql: string) => returning<R>(row<R>(sql));
+  const { row, one, oneBack, rowBack } = statementMakers(db);
   const job = 'namespace = ? AND queue = ? AND seq = ?';
   const cols = 'seq, payload, priority, attempts, enqueued_at, state, due_at';
   return {

@@ -43,6 +43,30 @@ export function returning<R>(statement: Database.Statement<unknown[], R>): Retur
   return { get: (...params: unknown[]) => statement.all(...params)[0] };
 }
 
+/** See {@link statementMakers}. */
+export interface StatementMakers {
+  row<R>(sql: string): Database.Statement<unknown[], R>;
+  one<R>(sql: string): Database.Statement<unknown[], R>;
+  rowBack<R>(sql: string): Returning<R>;
+  oneBack<R>(sql: string): Returning<R>;
+}
+
+/**
+ * The statement makers every job module prepares with: `row` (raw arrays), `one` (the first
+ * column), and `rowBack` / `oneBack`, the same for RETURNING writes (read to their end, see
+ * {@link returning}).
+ */
+export function statementMakers(db: Database.Database): StatementMakers {
+  const row = <R>(sql: string): Database.Statement<unknown[], R> => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
+  const one = <R>(sql: string): Database.Statement<unknown[], R> => db.prepare<unknown[], R>(sql).pluck(true);
+  return {
+    row,
+    one,
+    rowBack: <R>(sql: string): Returning<R> => returning<R>(row<R>(sql)),
+    oneBack: <R>(sql: string): Returning<R> => returning<R>(one<R>(sql)),
+  };
+}
+
 /** The prepared statements of one connection. */
 export interface Statements {
   /** (namespace, key, now) → EntryRow of the live entry. */
@@ -97,11 +121,7 @@ export interface Statements {
 
 /** Prepares every statement on `db` (once per connection; needs registerFunctions first). */
 export function prepareStatements(db: Database.Database): Statements {
-  const row = <R>(sql: string) => db.prepare<unknown[], R>(sql).raw(true) as unknown as Database.Statement<unknown[], R>;
-  const one = <R>(sql: string) => db.prepare<unknown[], R>(sql).pluck(true);
-  // RETURNING writes are read to their end (see returning()).
-  const oneBack = <R>(sql: string) => returning<R>(one<R>(sql));
-  const rowBack = <R>(sql: string) => returning<R>(row<R>(sql));
+  const { row, one, oneBack, rowBack } = statementMakers(db);
   const newVersionOnConflict = `
     ON CONFLICT (namespace, key) DO UPDATE SET
       value = excluded.value,
