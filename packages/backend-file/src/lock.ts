@@ -5,11 +5,12 @@
  * resource's mutex (see mutex.ts) and rewrites the record in place (see {@link LeaseFile}).
  *
  * No token is handed out twice, even across a power loss (with `durability: fsync`): tokens are
- * reserved in blocks of {@link TOKEN_BLOCK}, and the record naming a new block's end (`reserved`)
- * is fdatasynced before the first token of the block leaves the process. Within one boot the
+ * reserved in blocks of `COUNTER_BLOCK` (record-file.ts `nextInCounter`, as queue sequences
+ * are), and the record naming a new block's end (`reserved`) is fdatasynced before the first
+ * token of the block leaves the process. Within one boot the
  * page cache holds the last token issued (a process crash loses nothing); a record last written
  * in an earlier boot (`boot` differs: the machine went down, maybe losing unsynced writes)
- * continues above `reserved`. So one lock in {@link TOKEN_BLOCK} (and the first after a boot)
+ * continues above `reserved`. So one lock in `COUNTER_BLOCK` (and the first after a boot)
  * pays an fdatasync. Extends and releases are not synced: they issue no token, and a lease
  * means nothing after a power loss (every holder is gone).
  */
@@ -18,12 +19,10 @@ import { join } from 'node:path';
 import { CorruptDataError, assertLeaseHeld, leaseIsLive, ownerIsDeadLocally, type AcquiredLease, type LockLease } from '@agent-state/core';
 import { decodeLease, encodeLease, leaseOf, type StoredLease } from './codec.js';
 import { FILE_MODE, ioError, readIfExists } from './fs-io.js';
-import { BOOT_ID, exists, holderIsDead, mutexOwner, nonce } from './mutex.js';
+import { exists, holderIsDead, mutexOwner, nonce } from './mutex.js';
+import { nextInCounter } from './record-file.js';
 import type { KeyFiles } from './layout.js';
 import type { Store } from './context.js';
-
-/** Tokens reserved per fdatasync of a lease record. */
-export const TOKEN_BLOCK = 1_000;
 
 /** Lease records are padded to whole 512-byte sectors (see {@link LeaseFile.write}). */
 const SECTOR = 512;
@@ -127,17 +126,13 @@ export function tryLock(store: Store, resource: string, options: { ttlMs: number
     const current = leaseOf(file.stored);
     if (current && leaseIsLive(current, now) && !holderGone(file.stored!)) return null;
     const stored = file.stored;
-    let last = stored?.token ?? 0;
-    let reserved = stored?.reserved ?? last;
     // Written in an earlier boot (or by the first wave): tokens up to `reserved` may be out there.
-    if (stored !== undefined && stored.boot !== BOOT_ID) last = Math.max(last, reserved);
-    const token = last + 1;
-    const reserve = store.durable && token > reserved;
-    if (reserve) reserved = token + TOKEN_BLOCK - 1;
+    const next = nextInCounter(stored && { last: stored.token, reserved: stored.reserved, boot: stored.boot }, store.durable);
+    const token = next.value;
     const lease: LockLease = { resource, owner: options.owner, token, expiresAt: now + options.ttlMs };
-    file.write({ ...lease, holder: mutexOwner('lease'), reserved: Math.max(reserved, token), boot: BOOT_ID });
+    file.write({ ...lease, holder: mutexOwner('lease'), reserved: next.reserved, boot: next.boot });
     // The reservation covering this token is durable before the token is handed out.
-    if (reserve) file.sync();
+    if (next.sync) file.sync();
     // The record still named a holder (a release clears it): its lease ran out or its process is
     // gone. A takeover, audited by core.
     if (current && current.owner !== options.owner) return { ...lease, replaced: current };

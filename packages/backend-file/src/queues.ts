@@ -58,7 +58,7 @@ import {
   rmdirQuiet,
   type JobBody,
 } from './queue-layout.js';
-import { nextInCounter, readRecord, writeRecord, type CounterRecord } from './record-file.js';
+import { nextInCounter, readRecord, writeRecord, type SeqRecord } from './record-file.js';
 import type { Store } from './context.js';
 
 export { LO_MS, LO_PER_HI, SEQ_BUCKET } from './queue-layout.js';
@@ -106,9 +106,10 @@ export class FileQueues implements NativeQueues {
     try {
       // Synced once per block of sequences (record-file.ts): the job's own file and bucket are
       // the enqueue's two fsyncs, as in the raw durable write.
-      const next = nextInCounter(readRecord<CounterRecord>(dirs.seqFile, 'queue sequence'), store.durable);
+      const stored = readRecord<SeqRecord>(dirs.seqFile, 'queue sequence');
+      const next = nextInCounter(stored && { last: stored.seq, reserved: stored.reserved, boot: stored.boot }, store.durable);
       sequence = next.value;
-      writeRecord(dirs.seqFile, next.record, next.sync, 'queue sequence');
+      writeRecord(dirs.seqFile, { seq: next.value, reserved: next.reserved, boot: next.boot } satisfies SeqRecord, next.sync, 'queue sequence');
     } finally {
       store.mutexes.release(dirs.seqMutex);
     }
@@ -389,7 +390,7 @@ export class FileQueues implements NativeQueues {
     const store = this.store();
     const dirs = this.dirsOf(queue);
     store.dirs.ensure(dirs.root);
-    const current = readRecord<CounterRecord>(dirs.seqFile, 'queue sequence');
+    const current = readRecord<SeqRecord>(dirs.seqFile, 'queue sequence');
     if (sequence > (current?.seq ?? 0)) {
       writeRecord(dirs.seqFile, { seq: sequence, reserved: Math.max(sequence, current?.reserved ?? 0), boot: BOOT_ID }, store.durable, 'queue sequence');
     }

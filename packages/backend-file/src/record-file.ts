@@ -5,8 +5,8 @@
  * small sector-aligned `pwrite` is never torn by a process crash, and costs one flush instead of
  * the temp + fsync + rename + directory fsync of a document. Callers hold the record's mutex.
  *
- * A counter record ({@link nextInCounter}: a queue's sequence) is synced only once per
- * {@link COUNTER_BLOCK} values, as lease tokens are (see lock.ts).
+ * A counter ({@link nextInCounter}: a queue's sequence, a lease's fencing token) is synced only
+ * once per {@link COUNTER_BLOCK} values.
  */
 import { closeSync, constants, fdatasyncSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { CorruptDataError } from '@agent-state/core';
@@ -58,7 +58,7 @@ export function writeRecord(path: string, value: object, durable: boolean, what:
   }
 }
 
-/** Values of a counter reserved per fdatasync of its record. */
+/** Values of a counter reserved per fdatasync of its record (queue sequences, lease tokens). */
 export const COUNTER_BLOCK = 1_000;
 
 /**
@@ -68,25 +68,33 @@ export const COUNTER_BLOCK = 1_000;
  * (a process crash loses nothing); a record last written in an earlier boot (`boot` differs: the
  * machine went down, maybe losing unsynced writes) continues above `reserved`.
  */
-export interface CounterRecord {
+export interface CounterState {
   /** The last value handed out. */
-  seq: number;
-  /** Values up to this one may have been handed out (absent in older records: `seq`). */
-  reserved?: number;
+  last: number;
+  /** Values up to this one may have been handed out (absent in older records: `last`). */
+  reserved?: number | undefined;
   /** Boot id of the process that last wrote the record. */
-  boot?: string;
+  boot?: string | undefined;
 }
 
 /**
- * The next value of a counter whose stored record is `stored`: the record to write and whether
- * to sync it (`durable` and a new block). Without a boot id (no /proc) every value is synced.
+ * The next value of a counter stored as `stored` (undefined: none yet): the value, the
+ * reservation and boot to store with it, and whether the write must be synced (`durable` and a
+ * new block) before the value leaves the process. Without a boot id (no /proc) every value is synced.
  */
-export function nextInCounter(stored: CounterRecord | undefined, durable: boolean): { value: number; record: CounterRecord; sync: boolean } {
-  let last = stored?.seq ?? 0;
+export function nextInCounter(stored: CounterState | undefined, durable: boolean): { value: number; reserved: number; boot: string; sync: boolean } {
+  let last = stored?.last ?? 0;
   let reserved = stored?.reserved ?? last;
   if (stored !== undefined && (stored.boot !== BOOT_ID || BOOT_ID === '')) last = Math.max(last, reserved);
   const value = last + 1;
   const sync = durable && value > reserved;
   if (sync) reserved = BOOT_ID === '' ? value : value + COUNTER_BLOCK - 1;
-  return { value, record: { seq: value, reserved: Math.max(reserved, value), boot: BOOT_ID }, sync };
+  return { value, reserved: Math.max(reserved, value), boot: BOOT_ID, sync };
+}
+
+/** A queue's sequence record (`#q/seq`): the last sequence issued and its {@link CounterState}. */
+export interface SeqRecord {
+  seq: number;
+  reserved?: number;
+  boot?: string;
 }
