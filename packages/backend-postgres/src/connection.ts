@@ -23,20 +23,16 @@ export function loadDriver(): Promise<Driver> {
   return driver;
 }
 
-const typeSets = new WeakMap<Driver, ClientConfig['types']>();
+let types: ClientConfig['types'] | undefined;
 /** BIGINT columns (epoch ms, versions, seqs, tokens) come back as numbers; they stay below 2^53. */
 function typesOf(pg: Driver): ClientConfig['types'] {
-  let types = typeSets.get(pg);
-  if (!types) {
-    types = {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-        if (oid === 20) return (value: string) => Number(value);
-        return pg.types.getTypeParser(oid, format as 'text');
-      }) as Driver['types']['getTypeParser'],
-    };
-    typeSets.set(pg, types);
-  }
-  return types;
+  // Made once: there is one driver module per process (loadDriver).
+  return (types ??= {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+      if (oid === 20) return (value: string) => Number(value);
+      return pg.types.getTypeParser(oid, format as 'text');
+    }) as Driver['types']['getTypeParser'],
+  });
 }
 
 /** Runs of a transaction after a deadlock or serialization failure, at most. */
