@@ -25,6 +25,7 @@
 import type { Client, Notification, Pool, PoolClient } from 'pg';
 import type { NativeNotify, WakeTopic } from '@agent-state/core';
 import { clientConfig, loadDriver } from './connection.js';
+import { lockPayload, logPayload, queuePayload } from './context.js';
 import { toStateError } from './errors.js';
 import type { ResolvedPostgresOptions } from './options.js';
 
@@ -79,7 +80,8 @@ export class PostgresNotify implements NativeNotify {
 
   /** Resolves once the LISTEN is confirmed; every NOTIFY committed after that reaches `onWake`. */
   async listen(topic: WakeTopic, onWake: () => void): Promise<() => Promise<void>> {
-    const key = (topic.kind === 'queue' ? 'q' : topic.kind === 'lock' ? 'r' : 'l') + topic.name;
+    // The NOTIFY payload that names this topic (context.ts), so a payload finds its listeners.
+    const key = topic.kind === 'queue' ? queuePayload(topic.name) : topic.kind === 'lock' ? lockPayload(topic.name) : logPayload(topic.name);
     const stop = this.#add(key, onWake, topic.kind === 'queue' ? topic.name : undefined);
     try {
       await this.#ensure();
