@@ -228,8 +228,8 @@ if (badExits > 0) problems.push(`${badExits} agent(s) did not exit cleanly`);
 
 const totals = { assignment: summary(all.assignment), lock: summary(all.lock), delivery: summary(all.delivery) };
 // Where the time goes: the CPU one cycle needs (every agent's task plus the coordinator's part),
-// spread over the machine's cores, is the least any cycle can take, and a task handed out last in
-// a cycle waits behind most of it.
+// spread over the machine's cores, is the least any cycle can take; while it is more than a few
+// milliseconds, an agent woken in the middle of the cycle waits for a core behind the others.
 const cores = availableParallelism();
 const agentCpuMs = summary(all.agentCpu).p50;
 const coordinatorCpuMs = summary(all.coordinatorCpu).p50;
